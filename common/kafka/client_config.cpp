@@ -1,0 +1,101 @@
+#include "common/kafka/client_config.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace outflow::kafka {
+
+std::optional<SaslMechanism> parse_sasl_mechanism(std::string_view text) {
+  if (text == "PLAIN") return SaslMechanism::Plain;
+  if (text == "SCRAM-SHA-256") return SaslMechanism::ScramSha256;
+  if (text == "SCRAM-SHA-512") return SaslMechanism::ScramSha512;
+  return std::nullopt;
+}
+
+std::string_view to_string(SaslMechanism mechanism) {
+  switch (mechanism) {
+    case SaslMechanism::Plain: return "PLAIN";
+    case SaslMechanism::ScramSha256: return "SCRAM-SHA-256";
+    case SaslMechanism::ScramSha512: return "SCRAM-SHA-512";
+  }
+  return "PLAIN";
+}
+
+std::vector<Property> client_properties(const ConnectionSettings& settings) {
+  if (settings.bootstrap_servers.empty()) {
+    throw ConfigError("kafka.bootstrapServers: at least one host:port is required");
+  }
+  std::string bootstrap;
+  for (const auto& server : settings.bootstrap_servers) {
+    if (server.empty() || server.find(':') == std::string::npos) {
+      throw ConfigError(fmt::format(
+          "kafka.bootstrapServers: \"{}\" is not host:port", server));
+    }
+    if (!bootstrap.empty()) bootstrap += ',';
+    bootstrap += server;
+  }
+  if (settings.connect_timeout_ms <= 0) {
+    throw ConfigError("kafka.connectTimeoutMs: must be a positive number of milliseconds");
+  }
+  if (settings.request_timeout_ms <= 0) {
+    throw ConfigError("kafka.requestTimeoutMs: must be a positive number of milliseconds");
+  }
+
+  std::vector<Property> props = {
+      {"bootstrap.servers", bootstrap},
+      {"socket.connection.setup.timeout.ms", std::to_string(settings.connect_timeout_ms)},
+      {"socket.timeout.ms", std::to_string(settings.request_timeout_ms)},
+  };
+
+  const bool tls = settings.tls.has_value();
+  const bool sasl = settings.sasl.has_value();
+  props.push_back({"security.protocol",
+                   tls ? (sasl ? "sasl_ssl" : "ssl") : (sasl ? "sasl_plaintext" : "plaintext")});
+
+  if (tls) {
+    const auto& t = *settings.tls;
+    if (!t.ca_file.empty()) props.push_back({"ssl.ca.location", t.ca_file});
+    if (t.cert_file.empty() != t.key_file.empty()) {
+      throw ConfigError(
+          "kafka.tls.clientCertSecretRef: needs both a certificate (tls.crt) and a key (tls.key)");
+    }
+    if (!t.cert_file.empty()) {
+      props.push_back({"ssl.certificate.location", t.cert_file});
+      props.push_back({"ssl.key.location", t.key_file});
+    }
+  }
+  if (sasl) {
+    const auto& s = *settings.sasl;
+    if (s.username.empty()) throw ConfigError("kafka.sasl: the username is empty");
+    if (s.password.empty()) throw ConfigError("kafka.sasl: the password is empty");
+    props.push_back({"sasl.mechanisms", std::string(to_string(s.mechanism))});
+    props.push_back({"sasl.username", s.username});
+    props.push_back({"sasl.password", s.password, true});
+  }
+  return props;
+}
+
+ConfHandle make_conf(const std::vector<Property>& properties) {
+  ConfHandle conf(rd_kafka_conf_new());
+  std::array<char, 512> err{};
+  for (const auto& p : properties) {
+    if (rd_kafka_conf_set(conf.get(), p.name.c_str(), p.value.c_str(), err.data(), err.size()) !=
+        RD_KAFKA_CONF_OK) {
+      // librdkafka may quote the value in its message, so a secret gets only its name.
+      throw ConfigError(p.secret ? fmt::format("kafka client property {} was rejected", p.name)
+                                 : fmt::format("kafka client property {}: {}", p.name, err.data()));
+    }
+  }
+  return conf;
+}
+
+ClientHandle make_client(rd_kafka_type_t type, ConfHandle conf) {
+  std::array<char, 512> err{};
+  ClientHandle client(rd_kafka_new(type, conf.get(), err.data(), err.size()));
+  if (!client) throw ConfigError(fmt::format("cannot create kafka client: {}", err.data()));
+  (void)conf.release();  // rd_kafka_new owns the configuration once it succeeds
+  return client;
+}
+
+}  // namespace outflow::kafka

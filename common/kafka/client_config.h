@@ -1,0 +1,64 @@
+#pragma once
+
+// How a librdkafka client connects: the pipeline's spec.kafka plus the contents
+// of the Secrets it references, turned into librdkafka properties.
+
+#include "common/kafka/handles.h"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace outflow::kafka {
+
+// A setting that cannot work; the message names the setting and never its value.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class SaslMechanism { Plain, ScramSha256, ScramSha512 };
+
+// Parses the spec spelling ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512").
+std::optional<SaslMechanism> parse_sasl_mechanism(std::string_view text);
+std::string_view to_string(SaslMechanism mechanism);
+
+struct TlsSettings {
+  std::string ca_file;    // empty: the system trust store
+  std::string cert_file;  // client certificate (mTLS); set together with key_file
+  std::string key_file;
+};
+
+struct SaslSettings {
+  SaslMechanism mechanism = SaslMechanism::ScramSha512;
+  std::string username;
+  std::string password;
+};
+
+struct ConnectionSettings {
+  std::vector<std::string> bootstrap_servers;
+  std::optional<TlsSettings> tls;
+  std::optional<SaslSettings> sasl;
+  int connect_timeout_ms = 10000;
+  int request_timeout_ms = 30000;
+};
+
+struct Property {
+  std::string name;
+  std::string value;
+  bool secret = false;  // never logged, never put into an error message
+};
+
+// Pure: the librdkafka properties for these settings. Throws ConfigError.
+std::vector<Property> client_properties(const ConnectionSettings& settings);
+
+// Builds a librdkafka configuration from properties. Throws ConfigError naming
+// the rejected property (and only its name when it is secret).
+ConfHandle make_conf(const std::vector<Property>& properties);
+
+// Creates a producer or consumer from a configuration it takes ownership of.
+ClientHandle make_client(rd_kafka_type_t type, ConfHandle conf);
+
+}  // namespace outflow::kafka

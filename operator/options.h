@@ -1,0 +1,28 @@
+#pragma once
+
+// The operator's command line: what each flag means and what values it accepts.
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace outflow::op {
+
+struct Options {
+  std::string kubeconfig;               // empty: in-cluster configuration
+  std::vector<std::string> namespaces;  // empty: all namespaces
+  bool leader_elect = false;
+  std::string metrics_addr = ":8080";
+  std::string health_addr = ":8081";
+  std::string log_format = "text";
+  std::string log_level = "info";
+  std::chrono::milliseconds resync_period = std::chrono::minutes(10);
+};
+
+// Registers every flag on `app`, writing into `options`; invalid values make
+// CLI11 fail with a message that names the flag.
+void add_flags(CLI::App& app, Options& options);
+
+}  // namespace outflow::op
