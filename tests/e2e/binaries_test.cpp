@@ -1,0 +1,64 @@
+// The shipped executables, run as a user runs them.
+
+#include "outflow/version.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& command) {
+  Run r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace
+
+TEST(OperatorBinary, VersionPrintsTheProjectVersion) {
+  const auto r = run(OUTFLOW_OPERATOR_BIN " --version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, std::string("outflow-operator ") + outflow::kVersion + "\n");
+}
+
+TEST(OperatorBinary, HelpListsEveryFlag) {
+  const auto r = run(OUTFLOW_OPERATOR_BIN " --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag : {"--kubeconfig", "--namespaces", "--leader-elect", "--metrics-addr",
+                           "--health-addr", "--log-format", "--log-level", "--resync-period"}) {
+    EXPECT_NE(r.output.find(flag), std::string::npos) << flag << " missing from:\n" << r.output;
+  }
+}
+
+TEST(OperatorBinary, InvalidFlagValueFailsNamingTheFlag) {
+  const auto r = run(OUTFLOW_OPERATOR_BIN " --resync-period soon");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--resync-period"), std::string::npos) << r.output;
+}
+
+TEST(AgentBinary, VersionPrintsTheProjectVersion) {
+  const auto r = run(OUTFLOW_AGENT_BIN " --version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, std::string("outflow-agent ") + outflow::kVersion + "\n");
+}
+
+TEST(AgentBinary, MissingConfigFileFailsNamingIt) {
+  const auto r = run(OUTFLOW_AGENT_BIN " --config /nonexistent/agent.yaml");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("/nonexistent/agent.yaml"), std::string::npos) << r.output;
+}

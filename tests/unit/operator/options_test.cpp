@@ -1,0 +1,62 @@
+#include "operator/options.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using outflow::op::Options;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Parses argv the way main() does; returns the CLI11 error text, empty on success.
+std::string parse(Options& options, std::vector<std::string> args) {
+  CLI::App app;
+  outflow::op::add_flags(app, options);
+  std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST(OperatorOptions, DefaultsWatchAllNamespacesWithoutLeaderElection) {
+  unsetenv("KUBECONFIG");
+  Options o;
+  ASSERT_EQ(parse(o, {}), "");
+  EXPECT_TRUE(o.namespaces.empty());
+  EXPECT_FALSE(o.leader_elect);
+  EXPECT_EQ(o.resync_period, 10min);
+  EXPECT_EQ(o.metrics_addr, ":8080");
+  EXPECT_EQ(o.log_format, "text");
+}
+
+TEST(OperatorOptions, ParsesEveryFlag) {
+  Options o;
+  ASSERT_EQ(parse(o, {"--kubeconfig", "/k", "--namespaces", "a,b", "--leader-elect",
+                      "--metrics-addr", "127.0.0.1:9000", "--health-addr", ":9001",
+                      "--log-format", "json", "--log-level", "debug", "--resync-period", "45s"}),
+            "");
+  EXPECT_EQ(o.kubeconfig, "/k");
+  EXPECT_EQ(o.namespaces, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(o.leader_elect);
+  EXPECT_EQ(o.metrics_addr, "127.0.0.1:9000");
+  EXPECT_EQ(o.health_addr, ":9001");
+  EXPECT_EQ(o.log_format, "json");
+  EXPECT_EQ(o.log_level, "debug");
+  EXPECT_EQ(o.resync_period, 45s);
+}
+
+TEST(OperatorOptions, InvalidValuesAreRejectedNamingTheFlag) {
+  Options o;
+  EXPECT_NE(parse(o, {"--resync-period", "10"}).find("--resync-period"), std::string::npos);
+  EXPECT_NE(parse(o, {"--resync-period", "0s"}).find("--resync-period"), std::string::npos);
+  EXPECT_NE(parse(o, {"--metrics-addr", "8080"}).find("--metrics-addr"), std::string::npos);
+  EXPECT_NE(parse(o, {"--log-format", "xml"}).find("--log-format"), std::string::npos);
+  EXPECT_NE(parse(o, {"--log-level", "chatty"}).find("--log-level"), std::string::npos);
+  EXPECT_NE(parse(o, {"--no-such-flag"}), "");
+}
