@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one test command: setup, build, real test environment up, every test
+# (unit, integration, e2e), environment down. Exit code is ctest's.
+#
+#   hack/test.sh                 everything
+#   hack/test.sh -L unit         extra arguments go to ctest
+#   OUTFLOW_SANITIZE=ON hack/test.sh   ASan/UBSan build (in build-sanitize/)
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "${REPO_ROOT}"
+
+sanitize="${OUTFLOW_SANITIZE:-OFF}"
+build_dir="${OUTFLOW_BUILD_DIR:-build}"
+[[ "${sanitize}" == ON ]] && build_dir="${OUTFLOW_BUILD_DIR:-build-sanitize}"
+
+t0=${SECONDS}
+hack/setup.sh
+t_setup=$(( SECONDS - t0 ))
+
+t0=${SECONDS}
+cmake -S . -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTFLOW_SANITIZE="${sanitize}" >/dev/null
+cmake --build "${build_dir}" -j "$(nproc)"
+t_build=$(( SECONDS - t0 ))
+
+t0=${SECONDS}
+hack/testenv.sh up
+trap 'hack/testenv.sh down' EXIT
+eval "$(hack/testenv.sh env)"
+t_env=$(( SECONDS - t0 ))
+
+t0=${SECONDS}
+set +e
+ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -j 2 "$@"
+rc=$?
+set -e
+t_tests=$(( SECONDS - t0 ))
+
+log "timings: setup ${t_setup}s, build ${t_build}s, test environment up ${t_env}s, tests ${t_tests}s"
+exit "${rc}"
