@@ -30,13 +30,14 @@ up() {
   fi
   mkdir -p "${OUTFLOW_TESTENV_DIR}/logs"
   # A half-started environment is worse than none: undo everything on failure.
-  trap 'log "test environment failed to start; logs were in ${OUTFLOW_TESTENV_DIR}/logs"; down' ERR
+  # EXIT rather than ERR, because the parts' scripts may `exit` through die().
   local start=${SECONDS}
+  trap 'log "test environment failed to start"; down' EXIT
   certs_ca "${OUTFLOW_TESTENV_DIR}/pki"
   log "starting PostgreSQL";  pg_up
   log "starting Kafka";       kafka_up
   log "starting Kubernetes";  kube_up
-  trap - ERR
+  trap - EXIT
   export_env OUTFLOW_TESTENV_DIR "${OUTFLOW_TESTENV_DIR}"
   log "test environment up in $(( SECONDS - start ))s; load it with: eval \"\$(hack/testenv.sh env)\""
 }

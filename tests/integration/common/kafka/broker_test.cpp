@@ -130,12 +130,27 @@ Received round_trip(const kafka::ConnectionSettings& settings, const std::string
 
 }  // namespace
 
+namespace {
+
+// CreateTopics returns once the controller has the topic; a broker's metadata
+// cache may learn of it a moment later, so readers poll (bounded).
+std::optional<kafka::TopicLayout> await_layout(rd_kafka_t* client, const std::string& topic) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    auto layout = kafka::describe_topic_layout(client, topic, 5s);
+    if (layout || std::chrono::steady_clock::now() > deadline) return layout;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+}  // namespace
+
 TEST(KafkaAdmin, CreatesATopicWithThreePartitions) {
   const auto topic = testenv::unique_name("outflow.it.admin");
   create_topic(topic, 3);
   Observer observer;
   auto client = make(RD_KAFKA_PRODUCER, plaintext(), observer);
-  const auto layout = kafka::describe_topic_layout(client.get(), topic, 10s);
+  const auto layout = await_layout(client.get(), topic);
   ASSERT_TRUE(layout.has_value());
   EXPECT_EQ(layout->partitions, 3);
   EXPECT_EQ(layout->replication_factor, 1);
