@@ -1,5 +1,7 @@
 #include "agent/options.h"
 
+#include "unit/cli_parse.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,15 +11,7 @@ using outflow::agent::Options;
 namespace {
 
 std::string parse(Options& options, std::vector<std::string> args) {
-  CLI::App app;
-  outflow::agent::add_flags(app, options);
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    return e.what();
-  }
-  return {};
+  return outflow::testing::parse_flags(outflow::agent::add_flags, options, std::move(args));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "operator/options.h"
 
+#include "unit/cli_parse.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,17 +11,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Parses argv the way main() does; returns the CLI11 error text, empty on success.
 std::string parse(Options& options, std::vector<std::string> args) {
-  CLI::App app;
-  outflow::op::add_flags(app, options);
-  std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    return e.what();
-  }
-  return {};
+  return outflow::testing::parse_flags(outflow::op::add_flags, options, std::move(args));
 }
 
 }  // namespace

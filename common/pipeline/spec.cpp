@@ -1,0 +1,489 @@
+#include "common/pipeline/spec.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+#include <set>
+
+namespace outflow::pipeline {
+namespace {
+
+using nlohmann::json;
+using Problems = std::vector<std::string>;
+
+std::string join(const Problems& problems) {
+  std::string out;
+  for (const auto& p : problems) {
+    if (!out.empty()) out += "; ";
+    out += p;
+  }
+  return out;
+}
+
+// Reads the fields of one JSON object, recording each problem under the
+// object's path. Absent and null fields both mean "not set".
+class Fields {
+ public:
+  Fields(const json& object, std::string path, Problems& problems)
+      : object_(object), path_(std::move(path)), problems_(problems) {
+    if (!object_.is_object() && !object_.is_null()) problem("", "must be an object");
+  }
+
+  const std::string& path() const { return path_; }
+  std::string path_of(std::string_view key) const { return fmt::format("{}.{}", path_, key); }
+  void problem(std::string_view key, std::string_view what) const {
+    problems_.push_back(key.empty() ? fmt::format("{}: {}", path_, what)
+                                    : fmt::format("{}: {}", path_of(key), what));
+  }
+  Problems& problems() const { return problems_; }
+
+  const json* get(std::string_view key) const {
+    if (!object_.is_object()) return nullptr;
+    const auto it = object_.find(std::string(key));
+    return (it == object_.end() || it->is_null()) ? nullptr : &*it;
+  }
+  bool has(std::string_view key) const { return get(key) != nullptr; }
+
+  Fields object(std::string_view key) const {
+    static const json null_json;
+    const json* v = get(key);
+    return Fields(v ? *v : null_json, path_of(key), problems_);
+  }
+
+  std::string string(std::string_view key, std::optional<std::string> fallback = std::nullopt) const {
+    const json* v = get(key);
+    if (v == nullptr) {
+      if (!fallback) problem(key, "is required");
+      return fallback.value_or("");
+    }
+    if (!v->is_string()) {
+      problem(key, "must be a string");
+      return fallback.value_or("");
+    }
+    return v->get<std::string>();
+  }
+
+  std::int64_t integer(std::string_view key, std::optional<std::int64_t> fallback, std::int64_t min,
+                       std::int64_t max) const {
+    const json* v = get(key);
+    if (v == nullptr) {
+      if (!fallback) problem(key, "is required");
+      return fallback.value_or(min);
+    }
+    if (!v->is_number_integer()) {
+      problem(key, "must be an integer");
+      return fallback.value_or(min);
+    }
+    const auto n = v->get<std::int64_t>();
+    if (n < min || n > max) {
+      problem(key, fmt::format("must be between {} and {}, got {}", min, max, n));
+      return fallback.value_or(min);
+    }
+    return n;
+  }
+
+  bool boolean(std::string_view key, bool fallback) const {
+    const json* v = get(key);
+    if (v == nullptr) return fallback;
+    if (!v->is_boolean()) {
+      problem(key, "must be true or false");
+      return fallback;
+    }
+    return v->get<bool>();
+  }
+
+  std::map<std::string, std::string> string_map(std::string_view key) const {
+    std::map<std::string, std::string> out;
+    const json* v = get(key);
+    if (v == nullptr) return out;
+    if (!v->is_object()) {
+      problem(key, "must be a map of strings");
+      return out;
+    }
+    for (const auto& [k, value] : v->items()) {
+      if (!value.is_string()) {
+        problems_.push_back(fmt::format("{}.{}: must be a string (quote numbers, e.g. \"2\")",
+                                        path_of(key), k));
+        continue;
+      }
+      out[k] = value.get<std::string>();
+    }
+    return out;
+  }
+
+  // An arbitrary JSON value handed through to Kubernetes as is.
+  json passthrough(std::string_view key, json fallback, json::value_t type) const {
+    const json* v = get(key);
+    if (v == nullptr) return fallback;
+    if (v->type() != type) {
+      problem(key, type == json::value_t::array ? "must be a list" : "must be an object");
+      return fallback;
+    }
+    return *v;
+  }
+
+  std::vector<const json*> list(std::string_view key) const {
+    std::vector<const json*> out;
+    const json* v = get(key);
+    if (v == nullptr) return out;
+    if (!v->is_array()) {
+      problem(key, "must be a list");
+      return out;
+    }
+    for (const auto& item : *v) out.push_back(&item);
+    return out;
+  }
+
+ private:
+  const json& object_;
+  std::string path_;
+  Problems& problems_;
+};
+
+bool valid_topic_name(const std::string& name, std::size_t max_length) {
+  static const std::regex pattern("^[A-Za-z0-9._-]+$");
+  return !name.empty() && name.size() <= max_length && name != "." && name != ".." &&
+         std::regex_match(name, pattern);
+}
+
+bool valid_sql_identifier(const std::string& name, bool allow_schema) {
+  static const std::regex plain("^[a-z_][a-z0-9_]{0,62}$");
+  static const std::regex qualified("^([a-z_][a-z0-9_]{0,62}\\.)?[a-z_][a-z0-9_]{0,62}$");
+  return std::regex_match(name, allow_schema ? qualified : plain);
+}
+
+void check_topic_name(const Fields& f, std::string_view key, const std::string& name,
+                      std::size_t max_length) {
+  if (!name.empty() && !valid_topic_name(name, max_length)) {
+    f.problem(key, fmt::format("\"{}\" is not a valid Kafka topic name (letters, digits, '.', '_', "
+                               "'-'; at most {} characters)",
+                               name, max_length));
+  }
+}
+
+SecretKeyRef secret_key_ref(const Fields& f, std::string default_key) {
+  return {f.string("name"), f.string("key", std::move(default_key))};
+}
+
+KafkaSpec parse_kafka(const Fields& f) {
+  KafkaSpec k;
+  const auto servers = f.list("bootstrapServers");
+  if (servers.empty()) f.problem("bootstrapServers", "at least one host:port is required");
+  static const std::regex host_port("^([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$");
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    const auto item_path = fmt::format("{}.bootstrapServers[{}]", f.path(), i);
+    if (!servers[i]->is_string() || !std::regex_match(servers[i]->get<std::string>(), host_port)) {
+      f.problems().push_back(item_path + ": must be host:port");
+      continue;
+    }
+    k.bootstrap_servers.push_back(servers[i]->get<std::string>());
+  }
+  if (f.has("tls")) {
+    const auto t = f.object("tls");
+    TlsSpec tls;
+    tls.enabled = t.boolean("enabled", true);
+    if (t.has("caSecretRef")) tls.ca = secret_key_ref(t.object("caSecretRef"), "ca.crt");
+    if (t.has("clientCertSecretRef")) tls.client_cert_secret = t.object("clientCertSecretRef").string("name");
+    if (tls.enabled) k.tls = tls;
+  }
+  if (f.has("sasl")) {
+    const auto s = f.object("sasl");
+    SaslSpec sasl;
+    const auto mechanism = s.string("mechanism", "SCRAM-SHA-512");
+    if (auto m = kafka::parse_sasl_mechanism(mechanism)) {
+      sasl.mechanism = *m;
+    } else {
+      s.problem("mechanism", fmt::format("\"{}\" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512", mechanism));
+    }
+    if (!s.has("secretRef")) {
+      s.problem("secretRef", "is required: name the Secret that holds the SASL username and password");
+    } else {
+      const auto ref = s.object("secretRef");
+      sasl.secret_name = ref.string("name");
+      sasl.username_key = ref.string("usernameKey", "username");
+      sasl.password_key = ref.string("passwordKey", "password");
+    }
+    k.sasl = sasl;
+  }
+  k.connect_timeout_ms = static_cast<int>(f.integer("connectTimeoutMs", 10000, 100, 300000));
+  k.request_timeout_ms = static_cast<int>(f.integer("requestTimeoutMs", 30000, 100, 900000));
+  return k;
+}
+
+std::vector<TopicSpec> parse_topics(const Fields& spec) {
+  std::vector<TopicSpec> topics;
+  const auto items = spec.list("topics");
+  if (items.empty()) spec.problem("topics", "declare at least one topic");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Fields t(*items[i], fmt::format("{}.topics[{}]", spec.path(), i), spec.problems());
+    TopicSpec topic;
+    topic.name = t.string("name");
+    check_topic_name(t, "name", topic.name, 249);
+    if (!topic.name.empty() && !seen.insert(topic.name).second) {
+      t.problem("name", fmt::format("\"{}\" is declared twice", topic.name));
+    }
+    topic.partitions = static_cast<int>(t.integer("partitions", std::nullopt, 1, 10000));
+    topic.replication_factor = static_cast<int>(t.integer("replicationFactor", std::nullopt, 1, 32));
+    topic.config = t.string_map("config");
+    topics.push_back(std::move(topic));
+  }
+  return topics;
+}
+
+DeadLetterSpec parse_dead_letter(const Fields& f) {
+  DeadLetterSpec d;
+  d.topic = f.string("topic");
+  check_topic_name(f, "topic", d.topic, 240);  // room for ".retry.<n>" and ".parked"
+  d.max_attempts = static_cast<int>(f.integer("maxAttempts", 5, 1, 50));
+  const auto b = f.object("backoff");
+  d.backoff.initial_ms = b.integer("initialMs", 1000, 1, 86400000);
+  d.backoff.multiplier = static_cast<int>(b.integer("multiplier", 2, 1, 10));
+  d.backoff.max_ms = b.integer("maxMs", 600000, 1, 604800000);
+  if (d.backoff.max_ms < d.backoff.initial_ms) b.problem("maxMs", "must be at least initialMs");
+  d.partitions = static_cast<int>(f.integer("partitions", 1, 1, 10000));
+  d.replication_factor = static_cast<int>(f.integer("replicationFactor", 1, 1, 32));
+  d.config = f.string_map("config");
+  return d;
+}
+
+OutboxSpec parse_outbox(const Fields& f) {
+  OutboxSpec o;
+  if (!f.has("databaseSecretRef")) {
+    f.problem("databaseSecretRef", "is required: name the Secret key that holds the postgres:// URL");
+  } else {
+    o.database = secret_key_ref(f.object("databaseSecretRef"), "url");
+  }
+  o.table = f.string("table", "outbox");
+  if (!valid_sql_identifier(o.table, true)) {
+    f.problem("table", fmt::format("\"{}\" must be a lower-case SQL identifier, optionally schema.table", o.table));
+  }
+  const auto c = f.object("columns");
+  auto column = [&c](std::string_view key, std::string& target) {
+    target = c.string(key, target);
+    if (!valid_sql_identifier(target, false)) {
+      c.problem(key, fmt::format("\"{}\" must be a lower-case SQL identifier", target));
+    }
+  };
+  column("id", o.columns.id);
+  column("eventId", o.columns.event_id);
+  column("topic", o.columns.topic);
+  column("key", o.columns.key);
+  column("payload", o.columns.payload);
+  column("headers", o.columns.headers);
+  column("createdAt", o.columns.created_at);
+  column("publishedAt", o.columns.published_at);
+  column("attempts", o.columns.attempts);
+  column("lastError", o.columns.last_error);
+  o.default_topic = f.string("defaultTopic");
+  o.batch_size = static_cast<int>(f.integer("batchSize", 500, 1, 10000));
+  o.poll_interval_ms = static_cast<int>(f.integer("pollIntervalMs", 1000, 10, 600000));
+  o.delete_after_publish = f.boolean("deleteAfterPublish", false);
+  o.published_retention_ms = f.integer("publishedRetentionMs", 604800000, 60000, INT64_MAX);
+  return o;
+}
+
+BreakerSpec parse_breaker(const Fields& f) {
+  BreakerSpec b;
+  b.failure_rate_threshold = static_cast<int>(f.integer("failureRateThreshold", 50, 1, 100));
+  b.minimum_calls = static_cast<int>(f.integer("minimumCalls", 20, 1, 10000));
+  b.window_size = static_cast<int>(f.integer("windowSize", 100, 1, 10000));
+  b.open_duration_ms = f.integer("openDurationMs", 30000, 100, 3600000);
+  b.half_open_calls = static_cast<int>(f.integer("halfOpenCalls", 5, 1, 1000));
+  if (b.minimum_calls > b.window_size) f.problem("minimumCalls", "cannot exceed windowSize");
+  return b;
+}
+
+AgentSpec parse_agent(const Fields& f) {
+  AgentSpec a;
+  a.replicas = static_cast<int>(f.integer("replicas", 2, 0, 64));
+  a.image = f.string("image", "");
+  a.image_pull_policy = f.string("imagePullPolicy", "");
+  if (!a.image_pull_policy.empty() && a.image_pull_policy != "Always" &&
+      a.image_pull_policy != "IfNotPresent" && a.image_pull_policy != "Never") {
+    f.problem("imagePullPolicy", "must be Always, IfNotPresent or Never");
+  }
+  a.resources = f.passthrough("resources", json::object(), json::value_t::object);
+  a.node_selector = f.string_map("nodeSelector");
+  a.tolerations = f.passthrough("tolerations", json::array(), json::value_t::array);
+  a.affinity = f.passthrough("affinity", json::object(), json::value_t::object);
+  a.priority_class_name = f.string("priorityClassName", "");
+  a.pod_annotations = f.string_map("podAnnotations");
+  return a;
+}
+
+AlertsSpec parse_alerts(const Fields& f) {
+  AlertsSpec a;
+  a.defaults = f.boolean("defaults", true);
+  a.labels = f.string_map("labels");
+  static const std::regex alert_name("^[A-Za-z_][A-Za-z0-9_]*$");
+  static const std::regex duration("^([0-9]+(ms|s|m|h|d|w|y))+$");
+  std::set<std::string> seen;
+  const auto items = f.list("rules");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Fields r(*items[i], fmt::format("{}.rules[{}]", f.path(), i), f.problems());
+    AlertRule rule;
+    rule.alert = r.string("alert");
+    if (!rule.alert.empty() && !std::regex_match(rule.alert, alert_name)) {
+      r.problem("alert", "uses letters, digits and '_' and does not start with a digit");
+    }
+    if (!rule.alert.empty() && !seen.insert(rule.alert).second) {
+      r.problem("alert", fmt::format("\"{}\" is declared twice", rule.alert));
+    }
+    rule.expr = r.string("expr");
+    rule.for_duration = r.string("for", "");
+    if (!rule.for_duration.empty() && !std::regex_match(rule.for_duration, duration)) {
+      r.problem("for", "must be a Prometheus duration such as 30s, 5m or 1h");
+    }
+    rule.severity = r.string("severity", "warning");
+    if (rule.severity != "info" && rule.severity != "warning" && rule.severity != "critical") {
+      r.problem("severity", "must be info, warning or critical");
+    }
+    rule.summary = r.string("summary", "");
+    rule.description = r.string("description", "");
+    rule.labels = r.string_map("labels");
+    a.rules.push_back(std::move(rule));
+  }
+  return a;
+}
+
+}  // namespace
+
+SpecError::SpecError(std::vector<std::string> problems)
+    : std::runtime_error(join(problems)), problems_(std::move(problems)) {}
+
+PipelineSpec parse_spec(const nlohmann::json& spec) {
+  Problems problems;
+  const Fields f(spec, "spec", problems);
+  PipelineSpec out;
+  if (!f.has("kafka")) {
+    f.problem("kafka", "is required");
+  } else {
+    out.kafka = parse_kafka(f.object("kafka"));
+  }
+  out.topics = parse_topics(f);
+  if (f.has("deadLetter")) out.dead_letter = parse_dead_letter(f.object("deadLetter"));
+  if (!f.has("outbox")) {
+    f.problem("outbox", "is required");
+  } else {
+    out.outbox = parse_outbox(f.object("outbox"));
+  }
+  out.circuit_breaker = parse_breaker(f.object("circuitBreaker"));
+  out.agent = parse_agent(f.object("agent"));
+  out.alerts = parse_alerts(f.object("alerts"));
+  const auto policy = f.string("topicDeletionPolicy", "Retain");
+  if (policy == "Delete") {
+    out.topic_deletion_policy = TopicDeletionPolicy::Delete;
+  } else if (policy != "Retain") {
+    f.problem("topicDeletionPolicy", fmt::format("\"{}\" must be Retain or Delete", policy));
+  }
+  out.paused = f.boolean("paused", false);
+
+  // Rules that span fields.
+  const auto declared = [&out](const std::string& name) {
+    for (const auto& t : out.topics) {
+      if (t.name == name) return true;
+    }
+    return false;
+  };
+  if (!out.outbox.default_topic.empty() && !declared(out.outbox.default_topic)) {
+    problems.push_back(fmt::format("spec.outbox.defaultTopic: \"{}\" is not one of spec.topics",
+                                   out.outbox.default_topic));
+  }
+  if (out.dead_letter) {
+    const auto& dlq = out.dead_letter->topic;
+    for (const auto& t : out.topics) {
+      if (t.name == dlq || t.name == dlq + ".parked" || t.name.starts_with(dlq + ".retry.")) {
+        problems.push_back(fmt::format(
+            "spec.topics: \"{}\" belongs to spec.deadLetter ({}); the operator creates it, remove it "
+            "from spec.topics",
+            t.name, dlq));
+      }
+    }
+  }
+  if (!problems.empty()) throw SpecError(std::move(problems));
+  return out;
+}
+
+nlohmann::json to_json(const PipelineSpec& s) {
+  json kafka = {{"bootstrapServers", s.kafka.bootstrap_servers},
+                {"connectTimeoutMs", s.kafka.connect_timeout_ms},
+                {"requestTimeoutMs", s.kafka.request_timeout_ms}};
+  if (s.kafka.tls) {
+    json tls = {{"enabled", s.kafka.tls->enabled}};
+    if (s.kafka.tls->ca) tls["caSecretRef"] = {{"name", s.kafka.tls->ca->name}, {"key", s.kafka.tls->ca->key}};
+    if (s.kafka.tls->client_cert_secret) {
+      tls["clientCertSecretRef"] = {{"name", *s.kafka.tls->client_cert_secret}};
+    }
+    kafka["tls"] = tls;
+  }
+  if (s.kafka.sasl) {
+    kafka["sasl"] = {{"mechanism", std::string(kafka::to_string(s.kafka.sasl->mechanism))},
+                     {"secretRef",
+                      {{"name", s.kafka.sasl->secret_name},
+                       {"usernameKey", s.kafka.sasl->username_key},
+                       {"passwordKey", s.kafka.sasl->password_key}}}};
+  }
+  json topics = json::array();
+  for (const auto& t : s.topics) {
+    topics.push_back({{"name", t.name},
+                      {"partitions", t.partitions},
+                      {"replicationFactor", t.replication_factor},
+                      {"config", t.config}});
+  }
+  const auto& c = s.outbox.columns;
+  json out = {
+      {"kafka", kafka},
+      {"topics", topics},
+      {"outbox",
+       {{"databaseSecretRef", {{"name", s.outbox.database.name}, {"key", s.outbox.database.key}}},
+        {"table", s.outbox.table},
+        {"columns",
+         {{"id", c.id}, {"eventId", c.event_id}, {"topic", c.topic}, {"key", c.key},
+          {"payload", c.payload}, {"headers", c.headers}, {"createdAt", c.created_at},
+          {"publishedAt", c.published_at}, {"attempts", c.attempts}, {"lastError", c.last_error}}},
+        {"defaultTopic", s.outbox.default_topic},
+        {"batchSize", s.outbox.batch_size},
+        {"pollIntervalMs", s.outbox.poll_interval_ms},
+        {"deleteAfterPublish", s.outbox.delete_after_publish},
+        {"publishedRetentionMs", s.outbox.published_retention_ms}}},
+      {"circuitBreaker",
+       {{"failureRateThreshold", s.circuit_breaker.failure_rate_threshold},
+        {"minimumCalls", s.circuit_breaker.minimum_calls},
+        {"windowSize", s.circuit_breaker.window_size},
+        {"openDurationMs", s.circuit_breaker.open_duration_ms},
+        {"halfOpenCalls", s.circuit_breaker.half_open_calls}}},
+      {"agent",
+       {{"replicas", s.agent.replicas}, {"resources", s.agent.resources},
+        {"nodeSelector", s.agent.node_selector}, {"tolerations", s.agent.tolerations},
+        {"affinity", s.agent.affinity}, {"podAnnotations", s.agent.pod_annotations}}},
+      {"alerts", {{"defaults", s.alerts.defaults}, {"labels", s.alerts.labels}, {"rules", json::array()}}},
+      {"topicDeletionPolicy", s.topic_deletion_policy == TopicDeletionPolicy::Delete ? "Delete" : "Retain"},
+      {"paused", s.paused},
+  };
+  if (!s.agent.image.empty()) out["agent"]["image"] = s.agent.image;
+  if (!s.agent.image_pull_policy.empty()) out["agent"]["imagePullPolicy"] = s.agent.image_pull_policy;
+  if (!s.agent.priority_class_name.empty()) out["agent"]["priorityClassName"] = s.agent.priority_class_name;
+  for (const auto& r : s.alerts.rules) {
+    json rule = {{"alert", r.alert}, {"expr", r.expr}, {"severity", r.severity}, {"labels", r.labels}};
+    if (!r.for_duration.empty()) rule["for"] = r.for_duration;
+    if (!r.summary.empty()) rule["summary"] = r.summary;
+    if (!r.description.empty()) rule["description"] = r.description;
+    out["alerts"]["rules"].push_back(rule);
+  }
+  if (s.dead_letter) {
+    const auto& d = *s.dead_letter;
+    out["deadLetter"] = {{"topic", d.topic},
+                         {"maxAttempts", d.max_attempts},
+                         {"backoff",
+                          {{"initialMs", d.backoff.initial_ms},
+                           {"multiplier", d.backoff.multiplier},
+                           {"maxMs", d.backoff.max_ms}}},
+                         {"partitions", d.partitions},
+                         {"replicationFactor", d.replication_factor},
+                         {"config", d.config}};
+  }
+  return out;
+}
+
+}  // namespace outflow::pipeline
