@@ -1,0 +1,48 @@
+#include "operator/workloads/rbac.h"
+
+#include "operator/workloads/agent_config.h"
+
+namespace outflow::op::workloads {
+
+using nlohmann::json;
+
+json agent_service_account(const PipelineIdentity& pipeline) {
+  return {{"apiVersion", "v1"},
+          {"kind", "ServiceAccount"},
+          {"metadata", object_metadata(pipeline, agent_name(pipeline))}};
+}
+
+json agent_role(const PipelineIdentity& pipeline, const pipeline::PipelineSpec& spec) {
+  json rules = json::array({
+      // Server-side apply of its own status.agents entry is a PATCH; get lets
+      // it read back what it applied.
+      {{"apiGroups", json::array({"outflow.dev"})},
+       {"resources", json::array({"eventpipelines/status"})},
+       {"resourceNames", json::array({pipeline.name})},
+       {"verbs", json::array({"get", "patch"})}},
+  });
+  const auto secrets = referenced_secrets(spec);
+  if (!secrets.empty()) {
+    rules.push_back({{"apiGroups", json::array({""})},
+                     {"resources", json::array({"secrets"})},
+                     {"resourceNames", secrets},
+                     {"verbs", json::array({"get"})}});
+  }
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "Role"},
+          {"metadata", object_metadata(pipeline, agent_name(pipeline))},
+          {"rules", rules}};
+}
+
+json agent_role_binding(const PipelineIdentity& pipeline) {
+  const auto name = agent_name(pipeline);
+  return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+          {"kind", "RoleBinding"},
+          {"metadata", object_metadata(pipeline, name)},
+          {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", name}}},
+          {"subjects", json::array({{{"kind", "ServiceAccount"},
+                                     {"name", name},
+                                     {"namespace", pipeline.namespace_name}}})}};
+}
+
+}  // namespace outflow::op::workloads
