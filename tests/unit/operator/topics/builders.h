@@ -31,6 +31,14 @@ inline PipelineRef pipeline_ref(std::string name, std::string created, std::stri
 }
 
 // This pipeline, in every test that does not care about its identity.
+// A pipeline created before self() and one created after it, for conflicts.
+inline PipelineRef older_pipeline() {
+  return pipeline_ref("billing/invoices", "2024-01-01T00:00:00Z", "uid-old");
+}
+inline PipelineRef younger_pipeline() {
+  return pipeline_ref("shop/late", "2024-09-01T00:00:00Z", "uid-young");
+}
+
 inline PipelineRef self() {
   return pipeline_ref("shop/orders", "2024-05-01T12:00:00Z", "uid-self");
 }

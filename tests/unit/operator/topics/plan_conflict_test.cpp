@@ -12,8 +12,8 @@ using namespace outflow::op::topics::testing;
 
 namespace {
 
-const PipelineRef kOlder = pipeline_ref("billing/invoices", "2024-01-01T00:00:00Z", "uid-old");
-const PipelineRef kYounger = pipeline_ref("shop/late", "2024-09-01T00:00:00Z", "uid-young");
+const PipelineRef kOlder = older_pipeline();
+const PipelineRef kYounger = younger_pipeline();
 
 }  // namespace
 
