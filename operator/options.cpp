@@ -13,6 +13,12 @@ void add_flags(CLI::App& app, Options& o) {
       ->delimiter(',');
   app.add_flag("--leader-elect", o.leader_elect,
                "Elect a leader on a coordination.k8s.io Lease so only one replica reconciles");
+  app.add_option("--leader-election-namespace", o.leader_election_namespace,
+                 "Namespace of the leader-election Lease (default: the operator pod's namespace)")
+      ->envname("POD_NAMESPACE");
+  app.add_option("--agent-image", o.agent_image,
+                 "Agent image for pipelines whose spec.agent.image is empty")
+      ->envname("OUTFLOW_AGENT_IMAGE");
   app.add_option("--metrics-addr", o.metrics_addr, "Address for /metrics")
       ->check(cli::ListenAddressValidator())
       ->capture_default_str();

@@ -14,6 +14,8 @@ struct Options {
   std::string kubeconfig;               // empty: in-cluster configuration
   std::vector<std::string> namespaces;  // empty: all namespaces
   bool leader_elect = false;
+  std::string leader_election_namespace;  // default: the pod's namespace (POD_NAMESPACE)
+  std::string agent_image;                // image of agent pods whose spec names none
   std::string metrics_addr = ":8080";
   std::string health_addr = ":8081";
   std::string log_format = "text";

@@ -19,6 +19,8 @@ std::string parse(Options& options, std::vector<std::string> args) {
 
 TEST(OperatorOptions, DefaultsWatchAllNamespacesWithoutLeaderElection) {
   unsetenv("KUBECONFIG");
+  unsetenv("POD_NAMESPACE");
+  unsetenv("OUTFLOW_AGENT_IMAGE");
   Options o;
   ASSERT_EQ(parse(o, {}), "");
   EXPECT_TRUE(o.namespaces.empty());
@@ -31,12 +33,15 @@ TEST(OperatorOptions, DefaultsWatchAllNamespacesWithoutLeaderElection) {
 TEST(OperatorOptions, ParsesEveryFlag) {
   Options o;
   ASSERT_EQ(parse(o, {"--kubeconfig", "/k", "--namespaces", "a,b", "--leader-elect",
+                      "--leader-election-namespace", "outflow-system", "--agent-image", "agent:1",
                       "--metrics-addr", "127.0.0.1:9000", "--health-addr", ":9001",
                       "--log-format", "json", "--log-level", "debug", "--resync-period", "45s"}),
             "");
   EXPECT_EQ(o.kubeconfig, "/k");
   EXPECT_EQ(o.namespaces, (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(o.leader_elect);
+  EXPECT_EQ(o.leader_election_namespace, "outflow-system");
+  EXPECT_EQ(o.agent_image, "agent:1");
   EXPECT_EQ(o.metrics_addr, "127.0.0.1:9000");
   EXPECT_EQ(o.health_addr, ":9001");
   EXPECT_EQ(o.log_format, "json");
