@@ -1,5 +1,7 @@
 #include "common/kube/rest_client.h"
 
+#include "outflow/version.h"
+
 #include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
 #include <fmt/format.h>
@@ -62,6 +64,10 @@ Response RestClient::request(Method method, std::string_view path, const nlohman
   web::http::http_request req(to_cpprest(method));
   req.set_request_uri(web::uri(std::string(path)));
   req.headers().add("Accept", "application/json");
+  // The API server names the field manager of a write without one after the
+  // User-Agent; without this it would be "cpprestsdk", and later applies by
+  // outflow-operator would conflict with that stranger.
+  req.headers().add("User-Agent", std::string("outflow/") + kVersion);
   if (!endpoint_.bearer_token.empty()) {
     req.headers().add("Authorization", "Bearer " + endpoint_.bearer_token);
   }

@@ -48,6 +48,8 @@ TEST_F(KubeApi, AdminCreatesAConfigMapAndReadsItBack) {
   const auto created = admin_->post("/api/v1/namespaces/" + ns_ + "/configmaps", cm);
   ASSERT_EQ(created.status, 201) << created.text;
   EXPECT_FALSE(created.body["metadata"]["uid"].get<std::string>().empty());
+  // Writes without an explicit field manager are attributed to our User-Agent.
+  EXPECT_EQ(created.body["metadata"]["managedFields"][0]["manager"], "outflow") << created.text;
 
   const auto read = admin_->get("/api/v1/namespaces/" + ns_ + "/configmaps/pipeline-config");
   ASSERT_EQ(read.status, 200) << read.text;
