@@ -3,11 +3,13 @@
 
 #include "agent/options.h"
 #include "common/log/logging.h"
+#include "common/openssl_init.h"
 #include "outflow/version.h"
 
 #include <spdlog/spdlog.h>
 
 int main(int argc, char** argv) {
+  outflow::init_openssl();
   CLI::App app{"outflow-agent: publishes a PostgreSQL transactional outbox to Kafka and replays "
                "dead letters for one EventPipeline"};
   app.set_version_flag("--version", std::string("outflow-agent ") + outflow::kVersion);

@@ -2,12 +2,14 @@
 // workloads, alert rules and status.
 
 #include "common/log/logging.h"
+#include "common/openssl_init.h"
 #include "operator/options.h"
 #include "outflow/version.h"
 
 #include <spdlog/spdlog.h>
 
 int main(int argc, char** argv) {
+  outflow::init_openssl();
   CLI::App app{"outflow-operator: reconciles EventPipeline resources into Kafka topics, "
                "agent Deployments, alert rules and status"};
   app.set_version_flag("--version", std::string("outflow-operator ") + outflow::kVersion);

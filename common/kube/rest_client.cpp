@@ -1,5 +1,6 @@
 #include "common/kube/rest_client.h"
 
+#include "common/openssl_init.h"
 #include "outflow/version.h"
 
 #include <boost/asio/ssl.hpp>
@@ -48,6 +49,7 @@ struct RestClient::Impl {
 
 RestClient::RestClient(ClusterEndpoint endpoint, std::chrono::seconds timeout)
     : endpoint_(std::move(endpoint)) {
+  init_openssl();  // before cpprestsdk creates its thread pool; see openssl_init.h
   try {
     impl_ = std::make_unique<Impl>(endpoint_, timeout);
   } catch (const std::exception& e) {
