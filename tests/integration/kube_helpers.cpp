@@ -26,6 +26,14 @@ bool condition_true(const json& object, std::string_view type) {
 
 kube::RestClient admin_client() { return kube::RestClient(kube::load_kubeconfig(require("KUBECONFIG"))); }
 
+kube::ClusterEndpoint endpoint_with_token(const std::string& token) {
+  kube::ClusterEndpoint ep;
+  ep.server = require("OUTFLOW_TEST_KUBE_SERVER");
+  ep.ca_pem = require_file("OUTFLOW_TEST_KUBE_CA");
+  ep.bearer_token = token;
+  return ep;
+}
+
 std::string source_path(std::string_view relative) {
   return std::string(OUTFLOW_SOURCE_DIR) + "/" + std::string(relative);
 }

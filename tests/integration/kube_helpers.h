@@ -17,6 +17,9 @@ namespace outflow::testenv {
 // A client with the admin identity of the test environment's KUBECONFIG.
 kube::RestClient admin_client();
 
+// The test API server with the test CA, authenticating with `token`.
+kube::ClusterEndpoint endpoint_with_token(const std::string& token);
+
 // An absolute path inside the source tree, e.g. source_path("crds/eventpipeline.yaml").
 std::string source_path(std::string_view relative);
 

@@ -2,6 +2,7 @@
 // test CA, bearer-token authentication, RBAC enforced.
 
 #include "common/kube/rest_client.h"
+#include "kube_helpers.h"
 #include "testenv.h"
 
 #include <gtest/gtest.h>
@@ -10,14 +11,6 @@ using namespace outflow;
 using nlohmann::json;
 
 namespace {
-
-kube::ClusterEndpoint endpoint_with_token(const std::string& token) {
-  kube::ClusterEndpoint ep;
-  ep.server = testenv::require("OUTFLOW_TEST_KUBE_SERVER");
-  ep.ca_pem = testenv::require_file("OUTFLOW_TEST_KUBE_CA");
-  ep.bearer_token = token;
-  return ep;
-}
 
 class KubeApi : public ::testing::Test {
  protected:
@@ -62,7 +55,7 @@ TEST_F(KubeApi, AdminCreatesAConfigMapAndReadsItBack) {
 }
 
 TEST_F(KubeApi, UnprivilegedIdentityIsForbidden) {
-  kube::RestClient user(endpoint_with_token(testenv::require("OUTFLOW_TEST_KUBE_USER_TOKEN")));
+  kube::RestClient user(testenv::endpoint_with_token(testenv::require("OUTFLOW_TEST_KUBE_USER_TOKEN")));
   const auto read = user.get("/api/v1/namespaces/" + ns_ + "/configmaps");
   EXPECT_EQ(read.status, 403) << read.text;
   EXPECT_EQ(read.body["reason"], "Forbidden");
@@ -80,13 +73,13 @@ TEST_F(KubeApi, UnprivilegedIdentityIsForbidden) {
 
 TEST(KubeApiTls, ServerCertificateIsVerified) {
   // Without the test CA the server's certificate chains to nothing we trust.
-  auto ep = endpoint_with_token(testenv::require("OUTFLOW_TEST_KUBE_ADMIN_TOKEN"));
+  auto ep = testenv::endpoint_with_token(testenv::require("OUTFLOW_TEST_KUBE_ADMIN_TOKEN"));
   ep.ca_pem.clear();
   kube::RestClient untrusting(ep, std::chrono::seconds(10));
   EXPECT_THROW(untrusting.get("/version"), kube::TransportError);
 }
 
 TEST(KubeApiTls, BadTokenIsUnauthorized) {
-  kube::RestClient client(endpoint_with_token("not-a-valid-token"));
+  kube::RestClient client(testenv::endpoint_with_token("not-a-valid-token"));
   EXPECT_EQ(client.get("/api/v1/namespaces").status, 401);
 }
