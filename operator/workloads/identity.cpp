@@ -1,16 +1,9 @@
 #include "operator/workloads/identity.h"
 
-#include <fmt/format.h>
-#include <openssl/sha.h>
+#include "operator/workloads/deployment.h"
 
 namespace outflow::op::workloads {
 namespace {
-
-std::string short_hash(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3]);
-}
 
 // Keeps `text` if it fits, else a prefix plus "-<8 hex>" of the whole text, so
 // two long names that share a prefix still differ.
@@ -18,7 +11,7 @@ std::string fit(const std::string& text, std::size_t limit) {
   if (text.size() <= limit) return text;
   std::string prefix = text.substr(0, limit - 9);
   while (!prefix.empty() && (prefix.back() == '-' || prefix.back() == '.')) prefix.pop_back();
-  return prefix + "-" + short_hash(text);
+  return prefix + "-" + checksum_of({text}).substr(0, 8);
 }
 
 }  // namespace
