@@ -7,6 +7,8 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <stdexcept>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -41,5 +43,55 @@ struct TopicLayout {
 // the broker does not know the topic. Throws std::runtime_error on failure.
 std::optional<TopicLayout> describe_topic_layout(rd_kafka_t* client, const std::string& topic,
                                                  std::chrono::milliseconds timeout);
+
+// The whole request failed: no broker answered in time, authentication failed,
+// the cluster refused the request type. `code` tells which
+// (RD_KAFKA_RESP_ERR__TIMED_OUT, __TRANSPORT, __ALL_BROKERS_DOWN,
+// __AUTHENTICATION, ...); the operator maps these to KafkaUnreachable.
+class AdminError : public std::runtime_error {
+ public:
+  AdminError(rd_kafka_resp_err_t code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  rd_kafka_resp_err_t code() const { return code_; }
+
+ private:
+  rd_kafka_resp_err_t code_;
+};
+
+struct DescribedTopic {
+  std::string name;
+  int partitions = 0;
+  int replication_factor = 0;  // replicas of partition 0
+  // Only configs set on the topic itself (source DYNAMIC_TOPIC_CONFIG): what
+  // AlterConfigs would replace, and what the spec is compared with.
+  std::map<std::string, std::string> dynamic_config;
+};
+
+// Layout (one metadata request) and dynamic configs (one DescribeConfigs
+// request) of the named topics. Topics the broker does not know are absent
+// from the result. Throws AdminError when a request fails as a whole.
+std::map<std::string, DescribedTopic> describe_topics(rd_kafka_t* client,
+                                                      const std::vector<std::string>& names,
+                                                      std::chrono::milliseconds timeout);
+
+// One CreatePartitions request: grow each topic to `total` partitions.
+std::vector<TopicOutcome> create_partitions(rd_kafka_t* client,
+                                            const std::vector<std::pair<std::string, int>>& totals,
+                                            std::chrono::milliseconds timeout);
+
+// One AlterConfigs request. Not incremental: each topic's overrides become
+// exactly the given map (anything else returns to the broker default).
+std::vector<TopicOutcome> alter_topic_configs(
+    rd_kafka_t* client, const std::vector<std::pair<std::string, std::map<std::string, std::string>>>& configs,
+    std::chrono::milliseconds timeout);
+
+// One DeleteTopics request. A topic that is already gone counts as deleted
+// (ok(), so a retried deletion converges).
+std::vector<TopicOutcome> delete_topics(rd_kafka_t* client, const std::vector<std::string>& names,
+                                        std::chrono::milliseconds timeout);
+
+// The Kafka cluster id from metadata (empty when the broker does not report
+// one). Throws AdminError when no broker answers.
+std::string cluster_id(rd_kafka_t* client, std::chrono::milliseconds timeout);
 
 }  // namespace outflow::kafka

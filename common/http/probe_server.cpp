@@ -1,0 +1,1 @@
+#include "common/http/probe_server.h"

@@ -1,0 +1,1 @@
+#include "common/kube/event_recorder.h"

@@ -1,0 +1,1 @@
+#include "common/kube/leader_election.h"

@@ -1,0 +1,99 @@
+#pragma once
+
+// Leader election on a coordination.k8s.io/v1 Lease, with client-go's rules:
+//  - A candidate takes the lease when it is free (no holder) or expired: the
+//    holder has not renewed within leaseDurationSeconds *as measured by this
+//    process's own monotonic clock since it last saw the record change*. The
+//    lease's renewTime is written for humans; comparing it with our wall clock
+//    would trust that two machines agree on the time.
+//  - The leader renews every retry_period; if it cannot renew for
+//    renew_deadline it stops leading (on_stopped_leading) at once, before the
+//    lease can expire and another process can take over.
+//  - Every write is an update with the resourceVersion read, so two candidates
+//    racing for one lease cannot both win (one gets Conflict).
+//  - On a clean stop the leader releases the lease (empty holder, 1 s
+//    duration), so a successor need not wait for it to expire.
+//
+// The decision of each round is the pure function decide(), unit-tested with
+// an injected clock; LeaderElector does the I/O on its own thread.
+
+#include "common/clock.h"
+#include "common/kube/api_client.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace outflow::kube {
+
+struct LeaseConfig {
+  std::string namespace_name;
+  std::string name;
+  std::string identity;  // unique per process: pod name plus a random suffix
+  std::chrono::milliseconds lease_duration{15000};
+  std::chrono::milliseconds renew_deadline{10000};
+  std::chrono::milliseconds retry_period{2000};
+};
+
+// The parts of a Lease's spec the election reads and writes.
+struct LeaseRecord {
+  std::string holder;
+  int lease_duration_seconds = 0;
+  std::string acquire_time;  // RFC 3339 with microseconds, as MicroTime
+  std::string renew_time;
+  int transitions = 0;
+  bool operator==(const LeaseRecord&) const = default;
+};
+
+LeaseRecord lease_record_from_json(const nlohmann::json& lease);
+
+// What this round should do.
+enum class LeaseAction {
+  Create,   // no Lease object yet: create one naming us
+  Acquire,  // free or expired: update it to name us (transitions + 1)
+  Renew,    // ours: update renewTime
+  Wait,     // someone else holds it and it has not expired
+};
+
+struct Observation {
+  LeaseRecord record;
+  Clock::time_point observed_at;  // when this process last saw `record` change
+};
+
+// Pure. `current` is the lease as read now (nullopt: it does not exist);
+// `last` what we saw before (nullopt: first round).
+LeaseAction decide(const std::optional<LeaseRecord>& current, const std::optional<Observation>& last,
+                   const std::string& identity, Clock::time_point now);
+
+struct LeaderCallbacks {
+  std::function<void()> on_started_leading;  // on the elector thread
+  std::function<void()> on_stopped_leading;  // on the elector thread; also after a lost lease
+  std::function<void(const std::string& holder)> on_new_leader;  // optional
+};
+
+class LeaderElector {
+ public:
+  // Borrows `api` and `clock`; both must outlive the elector.
+  LeaderElector(ApiClient& api, LeaseConfig config, LeaderCallbacks callbacks,
+                const Clock& clock = SteadyClock::instance());
+  ~LeaderElector();  // stop()
+  LeaderElector(const LeaderElector&) = delete;
+  LeaderElector& operator=(const LeaderElector&) = delete;
+
+  void start();  // once
+  // Stops campaigning; a leader calls on_stopped_leading and releases the lease.
+  // Idempotent; joins the thread.
+  void stop();
+
+  bool is_leader() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace outflow::kube
