@@ -37,6 +37,10 @@ struct LeaseConfig {
   std::chrono::milliseconds lease_duration{15000};
   std::chrono::milliseconds renew_deadline{10000};
   std::chrono::milliseconds retry_period{2000};
+  // A candidate waits retry_period * (1 + U[0, retry_jitter)) between tries, so
+  // replicas that started together do not keep hitting the API server in step.
+  // A leader renews every retry_period exactly. 0 turns jitter off.
+  double retry_jitter = 0.2;
 };
 
 // The parts of a Lease's spec the election reads and writes.
@@ -69,26 +73,52 @@ struct Observation {
 LeaseAction decide(const std::optional<LeaseRecord>& current, const std::optional<Observation>& last,
                    const std::string& identity, Clock::time_point now);
 
+// Pure. The observation to pass as `last` next round: `last` unchanged while the
+// record is the same, else `current` seen at `now`. Keeping the old time while
+// nothing changes is what lets a holder that stopped renewing expire.
+Observation observe(const LeaseRecord& current, const std::optional<Observation>& last,
+                    Clock::time_point now);
+
+// All optional. They run on the elector thread, which renews only after they
+// return: keep them short (start or stop workers, then return). An exception
+// from a callback is logged and otherwise ignored.
+//
+// After a lost lease the elector campaigns again, so on_started_leading may run
+// again after on_stopped_leading. on_stopped_leading runs before the lease is
+// released on stop(): when it returns, the leader's work must have stopped,
+// since the successor may start at once.
 struct LeaderCallbacks {
   std::function<void()> on_started_leading;  // on the elector thread
   std::function<void()> on_stopped_leading;  // on the elector thread; also after a lost lease
+  // Each time the lease shows a new holder (our own identity too, when we win);
+  // not for a released lease (empty holder).
   std::function<void(const std::string& holder)> on_new_leader;  // optional
 };
 
 class LeaderElector {
  public:
-  // Borrows `api` and `clock`; both must outlive the elector.
+  // Borrows `api` and `clock`; both must outlive the elector. Throws
+  // std::invalid_argument unless identity, namespace and name are set and
+  // lease_duration > renew_deadline > retry_period > 0.
+  //
+  // A request that hangs delays the step-down at renew_deadline until it
+  // returns (is_leader() turns false on time regardless): give the elector a
+  // RestClient whose timeout is well below renew_deadline, not the watch's.
   LeaderElector(ApiClient& api, LeaseConfig config, LeaderCallbacks callbacks,
                 const Clock& clock = SteadyClock::instance());
   ~LeaderElector();  // stop()
   LeaderElector(const LeaderElector&) = delete;
   LeaderElector& operator=(const LeaderElector&) = delete;
 
-  void start();  // once
+  void start();  // once; a second call throws std::logic_error
   // Stops campaigning; a leader calls on_stopped_leading and releases the lease.
-  // Idempotent; joins the thread.
+  // Idempotent; joins the thread (waiting at most for a request in flight, not
+  // for the retry period). From a callback it only asks the thread to stop.
   void stop();
 
+  // Thread-safe. False as soon as renew_deadline has passed since the last
+  // successful renewal, even while the elector thread is still blocked in a
+  // request and has not called on_stopped_leading yet.
   bool is_leader() const;
 
  private:
