@@ -34,6 +34,11 @@ class EventRecorder {
 
   // `object` is the involved object as read (apiVersion, kind, metadata with
   // namespace, name, uid, resourceVersion). `reason` is CamelCase.
+  //
+  // Writes on the caller's thread and returns once the Event is written or
+  // the write has failed: usually one request, at most three (the Event was
+  // deleted, a name collided), each bounded by the RestClient's timeout. Thread-safe; repeats of one
+  // event from several threads are serialised so they aggregate into one Event.
   void record(const nlohmann::json& object, EventType type, const std::string& reason,
               const std::string& message);
 
