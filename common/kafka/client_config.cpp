@@ -22,6 +22,23 @@ std::string_view to_string(SaslMechanism mechanism) {
   return "PLAIN";
 }
 
+namespace {
+
+// One TLS item from either its file or its PEM text. Two sources would leave
+// librdkafka to pick one silently, so that is refused, naming the setting.
+void tls_item(std::vector<Property>& props, std::string_view setting, const std::string& file,
+              const std::string& pem, const char* file_property, const char* pem_property,
+              bool secret) {
+  if (!file.empty() && !pem.empty()) {
+    throw ConfigError(
+        fmt::format("{}: given both as a file and as in-memory PEM; set only one", setting));
+  }
+  if (!file.empty()) props.push_back({file_property, file});
+  if (!pem.empty()) props.push_back({pem_property, pem, secret});
+}
+
+}  // namespace
+
 std::vector<Property> client_properties(const ConnectionSettings& settings) {
   if (settings.bootstrap_servers.empty()) {
     throw ConfigError("kafka.bootstrapServers: at least one host:port is required");
@@ -55,15 +72,18 @@ std::vector<Property> client_properties(const ConnectionSettings& settings) {
 
   if (tls) {
     const auto& t = *settings.tls;
-    if (!t.ca_file.empty()) props.push_back({"ssl.ca.location", t.ca_file});
-    if (t.cert_file.empty() != t.key_file.empty()) {
+    tls_item(props, "kafka.tls.caSecretRef (ca.crt)", t.ca_file, t.ca_pem, "ssl.ca.location",
+             "ssl.ca.pem", false);
+    const bool has_cert = !t.cert_file.empty() || !t.cert_pem.empty();
+    const bool has_key = !t.key_file.empty() || !t.key_pem.empty();
+    if (has_cert != has_key) {
       throw ConfigError(
           "kafka.tls.clientCertSecretRef: needs both a certificate (tls.crt) and a key (tls.key)");
     }
-    if (!t.cert_file.empty()) {
-      props.push_back({"ssl.certificate.location", t.cert_file});
-      props.push_back({"ssl.key.location", t.key_file});
-    }
+    tls_item(props, "kafka.tls.clientCertSecretRef (tls.crt)", t.cert_file, t.cert_pem,
+             "ssl.certificate.location", "ssl.certificate.pem", false);
+    tls_item(props, "kafka.tls.clientCertSecretRef (tls.key)", t.key_file, t.key_pem,
+             "ssl.key.location", "ssl.key.pem", true);
   }
   if (sasl) {
     const auto& s = *settings.sasl;

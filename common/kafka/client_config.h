@@ -25,10 +25,18 @@ enum class SaslMechanism { Plain, ScramSha256, ScramSha512 };
 std::optional<SaslMechanism> parse_sasl_mechanism(std::string_view text);
 std::string_view to_string(SaslMechanism mechanism);
 
+// Each item comes either from a file or as in-memory PEM text, never both.
+// The operator uses the PEM fields: it reads Secrets through the API and has
+// a read-only root filesystem; the agent can use files of a mounted Secret.
 struct TlsSettings {
-  std::string ca_file;    // empty: the system trust store
-  std::string cert_file;  // client certificate (mTLS); set together with key_file
+  std::string ca_file;    // empty (and no ca_pem): the system trust store
+  std::string cert_file;  // client certificate (mTLS); comes together with a key
   std::string key_file;
+  // The `{}` initializers keep `TlsSettings{ca, cert, key}` free of
+  // -Wmissing-field-initializers for existing callers.
+  std::string ca_pem{};   // PEM text used instead of the file of the same item
+  std::string cert_pem{};
+  std::string key_pem{};  // secret: never logged, never in an error message
 };
 
 struct SaslSettings {

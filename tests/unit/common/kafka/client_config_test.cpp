@@ -115,3 +115,112 @@ TEST(MakeConf, RejectedSecretPropertyIsNamedWithoutItsValue) {
     EXPECT_EQ(msg.find("s3cr3t-value"), std::string::npos);
   }
 }
+
+namespace {
+
+const Property* find_property(const std::vector<Property>& props, const std::string& name) {
+  const auto it = std::find_if(props.begin(), props.end(),
+                               [&](const Property& p) { return p.name == name; });
+  return it == props.end() ? nullptr : &*it;
+}
+
+std::string config_error_of(const ConnectionSettings& settings) {
+  try {
+    client_properties(settings);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(ClientProperties, InMemoryPemReplacesFilesAndOnlyTheKeyIsSecret) {
+  auto s = plain();
+  s.tls = TlsSettings{};
+  s.tls->ca_pem = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n";
+  s.tls->cert_pem = "-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n";
+  s.tls->key_pem = "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n";
+  const auto props = client_properties(s);
+  const auto m = as_map(props);
+  EXPECT_EQ(m.at("security.protocol"), "ssl");
+  EXPECT_EQ(m.at("ssl.ca.pem"), s.tls->ca_pem);
+  EXPECT_EQ(m.at("ssl.certificate.pem"), s.tls->cert_pem);
+  EXPECT_EQ(m.at("ssl.key.pem"), s.tls->key_pem);
+  for (const char* file_property :
+       {"ssl.ca.location", "ssl.certificate.location", "ssl.key.location"}) {
+    EXPECT_EQ(m.count(file_property), 0u) << file_property;
+  }
+  ASSERT_NE(find_property(props, "ssl.key.pem"), nullptr);
+  EXPECT_TRUE(find_property(props, "ssl.key.pem")->secret);
+  EXPECT_FALSE(find_property(props, "ssl.ca.pem")->secret);
+  EXPECT_FALSE(find_property(props, "ssl.certificate.pem")->secret);
+}
+
+TEST(ClientProperties, CaPemAloneWorksWithSasl) {
+  auto s = plain();
+  s.tls = TlsSettings{};
+  s.tls->ca_pem = "-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n";
+  s.sasl = SaslSettings{SaslMechanism::ScramSha512, "app", "pw"};
+  const auto m = as_map(client_properties(s));
+  EXPECT_EQ(m.at("security.protocol"), "sasl_ssl");
+  EXPECT_EQ(m.at("ssl.ca.pem"), s.tls->ca_pem);
+  EXPECT_EQ(m.count("ssl.certificate.pem"), 0u);
+  EXPECT_EQ(m.count("ssl.key.pem"), 0u);
+}
+
+TEST(ClientProperties, FileAndPemOfOneItemIsAnErrorNamingTheSetting) {
+  auto ca = plain();
+  ca.tls = TlsSettings{"/ca.crt", "", ""};
+  ca.tls->ca_pem = "pem";
+  EXPECT_NE(config_error_of(ca).find("kafka.tls.caSecretRef"), std::string::npos);
+
+  auto cert = plain();
+  cert.tls = TlsSettings{"", "/tls.crt", "/tls.key"};
+  cert.tls->cert_pem = "pem";
+  EXPECT_NE(config_error_of(cert).find("tls.crt"), std::string::npos) << config_error_of(cert);
+
+  auto key = plain();
+  key.tls = TlsSettings{"", "/tls.crt", "/tls.key"};
+  key.tls->key_pem = "super-secret-key-text";
+  const auto message = config_error_of(key);
+  EXPECT_NE(message.find("tls.key"), std::string::npos) << message;
+  EXPECT_EQ(message.find("super-secret-key-text"), std::string::npos);
+}
+
+TEST(ClientProperties, PemCertificateAndKeyMustComeTogether) {
+  auto cert_only = plain();
+  cert_only.tls = TlsSettings{};
+  cert_only.tls->cert_pem = "cert";
+  EXPECT_NE(config_error_of(cert_only).find("kafka.tls.clientCertSecretRef"), std::string::npos);
+
+  auto key_only = plain();
+  key_only.tls = TlsSettings{};
+  key_only.tls->key_pem = "key";
+  EXPECT_NE(config_error_of(key_only).find("kafka.tls.clientCertSecretRef"), std::string::npos);
+
+  // One from a file and the other in memory is still a pair.
+  auto mixed = plain();
+  mixed.tls = TlsSettings{"", "/tls.crt", ""};
+  mixed.tls->key_pem = "key";
+  const auto m = as_map(client_properties(mixed));
+  EXPECT_EQ(m.at("ssl.certificate.location"), "/tls.crt");
+  EXPECT_EQ(m.at("ssl.key.pem"), "key");
+}
+
+TEST(MakeClient, UnusablePemKeyFailsWithoutQuotingIt) {
+  // librdkafka parses the PEM text when the client is created; its complaint
+  // must not carry the key material.
+  auto s = plain();
+  s.tls = TlsSettings{};
+  s.tls->cert_pem = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n";
+  s.tls->key_pem =
+      "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n";
+  try {
+    make_client(RD_KAFKA_PRODUCER, make_conf(client_properties(s)));
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.find("c2VjcmV0LWtleS1ieXRlcw"), std::string::npos) << msg;
+  }
+}
