@@ -29,7 +29,9 @@ struct TopicOutcome {
 };
 
 // One CreateTopics request for the whole batch; one outcome per topic.
-// Throws std::runtime_error when the request itself fails (e.g. timeout).
+// Throws AdminError (a std::runtime_error) when the request itself fails
+// (e.g. timeout), or with RD_KAFKA_RESP_ERR__INVALID_ARG when librdkafka
+// refuses the arguments before sending (e.g. -2 partitions).
 std::vector<TopicOutcome> create_topics(rd_kafka_t* client, const std::vector<NewTopic>& topics,
                                         std::chrono::milliseconds timeout);
 
@@ -40,7 +42,7 @@ struct TopicLayout {
 };
 
 // Partition count and replication factor from cluster metadata; nullopt when
-// the broker does not know the topic. Throws std::runtime_error on failure.
+// the broker does not know the topic. Throws AdminError on failure.
 std::optional<TopicLayout> describe_topic_layout(rd_kafka_t* client, const std::string& topic,
                                                  std::chrono::milliseconds timeout);
 
@@ -48,6 +50,11 @@ std::optional<TopicLayout> describe_topic_layout(rd_kafka_t* client, const std::
 // the cluster refused the request type. `code` tells which
 // (RD_KAFKA_RESP_ERR__TIMED_OUT, __TRANSPORT, __ALL_BROKERS_DOWN,
 // __AUTHENTICATION, ...); the operator maps these to KafkaUnreachable.
+// Measured with librdkafka 2.0.2: a cluster that is down, or that rejects the
+// client's SASL credentials or certificate, costs the whole timeout and gives
+// __TRANSPORT (metadata-based calls: describe_*, cluster_id) or __TIMED_OUT
+// (Admin requests); the actual reason (__AUTHENTICATION, __SSL, ...) reaches
+// only the client's error callback.
 class AdminError : public std::runtime_error {
  public:
   AdminError(rd_kafka_resp_err_t code, const std::string& message)
@@ -69,7 +76,10 @@ struct DescribedTopic {
 
 // Layout (one metadata request) and dynamic configs (one DescribeConfigs
 // request) of the named topics. Topics the broker does not know are absent
-// from the result. Throws AdminError when a request fails as a whole.
+// from the result. Throws AdminError when a request fails as a whole, and
+// also when one topic exists but cannot be described (e.g.
+// TOPIC_AUTHORIZATION_FAILED): an entry without its real config would make
+// the caller overwrite settings it never saw. Both requests share `timeout`.
 std::map<std::string, DescribedTopic> describe_topics(rd_kafka_t* client,
                                                       const std::vector<std::string>& names,
                                                       std::chrono::milliseconds timeout);

@@ -28,6 +28,12 @@ using PartitionListHandle =
 using AdminOptionsHandle =
     std::unique_ptr<rd_kafka_AdminOptions_t, Deleter<rd_kafka_AdminOptions_destroy>>;
 using NewTopicHandle = std::unique_ptr<rd_kafka_NewTopic_t, Deleter<rd_kafka_NewTopic_destroy>>;
+using NewPartitionsHandle =
+    std::unique_ptr<rd_kafka_NewPartitions_t, Deleter<rd_kafka_NewPartitions_destroy>>;
+using DeleteTopicHandle =
+    std::unique_ptr<rd_kafka_DeleteTopic_t, Deleter<rd_kafka_DeleteTopic_destroy>>;
+using ConfigResourceHandle =
+    std::unique_ptr<rd_kafka_ConfigResource_t, Deleter<rd_kafka_ConfigResource_destroy>>;
 
 struct MetadataDeleter {
   void operator()(const rd_kafka_metadata_t* metadata) const noexcept {
@@ -35,5 +41,15 @@ struct MetadataDeleter {
   }
 };
 using MetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+// Memory librdkafka allocates for the caller (rd_kafka_clusterid) goes back
+// through its allocator, told which client returned it.
+struct KafkaMemDeleter {
+  rd_kafka_t* client = nullptr;
+  void operator()(char* memory) const noexcept {
+    if (memory != nullptr) rd_kafka_mem_free(client, memory);
+  }
+};
+using KafkaStringHandle = std::unique_ptr<char, KafkaMemDeleter>;
 
 }  // namespace outflow::kafka
