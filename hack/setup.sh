@@ -17,8 +17,8 @@ source "${HACK_DIR}/lib/postgres.sh"
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates openssl python3
   libcpprest-dev librdkafka-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libpq-dev prometheus-cpp-dev libcli11-dev libssl-dev libboost-dev
-  postgresql-15 postgresql-client-15 lua5.4
+  libgtest-dev libgmock-dev libpq-dev prometheus-cpp-dev libcivetweb-dev libcli11-dev libssl-dev
+  libboost-dev postgresql-15 postgresql-client-15 lua5.4
   openjdk-17-jre-headless maven
 )
 # Kubernetes 1.35 needs a recent Go; Debian 12's golang package is too old.

@@ -22,6 +22,8 @@ namespace outflow::http {
 // nullopt: healthy; otherwise what is wrong.
 using Check = std::function<std::optional<std::string>()>;
 
+// Checks and the registry's Collect() run on civetweb's threads, several at
+// once when requests overlap, so they must be thread-safe and quick.
 struct Endpoints {
   std::map<std::string, Check> probes;              // path ("/healthz") -> check
   std::shared_ptr<prometheus::Registry> metrics;    // served at /metrics when set
