@@ -1,12 +1,142 @@
 // outflow-operator: reconciles EventPipelines into Kafka topics, agent
 // workloads, alert rules and status.
 
+#include "common/http/probe_server.h"
+#include "common/kube/api_client.h"
+#include "common/kube/cluster_endpoint.h"
+#include "common/kube/event_recorder.h"
+#include "common/kube/leader_election.h"
+#include "common/kube/rest_client.h"
 #include "common/log/logging.h"
 #include "common/openssl_init.h"
+#include "operator/controller/admin_clients.h"
+#include "operator/controller/caches.h"
+#include "operator/controller/controller.h"
+#include "operator/controller/metrics.h"
+#include "operator/controller/reconciler.h"
 #include "operator/options.h"
 #include "outflow/version.h"
 
 #include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <random>
+#include <unistd.h>
+
+namespace {
+
+using namespace outflow;
+
+// Pod name (downward API) or host name, plus a random suffix: two processes
+// on one host, or a restarted pod, must never share a lease identity.
+std::string leader_identity() {
+  std::string base;
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') {
+    base = pod;
+  } else {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    base = host;
+  }
+  std::random_device random;
+  return fmt::format("{}_{:08x}", base, random());
+}
+
+int run(const op::Options& options) {
+  // Signals are taken by sigwait() below, never by a handler on a random
+  // thread: block them before any thread exists, so every thread inherits it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const auto endpoint =
+      options.kubeconfig.empty() ? kube::load_in_cluster() : kube::load_kubeconfig(options.kubeconfig);
+  spdlog::info("API server {}", endpoint.server);
+  kube::RestClient rest(endpoint);
+  kube::ApiClient api(rest);
+  const std::string identity = leader_identity();
+
+  op::controller::Metrics metrics;
+  kube::EventRecorder events(api, op::controller::kFieldManager, identity);
+  op::controller::AdminClients admins;
+  op::controller::ReconcilerConfig config;
+  config.defaults.agent_image =
+      options.agent_image.empty() ? std::string("outflow-agent:") + kVersion : options.agent_image;
+  config.resync_period = options.resync_period;
+  config.topic_deletion_timeout =
+      std::chrono::duration_cast<std::chrono::seconds>(options.topic_deletion_timeout);
+  config.topic_checks.resync = options.resync_period;
+
+  std::unique_ptr<op::controller::Controller> controller;
+  op::controller::Caches caches(rest, options.namespaces, [&controller](const std::string& key) {
+    if (controller) controller->enqueue(key);
+  });
+  op::controller::Reconciler reconciler(api, caches, events, admins, metrics, config);
+  controller = std::make_unique<op::controller::Controller>(reconciler, metrics, options.workers);
+
+  http::Server metrics_server(options.metrics_addr, {.probes = {}, .metrics = metrics.registry()});
+  http::Server health_server(
+      options.health_addr,
+      {.probes = {{"/healthz", [] { return std::optional<std::string>(); }},
+                  {"/readyz",
+                   [&caches]() -> std::optional<std::string> {
+                     if (caches.wait_for_sync(std::chrono::milliseconds(0))) return std::nullopt;
+                     return "informer caches have not synced yet";
+                   }}},
+       .metrics = nullptr});
+  spdlog::info("metrics on {}, probes on {}", options.metrics_addr, options.health_addr);
+
+  caches.start();
+  while (!caches.wait_for_sync(std::chrono::seconds(5))) {
+    spdlog::info("waiting for the informer caches to sync");
+    timespec poll{0, 0};
+    if (sigtimedwait(&signals, nullptr, &poll) > 0) return 0;
+  }
+  spdlog::info("caches synced");
+
+  auto all_keys = [&caches] {
+    std::vector<std::string> keys;
+    for (const auto& p : caches.pipelines()) {
+      keys.push_back(p.at("metadata").value("namespace", "") + "/" + p.at("metadata").value("name", ""));
+    }
+    return keys;
+  };
+
+  std::unique_ptr<kube::LeaderElector> elector;
+  if (options.leader_elect) {
+    kube::LeaseConfig lease{options.leader_election_namespace, options.leader_election_id, identity,
+                            options.lease_duration, options.renew_deadline, options.retry_period};
+    elector = std::make_unique<kube::LeaderElector>(
+        api, lease,
+        kube::LeaderCallbacks{
+            [&] {
+              spdlog::info("became leader ({})", identity);
+              controller->start_workers(all_keys());
+            },
+            [&] {
+              spdlog::warn("not leading any more ({}); reconciling stops", identity);
+              controller->stop_workers();
+            },
+            [](const std::string& holder) { spdlog::info("leader is {}", holder); }});
+    elector->start();
+  } else {
+    controller->start_workers(all_keys());
+  }
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received {}, shutting down", strsignal(signal));
+  if (elector) elector->stop();  // stops the workers, then releases the lease
+  controller->stop_workers();
+  caches.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   outflow::init_openssl();
@@ -16,12 +146,20 @@ int main(int argc, char** argv) {
   outflow::op::Options options;
   outflow::op::add_flags(app, options);
   CLI11_PARSE(app, argc, argv);
+  if (const auto problem = outflow::op::validate(options)) {
+    std::fprintf(stderr, "outflow-operator: %s\n", problem->c_str());
+    return 2;
+  }
 
   outflow::log::configure("operator", *outflow::log::parse_format(options.log_format),
                           *outflow::log::parse_level(options.log_level));
   spdlog::info("outflow-operator {} starting", outflow::kVersion);
-  // The controller itself lands with the operator work; until then the binary
-  // refuses to pretend it reconciles anything.
-  spdlog::critical("the EventPipeline controller is not part of this build yet");
-  return 2;
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    // Configuration the operator cannot start with (kubeconfig, listen
+    // address): one line that says what, then a non-zero exit.
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
 }

@@ -36,6 +36,44 @@ void add_flags(CLI::App& app, Options& o) {
          [&o](const std::string& text) { o.resync_period = cli::duration_or_throw(text, "--resync-period"); },
          "How often every pipeline is reconciled even without changes (e.g. 30s, 10m)")
       ->default_str("10m");
+  app.add_option("--workers", o.workers, "Pipelines reconciled in parallel")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--topic-deletion-timeout",
+         [&o](const std::string& text) {
+           o.topic_deletion_timeout = cli::duration_or_throw(text, "--topic-deletion-timeout");
+         },
+         "How long topicDeletionPolicy: Delete retries deleting topics before it removes the "
+         "finalizer anyway (with a Warning Event)")
+      ->default_str("5m");
+  app.add_option("--leader-election-id", o.leader_election_id, "Name of the leader-election Lease")
+      ->capture_default_str();
+  const auto duration_flag = [&app](const char* name, std::chrono::milliseconds& target, const char* help,
+                                    const char* default_text) {
+    app.add_option_function<std::string>(
+           name, [&target, name](const std::string& text) { target = cli::duration_or_throw(text, name); }, help)
+        ->default_str(default_text);
+  };
+  duration_flag("--leader-election-lease-duration", o.lease_duration,
+                "How long a leader's lease lasts without renewal", "15s");
+  duration_flag("--leader-election-renew-deadline", o.renew_deadline,
+                "How long the leader keeps trying to renew before it stops reconciling", "10s");
+  duration_flag("--leader-election-retry-period", o.retry_period,
+                "How often candidates and the leader look at the lease", "2s");
+}
+
+std::optional<std::string> validate(const Options& o) {
+  if (!(o.retry_period < o.renew_deadline && o.renew_deadline < o.lease_duration)) {
+    return "--leader-election-retry-period < --leader-election-renew-deadline < "
+           "--leader-election-lease-duration must hold, or a leader could lose its lease "
+           "while it still reconciles";
+  }
+  if (o.leader_elect && o.leader_election_namespace.empty()) {
+    return "--leader-elect needs --leader-election-namespace (or the POD_NAMESPACE environment "
+           "variable)";
+  }
+  return std::nullopt;
 }
 
 }  // namespace outflow::op

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,19 @@ struct Options {
   std::string log_format = "text";
   std::string log_level = "info";
   std::chrono::milliseconds resync_period = std::chrono::minutes(10);
+  int workers = 2;                           // pipelines reconciled in parallel
+  std::chrono::milliseconds topic_deletion_timeout = std::chrono::minutes(5);
+  std::string leader_election_id = "outflow-operator";  // the Lease's name
+  std::chrono::milliseconds lease_duration = std::chrono::seconds(15);
+  std::chrono::milliseconds renew_deadline = std::chrono::seconds(10);
+  std::chrono::milliseconds retry_period = std::chrono::seconds(2);
 };
 
 // Registers every flag on `app`, writing into `options`; invalid values make
 // CLI11 fail with a message that names the flag.
 void add_flags(CLI::App& app, Options& options);
+
+// Rules between flags, checked after parsing; the message says what to change.
+std::optional<std::string> validate(const Options& options);
 
 }  // namespace outflow::op

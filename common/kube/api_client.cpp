@@ -1,6 +1,7 @@
 #include "common/kube/api_client.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <stdexcept>
 #include <utility>
@@ -48,6 +49,11 @@ std::string continue_token_of(const json& page) {
 
 json ApiClient::send(Method method, const std::string& path, const json* body,
                      std::string_view content_type) {
+  if (method != Method::Get) {
+    // Every write, at debug: how a steady state is shown to send none. The
+    // path only; bodies can hold Secret data.
+    spdlog::debug("kube write: {} {}", method_name(method), path);
+  }
   Response response = rest_.request(method, path, body, content_type);
   if (!response.ok()) {
     throw to_api_error(response, fmt::format("{} {}", method_name(method), path));

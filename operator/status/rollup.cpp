@@ -1,5 +1,7 @@
 #include "operator/status/rollup.h"
 
+#include "common/time_format.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -13,11 +15,7 @@ std::vector<AgentEntry> agent_entries_from_json(const nlohmann::json& agents) {
   for (const auto& a : agents) {
     if (!a.is_object() || !a.contains("pod")) continue;
     AgentEntry e{a.value("pod", ""), a.value("breaker", ""), a.value("since", ""), a.value("lastError", ""), 0};
-    const auto heartbeat = a.value("heartbeatTime", "");
-    std::tm tm{};
-    if (!heartbeat.empty() && strptime(heartbeat.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr) {
-      e.heartbeat_unix = static_cast<std::int64_t>(timegm(&tm));
-    }
+    e.heartbeat_unix = parse_rfc3339(a.value("heartbeatTime", "")).value_or(0);
     out.push_back(std::move(e));
   }
   return out;

@@ -1,0 +1,59 @@
+#pragma once
+
+// The operator's informers and the ClusterView the reconciler reads through
+// them: EventPipelines, the agent Deployments, ConfigMaps and Pods the
+// operator created (by label), and Secret metadata. Every change is mapped to
+// the key ("namespace/name") of the pipeline it concerns and handed to the
+// change callback; the controller queues it.
+//
+// One set of informers per watched namespace, or one set for all namespaces.
+
+#include "common/kube/informer.h"
+#include "common/kube/rest_client.h"
+#include "operator/controller/cluster_view.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace outflow::op::controller {
+
+class Caches final : public ClusterView {
+ public:
+  using OnChange = std::function<void(const std::string& pipeline_key)>;
+
+  // Borrows `rest`. `on_change` runs on informer threads and must be quick.
+  Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnChange on_change);
+  ~Caches() override;
+  Caches(const Caches&) = delete;
+  Caches& operator=(const Caches&) = delete;
+
+  void start();
+  void stop();
+  bool wait_for_sync(std::chrono::milliseconds timeout) const;
+
+  std::optional<nlohmann::json> pipeline(const std::string& ns, const std::string& name) const override;
+  std::vector<nlohmann::json> pipelines() const override;
+  std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const override;
+  std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const override;
+  std::vector<nlohmann::json> agent_pods(const std::string& ns,
+                                         const nlohmann::json& selector_labels) const override;
+  std::optional<std::string> secret_version(const std::string& ns, const std::string& name) const override;
+
+ private:
+  struct Informers {
+    std::unique_ptr<kube::Informer> pipelines, deployments, config_maps, pods, secrets;
+    std::vector<kube::Informer*> all() const;
+  };
+  const Informers* informers_for(const std::string& ns) const;
+  void changed_owned(const nlohmann::json& object);
+  void changed_secret(const nlohmann::json& secret);
+
+  OnChange on_change_;
+  std::map<std::string, Informers> informers_;
+};
+
+}  // namespace outflow::op::controller

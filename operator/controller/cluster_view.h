@@ -1,0 +1,33 @@
+#pragma once
+
+// What a reconcile reads from the informer caches: memory reads, no requests.
+// An interface so the reconciler does not care how many informers (one per
+// watched namespace, or one for all) stand behind it.
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace outflow::op::controller {
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+
+  virtual std::optional<nlohmann::json> pipeline(const std::string& ns, const std::string& name) const = 0;
+  // Every watched pipeline (for topic claims across pipelines).
+  virtual std::vector<nlohmann::json> pipelines() const = 0;
+  // Objects the operator created (label app.kubernetes.io/managed-by=outflow-operator).
+  virtual std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const = 0;
+  virtual std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const = 0;
+  // Agent pods of one pipeline (by its selector labels).
+  virtual std::vector<nlohmann::json> agent_pods(const std::string& ns,
+                                                 const nlohmann::json& selector_labels) const = 0;
+  // resourceVersion of a Secret, nullopt when it does not exist. Only
+  // metadata is cached: the operator reads Secret data when it needs it.
+  virtual std::optional<std::string> secret_version(const std::string& ns, const std::string& name) const = 0;
+};
+
+}  // namespace outflow::op::controller

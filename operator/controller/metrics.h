@@ -1,0 +1,42 @@
+#pragma once
+
+// The operator's own Prometheus metrics, registered once per process and
+// served at /metrics.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace outflow::op::controller {
+
+class Metrics {
+ public:
+  Metrics();
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  // result: "success", "requeue" (asked to come back sooner) or "error".
+  void reconciled(const std::string& result, std::chrono::duration<double> took);
+  // call: "describe", "create_topics", "create_partitions", "alter_configs",
+  // "delete_topics"; ok: the request as a whole succeeded.
+  void admin_call(const std::string& call, bool ok);
+  void queue_depth(std::size_t depth);
+  void leader(bool leading);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& reconciles_;
+  prometheus::Counter& errors_;
+  prometheus::Histogram& duration_;
+  prometheus::Family<prometheus::Counter>& admin_calls_;
+  prometheus::Gauge& queue_depth_;
+  prometheus::Gauge& leader_;
+};
+
+}  // namespace outflow::op::controller

@@ -1,0 +1,148 @@
+#include "operator/controller/topic_sync.h"
+
+#include "common/kafka/admin.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace outflow::op::controller {
+namespace {
+
+void mark_failures(std::vector<topics::TopicStatus>& statuses, const std::vector<kafka::TopicOutcome>& outcomes,
+                   const std::string& reason, const std::string& what, bool created) {
+  for (const auto& outcome : outcomes) {
+    if (outcome.ok()) continue;
+    for (auto& s : statuses) {
+      if (s.name != outcome.name) continue;
+      if (created && outcome.error == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        // Someone created it between our describe and our create: not ours;
+        // the next check decides whether it can be adopted.
+        s.managed = false;
+        s.state = topics::TopicState::Pending;
+        s.reason = "TopicAppeared";
+        s.message = fmt::format("topic {} was created by someone else meanwhile; checking it again", s.name);
+        continue;
+      }
+      if (created) s.managed = false;
+      s.state = topics::TopicState::Error;
+      s.reason = reason;
+      s.message = fmt::format("{} topic {} failed: {} ({}); fix the spec or the broker and the operator retries",
+                              what, s.name, outcome.message.empty() ? rd_kafka_err2str(outcome.error) : outcome.message,
+                              rd_kafka_err2name(outcome.error));
+    }
+  }
+}
+
+std::vector<std::string> names_of(const std::vector<kafka::TopicOutcome>& outcomes) {
+  std::vector<std::string> names;
+  for (const auto& o : outcomes) {
+    if (o.ok()) names.push_back(o.name);
+  }
+  return names;
+}
+
+}  // namespace
+
+TopicSyncResult unchecked_topics(const std::vector<pipeline::TopicSpec>& desired,
+                                 const std::vector<topics::TopicStatus>& last_known,
+                                 const std::string& reason, const std::string& message,
+                                 topics::CheckOutcome outcome) {
+  TopicSyncResult result;
+  std::map<std::string, topics::TopicStatus> known;
+  for (const auto& s : last_known) known.emplace(s.name, s);
+  for (const auto& t : desired) {
+    auto found = known.find(t.name);
+    if (found != known.end()) {
+      result.statuses.push_back(found->second);
+    } else {
+      topics::TopicStatus s;
+      s.name = t.name;
+      s.partitions = t.partitions;
+      s.replication_factor = t.replication_factor;
+      s.state = topics::TopicState::Pending;
+      s.reason = reason;
+      s.message = "not checked yet";
+      result.statuses.push_back(s);
+    }
+  }
+  result.condition = {false, reason, message};
+  result.summary = topics::summary(result.statuses);
+  result.outcome = outcome;
+  return result;
+}
+
+TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input,
+                            const std::vector<topics::TopicStatus>& last_known,
+                            std::chrono::milliseconds timeout, Metrics& metrics) {
+  std::vector<std::string> names;
+  for (const auto& t : input.desired) names.push_back(t.name);
+  const auto desired = input.desired;
+  try {
+    const auto described = kafka::describe_topics(admin, names, timeout);
+    metrics.admin_call("describe", true);
+    for (const auto& [name, d] : described) {
+      input.observed[name] = topics::ObservedTopic{d.partitions, d.replication_factor, d.dynamic_config};
+    }
+  } catch (const kafka::AdminError& e) {
+    metrics.admin_call("describe", false);
+    return unchecked_topics(desired, last_known, "KafkaUnreachable",
+                            fmt::format("cannot reach the Kafka cluster to check topics: {} ({}); "
+                                        "check spec.kafka.bootstrapServers, TLS/SASL settings and the brokers; "
+                                        "retrying with back-off",
+                                        e.what(), rd_kafka_err2name(e.code())),
+                            topics::CheckOutcome::Unreachable);
+  }
+
+  auto plan = topics::plan(input);
+  TopicSyncResult result;
+  result.statuses = plan.topics;
+  result.adopted = plan.adopted;
+  try {
+    if (!plan.create.empty()) {
+      const auto outcomes = kafka::create_topics(admin, plan.create, timeout);
+      metrics.admin_call("create_topics", true);
+      mark_failures(result.statuses, outcomes, "CreateFailed", "creating", true);
+      result.created = names_of(outcomes);
+    }
+    if (!plan.create_partitions.empty()) {
+      std::vector<std::pair<std::string, int>> totals;
+      for (const auto& p : plan.create_partitions) totals.emplace_back(p.topic, p.new_total);
+      const auto outcomes = kafka::create_partitions(admin, totals, timeout);
+      metrics.admin_call("create_partitions", true);
+      mark_failures(result.statuses, outcomes, "PartitionIncreaseFailed", "adding partitions to", false);
+      result.grown = names_of(outcomes);
+    }
+    if (!plan.alter_configs.empty()) {
+      std::vector<std::pair<std::string, std::map<std::string, std::string>>> configs;
+      for (const auto& c : plan.alter_configs) configs.emplace_back(c.topic, c.config);
+      const auto outcomes = kafka::alter_topic_configs(admin, configs, timeout);
+      metrics.admin_call("alter_configs", true);
+      mark_failures(result.statuses, outcomes, "ConfigUpdateFailed", "updating the config of", false);
+      result.reconfigured = names_of(outcomes);
+    }
+  } catch (const kafka::AdminError& e) {
+    metrics.admin_call("change", false);
+    return unchecked_topics(desired, result.statuses, "KafkaUnreachable",
+                            fmt::format("the Kafka cluster stopped answering while topics were being changed: "
+                                        "{} ({}); retrying with back-off",
+                                        e.what(), rd_kafka_err2name(e.code())),
+                            topics::CheckOutcome::Unreachable);
+  }
+
+  result.condition = topics::roll_up(result.statuses);
+  result.summary = topics::summary(result.statuses);
+  bool pending = plan.has_calls();
+  bool error = false;
+  for (const auto& s : result.statuses) {
+    pending = pending || s.state == topics::TopicState::Pending;
+    error = error || s.state == topics::TopicState::Error;
+  }
+  result.outcome = pending ? topics::CheckOutcome::Pending
+                   : error ? topics::CheckOutcome::Refused
+                           : topics::CheckOutcome::Ready;
+  return result;
+}
+
+}  // namespace outflow::op::controller

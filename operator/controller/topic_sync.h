@@ -1,0 +1,47 @@
+#pragma once
+
+// The I/O half of the topic reconcile: describe what the broker has, run
+// topics::plan, send its batched Admin calls, and fold the broker's per-topic
+// answers back into the statuses the plan predicted.
+
+#include "operator/controller/metrics.h"
+#include "operator/topics/check_schedule.h"
+#include "operator/topics/plan.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace outflow::op::controller {
+
+struct TopicSyncResult {
+  std::vector<topics::TopicStatus> statuses;
+  topics::TopicsReadyCondition condition;
+  std::string summary;
+  topics::CheckOutcome outcome = topics::CheckOutcome::Ready;
+  // What changed, for Events.
+  std::vector<std::string> created;
+  std::vector<std::string> grown;
+  std::vector<std::string> reconfigured;
+  std::vector<std::string> adopted;
+};
+
+// `input.observed` is filled here from the broker. Never throws for Kafka
+// trouble: an unreachable cluster comes back as outcome Unreachable with a
+// KafkaUnreachable condition.
+// `last_known`: the statuses reported before, kept when the broker cannot be asked.
+TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input,
+                            const std::vector<topics::TopicStatus>& last_known,
+                            std::chrono::milliseconds timeout, Metrics& metrics);
+
+// The condition and statuses to report when the topics could not be checked
+// at all (Secrets missing, broker unreachable): the last known per-topic
+// states, so one bad minute does not blank the table.
+TopicSyncResult unchecked_topics(const std::vector<pipeline::TopicSpec>& desired,
+                                 const std::vector<topics::TopicStatus>& last_known,
+                                 const std::string& reason, const std::string& message,
+                                 topics::CheckOutcome outcome);
+
+}  // namespace outflow::op::controller
