@@ -4,8 +4,12 @@
 #include "outflow/version.h"
 
 #include <boost/asio/ssl.hpp>
+#include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 #include <fmt/format.h>
+
+#include <cstdint>
+#include <vector>
 
 namespace outflow::kube {
 namespace {
@@ -39,7 +43,69 @@ web::http::client::http_client_config make_config(const ClusterEndpoint& ep,
   return config;
 }
 
+void parse_body(Response& out) {
+  if (!out.text.empty()) {
+    out.body = nlohmann::json::parse(out.text, nullptr, /*allow_exceptions=*/false);
+    if (out.body.is_discarded()) out.body = nullptr;
+  }
+}
+
+web::http::http_request make_request(const web::http::method& method, std::string_view path,
+                                     const ClusterEndpoint& endpoint) {
+  web::http::http_request req(method);
+  req.set_request_uri(web::uri(std::string(path)));
+  req.headers().add("Accept", "application/json");
+  // The API server names the field manager of a write without one after the
+  // User-Agent; without this it would be "cpprestsdk", and later applies by
+  // outflow-operator would conflict with that stranger.
+  req.headers().add("User-Agent", std::string("outflow/") + kVersion);
+  if (!endpoint.bearer_token.empty()) {
+    req.headers().add("Authorization", "Bearer " + endpoint.bearer_token);
+  }
+  return req;
+}
+
+// The cancellation of one streamed request: cancelled when the caller's token
+// is, and always on exit. Cancelling a request that already completed does
+// nothing, so firing on every exit is harmless; it matters when a stream is
+// left before its end (on_line said stop, or threw), whose connection would
+// otherwise go on reading into a buffer nobody drains. Registers on the
+// caller's long-lived token by hand, because pplx's create_linked_source never
+// deregisters, which would leak a callback per watch.
+class RequestCancel {
+ public:
+  explicit RequestCancel(const pplx::cancellation_token& parent)
+      : parent_(parent),
+        registration_(parent_.register_callback([source = source_] { source.cancel(); })) {}
+  ~RequestCancel() {
+    parent_.deregister_callback(registration_);
+    source_.cancel();
+  }
+  RequestCancel(const RequestCancel&) = delete;
+  RequestCancel& operator=(const RequestCancel&) = delete;
+
+  pplx::cancellation_token token() const { return source_.get_token(); }
+
+ private:
+  pplx::cancellation_token parent_;
+  pplx::cancellation_token_source source_;
+  pplx::cancellation_token_registration registration_;
+};
+
 }  // namespace
+
+struct StreamCancel::Impl {
+  pplx::cancellation_token_source source;
+};
+
+StreamCancel::StreamCancel() : impl_(std::make_shared<Impl>()) {}
+StreamCancel::~StreamCancel() = default;
+StreamCancel::StreamCancel(const StreamCancel&) = default;
+StreamCancel& StreamCancel::operator=(const StreamCancel&) = default;
+
+void StreamCancel::cancel() { impl_->source.cancel(); }
+
+bool StreamCancel::cancelled() const { return impl_->source.get_token().is_canceled(); }
 
 struct RestClient::Impl {
   web::http::client::http_client client;
@@ -63,16 +129,7 @@ RestClient& RestClient::operator=(RestClient&&) noexcept = default;
 
 Response RestClient::request(Method method, std::string_view path, const nlohmann::json* body,
                              std::string_view content_type) {
-  web::http::http_request req(to_cpprest(method));
-  req.set_request_uri(web::uri(std::string(path)));
-  req.headers().add("Accept", "application/json");
-  // The API server names the field manager of a write without one after the
-  // User-Agent; without this it would be "cpprestsdk", and later applies by
-  // outflow-operator would conflict with that stranger.
-  req.headers().add("User-Agent", std::string("outflow/") + kVersion);
-  if (!endpoint_.bearer_token.empty()) {
-    req.headers().add("Authorization", "Bearer " + endpoint_.bearer_token);
-  }
+  web::http::http_request req = make_request(to_cpprest(method), path, endpoint_);
   if (body != nullptr) {
     req.set_body(body->dump(), std::string(content_type));
   }
@@ -84,11 +141,75 @@ Response RestClient::request(Method method, std::string_view path, const nlohman
   } catch (const std::exception& e) {
     throw TransportError(fmt::format("{} {}{}: {}", req.method(), endpoint_.server, path, e.what()));
   }
-  if (!out.text.empty()) {
-    out.body = nlohmann::json::parse(out.text, nullptr, /*allow_exceptions=*/false);
-    if (out.body.is_discarded()) out.body = nullptr;
-  }
+  parse_body(out);
   return out;
+}
+
+StreamResult RestClient::stream_lines(std::string_view path, const LineHandler& on_line,
+                                      const StreamCancel& cancel,
+                                      std::chrono::seconds idle_timeout) {
+  StreamResult result;
+  if (cancel.cancelled()) {
+    result.cancelled = true;
+    return result;
+  }
+  // cpprestsdk sets the timeout per client, and a watch needs a far longer one
+  // than a GET. A client per stream also keeps the stream's connection out of
+  // the shared pool; one TLS handshake per watch is nothing next to its life.
+  web::http::client::http_client client(web::uri(endpoint_.server),
+                                        make_config(endpoint_, idle_timeout));
+  const RequestCancel local(cancel.impl_->source.get_token());
+  web::http::http_request req = make_request(web::http::methods::GET, path, endpoint_);
+
+  // Once the caller cancelled, whatever failed did so because the connection
+  // was closed under it: that is the requested stop, not a transport error.
+  const auto failed = [&](const std::exception& e) {
+    if (cancel.cancelled()) {
+      result.cancelled = true;
+      return;
+    }
+    throw TransportError(fmt::format("GET {}{}: {}", endpoint_.server, path, e.what()));
+  };
+
+  web::http::http_response resp;
+  try {
+    resp = client.request(req, local.token()).get();
+  } catch (const std::exception& e) {
+    failed(e);
+    return result;
+  }
+  result.response.status = resp.status_code();
+  if (!result.response.ok()) {
+    try {
+      result.response.text = resp.extract_utf8string(true).get();
+    } catch (const std::exception& e) {
+      failed(e);
+      return result;
+    }
+    parse_body(result.response);
+    return result;
+  }
+
+  concurrency::streams::istream body = resp.body();
+  for (;;) {
+    concurrency::streams::container_buffer<std::vector<std::uint8_t>> line;
+    std::size_t size = 0;
+    try {
+      size = body.read_line(line).get();
+    } catch (const std::exception& e) {
+      failed(e);
+      return result;
+    }
+    // read_line answers 0 both for an empty line and at the end.
+    if (size == 0 && body.is_eof()) break;
+    const auto& bytes = line.collection();
+    if (!on_line(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))) {
+      return result;
+    }
+  }
+  // A cancel can surface as a plain end of the body instead of an error.
+  result.cancelled = cancel.cancelled();
+  return result;
 }
 
 }  // namespace outflow::kube

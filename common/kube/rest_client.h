@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,37 @@ struct Response {
   bool ok() const { return status >= 200 && status < 300; }
 };
 
+// Lets one thread end another's stream_lines() promptly: cancel() closes the
+// open connection, so a read blocked on a quiet watch returns at once instead
+// of after the next event or the idle timeout. Copies share one state. Once
+// cancelled it stays cancelled: a later stream_lines() with it returns at once,
+// which closes the race between "stop requested" and "next request started".
+class StreamCancel {
+ public:
+  StreamCancel();
+  ~StreamCancel();
+  StreamCancel(const StreamCancel&);
+  StreamCancel& operator=(const StreamCancel&);
+
+  void cancel();  // thread-safe, idempotent
+  bool cancelled() const;
+
+ private:
+  friend class RestClient;
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// How a stream_lines() call ended.
+struct StreamResult {
+  // For a 2xx answer only the status: the body went to on_line, line by line.
+  // For any other answer the whole body, parsed as request() does, and no line
+  // was passed on (an error body is a Status, not a stream).
+  Response response;
+  // The StreamCancel fired. response.status is 0 when no answer had come yet.
+  bool cancelled = false;
+};
+
 class RestClient {
  public:
   explicit RestClient(ClusterEndpoint endpoint,
@@ -51,6 +83,22 @@ class RestClient {
     return request(Method::Post, path, &body);
   }
   Response del(std::string_view path) { return request(Method::Delete, path); }
+
+  // Called with each line of a streamed body, without its line break, as soon
+  // as the line has arrived. Returning false closes the stream early.
+  using LineHandler = std::function<bool(std::string_view line)>;
+
+  // GET `path` and hand a 2xx body to `on_line` line by line as it arrives: a
+  // watch. Returns when the server ends the body, on_line returns false, or
+  // `cancel` fires. `idle_timeout` replaces the client's timeout for this
+  // request and bounds the silence between two chunks (cpprestsdk restarts the
+  // timer on every read), so it must exceed the longest quiet stretch the
+  // server may leave, e.g. a watch's timeoutSeconds. Runs on its own
+  // connection, so a long stream never holds up request() calls. Throws
+  // TransportError when the connection fails or times out (not on cancel);
+  // exceptions from on_line propagate after the stream has been closed.
+  StreamResult stream_lines(std::string_view path, const LineHandler& on_line,
+                            const StreamCancel& cancel, std::chrono::seconds idle_timeout);
 
   const ClusterEndpoint& endpoint() const { return endpoint_; }
 
