@@ -28,8 +28,13 @@ FinalizerChange finalizer_change(bool delete_policy, bool has) {
 nlohmann::json add_finalizer_patch(const nlohmann::json& object) {
   const auto current = finalizers_of(object);
   if (!object.at("metadata").contains("finalizers")) {
+    // There is no list to test; "add" would replace one that another
+    // controller created meanwhile. The resourceVersion read guards instead.
     return nlohmann::json::array(
-        {{{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", {kFinalizer}}}});
+        {{{"op", "test"},
+          {"path", "/metadata/resourceVersion"},
+          {"value", object.at("metadata").value("resourceVersion", "")}},
+         {{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", {kFinalizer}}}});
   }
   return nlohmann::json::array({{{"op", "test"}, {"path", "/metadata/finalizers"}, {"value", current}},
                                 {{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", kFinalizer}}});

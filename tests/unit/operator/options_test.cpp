@@ -58,3 +58,98 @@ TEST(OperatorOptions, InvalidValuesAreRejectedNamingTheFlag) {
   EXPECT_NE(parse(o, {"--log-level", "chatty"}).find("--log-level"), std::string::npos);
   EXPECT_NE(parse(o, {"--no-such-flag"}), "");
 }
+
+TEST(OperatorOptions, DefaultsForWorkersTopicDeletionAndLeaderElectionTiming) {
+  Options o;
+  ASSERT_EQ(parse(o, {}), "");
+  EXPECT_EQ(o.workers, 2);
+  EXPECT_EQ(o.topic_deletion_timeout, 5min);
+  EXPECT_EQ(o.leader_election_id, "outflow-operator");
+  EXPECT_EQ(o.lease_duration, 15s);
+  EXPECT_EQ(o.renew_deadline, 10s);
+  EXPECT_EQ(o.retry_period, 2s);
+  EXPECT_EQ(outflow::op::validate(o), std::nullopt);
+}
+
+TEST(OperatorOptions, ParsesWorkersTopicDeletionAndLeaderElectionFlags) {
+  Options o;
+  ASSERT_EQ(parse(o, {"--workers", "8", "--topic-deletion-timeout", "90s", "--leader-election-id", "my-lease",
+                      "--leader-election-lease-duration", "1m", "--leader-election-renew-deadline", "40s",
+                      "--leader-election-retry-period", "500ms"}),
+            "");
+  EXPECT_EQ(o.workers, 8);
+  EXPECT_EQ(o.topic_deletion_timeout, 90s);
+  EXPECT_EQ(o.leader_election_id, "my-lease");
+  EXPECT_EQ(o.lease_duration, 1min);
+  EXPECT_EQ(o.renew_deadline, 40s);
+  EXPECT_EQ(o.retry_period, 500ms);
+}
+
+TEST(OperatorOptions, WorkersMustBeBetweenOneAnd64) {
+  Options o;
+  EXPECT_EQ(parse(o, {"--workers", "1"}), "");
+  EXPECT_EQ(parse(o, {"--workers", "64"}), "");
+  EXPECT_NE(parse(o, {"--workers", "0"}).find("--workers"), std::string::npos);
+  EXPECT_NE(parse(o, {"--workers", "65"}).find("--workers"), std::string::npos);
+  EXPECT_NE(parse(o, {"--workers", "many"}).find("--workers"), std::string::npos);
+}
+
+TEST(OperatorOptions, DurationsMustBePositiveAndCarryAUnit) {
+  for (const char* flag : {"--topic-deletion-timeout", "--leader-election-lease-duration",
+                           "--leader-election-renew-deadline", "--leader-election-retry-period"}) {
+    Options o;
+    EXPECT_NE(parse(o, {flag, "0s"}).find(flag), std::string::npos) << flag;
+    EXPECT_NE(parse(o, {flag, "15"}).find(flag), std::string::npos) << flag;
+    EXPECT_NE(parse(o, {flag, "soon"}).find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(OperatorOptions, ValidateNeedsRetryPeriodBelowRenewDeadlineBelowLeaseDuration) {
+  Options o;
+  o.retry_period = 2s;
+  o.renew_deadline = 10s;
+  o.lease_duration = 15s;
+  EXPECT_EQ(outflow::op::validate(o), std::nullopt);
+
+  auto renew_too_long = o;
+  renew_too_long.renew_deadline = 15s;  // equal to the lease: the leader could outlive it
+  const auto renew_problem = outflow::op::validate(renew_too_long);
+  ASSERT_TRUE(renew_problem.has_value());
+  EXPECT_NE(renew_problem->find("--leader-election-renew-deadline"), std::string::npos) << *renew_problem;
+  EXPECT_NE(renew_problem->find("--leader-election-lease-duration"), std::string::npos) << *renew_problem;
+
+  auto retry_too_long = o;
+  retry_too_long.retry_period = 10s;
+  const auto retry_problem = outflow::op::validate(retry_too_long);
+  ASSERT_TRUE(retry_problem.has_value());
+  EXPECT_NE(retry_problem->find("--leader-election-retry-period"), std::string::npos) << *retry_problem;
+}
+
+TEST(OperatorOptions, ValidateChecksTheParsedTiming) {
+  Options o;
+  ASSERT_EQ(parse(o, {"--leader-election-lease-duration", "5s"}), "");  // renew deadline stays 10s
+  EXPECT_TRUE(outflow::op::validate(o).has_value());
+}
+
+TEST(OperatorOptions, LeaderElectionNeedsANamespaceForItsLease) {
+  unsetenv("POD_NAMESPACE");
+  Options o;
+  ASSERT_EQ(parse(o, {"--leader-elect"}), "");
+  const auto problem = outflow::op::validate(o);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_NE(problem->find("--leader-election-namespace"), std::string::npos) << *problem;
+  EXPECT_NE(problem->find("POD_NAMESPACE"), std::string::npos) << *problem;
+
+  Options with_namespace;
+  ASSERT_EQ(parse(with_namespace, {"--leader-elect", "--leader-election-namespace", "outflow-system"}), "");
+  EXPECT_EQ(outflow::op::validate(with_namespace), std::nullopt);
+}
+
+TEST(OperatorOptions, TheLeaseNamespaceComesFromPodNamespace) {
+  setenv("POD_NAMESPACE", "from-downward-api", 1);
+  Options o;
+  ASSERT_EQ(parse(o, {"--leader-elect"}), "");
+  unsetenv("POD_NAMESPACE");
+  EXPECT_EQ(o.leader_election_namespace, "from-downward-api");
+  EXPECT_EQ(outflow::op::validate(o), std::nullopt);
+}
