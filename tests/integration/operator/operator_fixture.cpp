@@ -1,0 +1,253 @@
+#include "operator_fixture.h"
+
+#include "common/kafka/client_config.h"
+#include "testenv.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace outflow::operator_tests {
+namespace {
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string base64(const std::string& in) {
+  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += {table[(v >> 18) & 63], table[(v >> 12) & 63], table[(v >> 6) & 63], table[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += {table[(v >> 18) & 63], table[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {table[(v >> 18) & 63], table[(v >> 12) & 63], table[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+}  // namespace
+
+OperatorProcess::OperatorProcess(std::vector<std::string> args, const std::string& kubeconfig) {
+  metrics_port_ = free_port();
+  health_port_ = free_port();
+  char path[] = "/tmp/outflow-operator-log-XXXXXX";
+  const int fd = mkstemp(path);
+  close(fd);
+  log_path_ = path;
+  std::vector<std::string> argv{OUTFLOW_OPERATOR_BIN,
+                                "--kubeconfig=" + (kubeconfig.empty() ? testenv::require("KUBECONFIG") : kubeconfig),
+                                "--metrics-addr=127.0.0.1:" + std::to_string(metrics_port_),
+                                "--health-addr=127.0.0.1:" + std::to_string(health_port_),
+                                "--log-level=debug"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_APPEND, 0);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error(std::string("cannot start ") + raw[0]);
+}
+
+OperatorProcess::~OperatorProcess() {
+  if (pid_ > 0 && running()) kill();
+  std::remove(log_path_.c_str());
+}
+
+bool OperatorProcess::running() {
+  if (pid_ <= 0) return false;
+  const pid_t r = waitpid(pid_, &status_, WNOHANG);
+  if (r == pid_) {
+    pid_ = -pid_;  // reaped; remember it was ours
+    return false;
+  }
+  return r == 0;
+}
+
+int OperatorProcess::terminate(std::chrono::milliseconds timeout) {
+  if (running()) {
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    if (running()) {
+      kill();
+      return -SIGKILL;
+    }
+  }
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
+}
+
+void OperatorProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, &status_, 0);
+  pid_ = -pid_;
+}
+
+std::string OperatorProcess::log() const { return testenv::read_text(log_path_); }
+
+std::pair<int, std::string> http_get(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return {0, ""};
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string response;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, static_cast<std::size_t>(n));
+  close(fd);
+  int status = 0;
+  std::sscanf(response.c_str(), "HTTP/%*s %d", &status);
+  const auto body = response.find("\r\n\r\n");
+  return {status, body == std::string::npos ? "" : response.substr(body + 4)};
+}
+
+bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (probe()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+OperatorTest::OperatorTest()
+    : rest_(testenv::admin_client()),
+      api_(rest_),
+      bootstrap_(testenv::require("OUTFLOW_TEST_KAFKA_PLAINTEXT")) {
+  testenv::apply_crd_and_wait_established(rest_);
+  namespace_ = std::make_unique<testenv::ScopedNamespace>(rest_, "op");
+  ns_ = namespace_->name();
+  kafka::ConnectionSettings settings;
+  settings.bootstrap_servers = {bootstrap_};
+  kafka_ = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(settings)));
+  // Every pipeline() names this Secret for its outbox; its absence is tested
+  // on its own.
+  create_secret("orders-db", {{"url", "postgresql://outflow@127.0.0.1/orders"}});
+}
+
+OperatorTest::~OperatorTest() {
+  for (auto& op : operators_) {
+    const int code = op->terminate();
+    EXPECT_EQ(code, 0) << "the operator did not stop cleanly on SIGTERM";
+    if (::testing::Test::HasFailure()) {
+      const auto text = op->log();
+      std::cerr << "---- operator log (last 12000 bytes) ----\n"
+                << text.substr(text.size() > 12000 ? text.size() - 12000 : 0) << "\n----\n";
+    }
+  }
+}
+
+OperatorProcess& OperatorTest::start_operator(std::vector<std::string> extra_args) {
+  std::vector<std::string> args{"--namespaces=" + ns_, "--resync-period=3s", "--agent-image=outflow-agent:test"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  operators_.push_back(std::make_unique<OperatorProcess>(args));
+  return *operators_.back();
+}
+
+json OperatorTest::pipeline(const std::string& name, const json& topics) const {
+  return {{"apiVersion", "outflow.dev/v1alpha1"},
+          {"kind", "EventPipeline"},
+          {"metadata", {{"name", name}, {"namespace", ns_}}},
+          {"spec",
+           {{"kafka", {{"bootstrapServers", {bootstrap_}}, {"requestTimeoutMs", 3000}, {"connectTimeoutMs", 2000}}},
+            {"topics", topics},
+            {"outbox", {{"databaseSecretRef", {{"name", "orders-db"}, {"key", "url"}}},
+                        {"defaultTopic", topics.at(0).at("name")}}},
+            {"agent", {{"replicas", 0}}},
+            {"alerts", {{"defaults", false}}}}}};
+}
+
+json OperatorTest::apply(const json& object) {
+  const std::string name = object.at("metadata").at("name");
+  if (auto existing = api_.get_if_exists(kube::kinds::event_pipelines(), ns_, name)) {
+    auto updated = *existing;
+    updated["spec"] = object.at("spec");
+    return api_.replace(kube::kinds::event_pipelines(), ns_, updated);
+  }
+  return api_.create(kube::kinds::event_pipelines(), ns_, object);
+}
+
+json OperatorTest::get(const std::string& name) { return api_.get(kube::kinds::event_pipelines(), ns_, name); }
+
+std::optional<json> OperatorTest::condition(const json& object, const std::string& type) const {
+  if (!object.contains("status")) return std::nullopt;
+  for (const auto& c : object["status"].value("conditions", json::array())) {
+    if (c.value("type", "") == type) return c;
+  }
+  return std::nullopt;
+}
+
+json OperatorTest::wait_for_condition(const std::string& name, const std::string& type, const std::string& status,
+                                      const std::string& reason, std::chrono::milliseconds timeout) {
+  json last;
+  const bool ok = eventually(
+      [&] {
+        last = get(name);
+        const auto c = condition(last, type);
+        const auto generation = last["metadata"].value("generation", 0);
+        return c && c->value("status", "") == status && (reason.empty() || c->value("reason", "") == reason) &&
+               last["status"].value("observedGeneration", -1) == generation;
+      },
+      timeout);
+  EXPECT_TRUE(ok) << "condition " << type << "=" << status << (reason.empty() ? "" : " (" + reason + ")")
+                  << " not reached; last status: " << last.value("status", json::object()).dump(2);
+  return last;
+}
+
+std::map<std::string, kafka::DescribedTopic> OperatorTest::describe(const std::vector<std::string>& topics) {
+  return kafka::describe_topics(kafka_.get(), topics, 10s);
+}
+
+std::string OperatorTest::unique_topic(const std::string& prefix) const { return testenv::unique_name(prefix); }
+
+void OperatorTest::create_secret(const std::string& name, const std::map<std::string, std::string>& data) {
+  json encoded = json::object();
+  for (const auto& [k, v] : data) encoded[k] = base64(v);
+  api_.create(kube::kinds::secrets(), ns_,
+              {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}}}, {"data", encoded}});
+}
+
+}  // namespace outflow::operator_tests

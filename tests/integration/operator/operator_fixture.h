@@ -1,0 +1,95 @@
+#pragma once
+
+// Runs the real outflow-operator binary against the test environment and
+// gives tests what they need to watch it work: pipelines to apply, waits on
+// their status, and a Kafka admin client to check topics on the broker.
+
+#include "common/kafka/admin.h"
+#include "common/kafka/handles.h"
+#include "common/kube/api_client.h"
+#include "common/kube/rest_client.h"
+#include "kube_helpers.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace outflow::operator_tests {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// One outflow-operator process. Output goes to a log file that a failing
+// test prints. The destructor kills a process still running.
+class OperatorProcess {
+ public:
+  // `args` come after the ones every test needs (kubeconfig from KUBECONFIG,
+  // free metrics/health ports, text logs at debug).
+  explicit OperatorProcess(std::vector<std::string> args, const std::string& kubeconfig = {});
+  ~OperatorProcess();
+  OperatorProcess(const OperatorProcess&) = delete;
+  OperatorProcess& operator=(const OperatorProcess&) = delete;
+
+  // SIGTERM, then waits (bounded); returns the exit code (-signal if killed).
+  int terminate(std::chrono::milliseconds timeout = 20s);
+  void kill();
+  bool running();
+  std::string log() const;
+  int metrics_port() const { return metrics_port_; }
+  int health_port() const { return health_port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  std::string log_path_;
+  int metrics_port_ = 0;
+  int health_port_ = 0;
+};
+
+// GET of http://127.0.0.1:port/path: {status, body}; status 0 when nothing listens.
+std::pair<int, std::string> http_get(int port, const std::string& path);
+
+// Polls `probe` every 100 ms until it returns true or `timeout` passes.
+bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout);
+
+class OperatorTest : public ::testing::Test {
+ protected:
+  OperatorTest();
+  ~OperatorTest() override;
+
+  // Starts an operator watching this test's namespace.
+  OperatorProcess& start_operator(std::vector<std::string> extra_args = {});
+
+  // A pipeline on the test broker (PLAINTEXT), replicas 0 (no kubelet runs
+  // here, so agents would never become ready), alert defaults off.
+  json pipeline(const std::string& name, const json& topics) const;
+  json apply(const json& pipeline);  // create or replace the spec
+  json get(const std::string& name);
+  std::optional<json> condition(const json& object, const std::string& type) const;
+  // Waits for condition `type` to have `status` (and `reason` when given) with
+  // observedGeneration current; returns the object, or fails the test.
+  json wait_for_condition(const std::string& name, const std::string& type, const std::string& status,
+                          const std::string& reason = {}, std::chrono::milliseconds timeout = 60s);
+
+  std::map<std::string, kafka::DescribedTopic> describe(const std::vector<std::string>& topics);
+  std::string unique_topic(const std::string& prefix) const;
+  void create_secret(const std::string& name, const std::map<std::string, std::string>& data);
+
+  kube::RestClient rest_;
+  kube::ApiClient api_;
+  std::unique_ptr<testenv::ScopedNamespace> namespace_;
+  std::string ns_;
+  std::string bootstrap_;
+  kafka::ClientHandle kafka_;
+  std::vector<std::unique_ptr<OperatorProcess>> operators_;
+};
+
+}  // namespace outflow::operator_tests
