@@ -19,9 +19,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <random>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -77,16 +79,24 @@ int run(const op::Options& options) {
   op::controller::Reconciler reconciler(api, caches, events, admins, metrics, config);
   controller = std::make_unique<op::controller::Controller>(reconciler, metrics, options.workers);
 
-  http::Server metrics_server(options.metrics_addr, {.probes = {}, .metrics = metrics.registry()});
-  http::Server health_server(
+  auto metrics_server =
+      std::make_unique<http::Server>(options.metrics_addr, http::Endpoints{.probes = {}, .metrics = metrics.registry()});
+  auto health_server = std::make_unique<http::Server>(
       options.health_addr,
-      {.probes = {{"/healthz", [] { return std::optional<std::string>(); }},
+      http::Endpoints{.probes = {{"/healthz", [] { return std::optional<std::string>(); }},
                   {"/readyz",
                    [&caches]() -> std::optional<std::string> {
                      if (caches.wait_for_sync(std::chrono::milliseconds(0))) return std::nullopt;
                      return "informer caches have not synced yet";
                    }}},
        .metrics = nullptr});
+  // civetweb's listener notices a stop only every couple of seconds: stop
+  // both servers at once so shutdown pays that once.
+  const auto stop_servers = [&] {
+    std::thread other([&] { metrics_server.reset(); });
+    health_server.reset();
+    other.join();
+  };
   spdlog::info("metrics on {}, probes on {}", options.metrics_addr, options.health_addr);
 
   caches.start();
@@ -106,11 +116,17 @@ int run(const op::Options& options) {
   };
 
   std::unique_ptr<kube::LeaderElector> elector;
+  // The elector's own client, with a timeout well inside the renew deadline:
+  // one hung request on the shared 30 s client would otherwise keep a leader
+  // that lost contact from stepping down in time.
+  kube::RestClient lease_rest(endpoint, std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::max(options.renew_deadline / 2, std::chrono::milliseconds(1000))));
+  kube::ApiClient lease_api(lease_rest);
   if (options.leader_elect) {
     kube::LeaseConfig lease{options.leader_election_namespace, options.leader_election_id, identity,
                             options.lease_duration, options.renew_deadline, options.retry_period};
     elector = std::make_unique<kube::LeaderElector>(
-        api, lease,
+        lease_api, lease,
         kube::LeaderCallbacks{
             [&] {
               spdlog::info("became leader ({})", identity);
@@ -132,6 +148,7 @@ int run(const op::Options& options) {
   if (elector) elector->stop();  // stops the workers, then releases the lease
   controller->stop_workers();
   caches.stop();
+  stop_servers();
   spdlog::info("stopped");
   return 0;
 }

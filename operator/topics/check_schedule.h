@@ -33,7 +33,9 @@ struct CheckHistory {
 
 struct CheckPolicy {
   std::chrono::milliseconds resync{std::chrono::minutes(10)};
-  std::chrono::milliseconds pending_retry{std::chrono::seconds(2)};
+  // Short: right after CreateTopics the change is usually visible within a
+  // few hundred milliseconds, and this is what a user waits for to see Ready.
+  std::chrono::milliseconds pending_retry{std::chrono::milliseconds(500)};
   std::chrono::milliseconds initial_backoff{std::chrono::seconds(1)};
   std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
 };
