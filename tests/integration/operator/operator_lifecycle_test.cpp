@@ -206,5 +206,55 @@ TEST_F(LifecycleTest, TopicDeletionGivesUpAfterItsTimeoutSoNothingStaysTerminati
   EXPECT_EQ(describe({name}).size(), 1u) << "the topic could not be deleted and was left";
 }
 
+// The Prometheus operator's CRD, reduced to what the API server needs to
+// serve PrometheusRules. Cluster-wide and harmless to other tests, which run
+// with alerts off; created once, left in place.
+void install_prometheus_rule_crd(kube::ApiClient& api) {
+  const json crd = {
+      {"apiVersion", "apiextensions.k8s.io/v1"},
+      {"kind", "CustomResourceDefinition"},
+      {"metadata", {{"name", "prometheusrules.monitoring.coreos.com"}}},
+      {"spec",
+       {{"group", "monitoring.coreos.com"},
+        {"scope", "Namespaced"},
+        {"names", {{"plural", "prometheusrules"}, {"singular", "prometheusrule"}, {"kind", "PrometheusRule"},
+                   {"listKind", "PrometheusRuleList"}}},
+        {"versions",
+         {{{"name", "v1"},
+           {"served", true},
+           {"storage", true},
+           {"schema", {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}};
+  api.server_side_apply(kinds::custom_resource_definitions(), "", "prometheusrules.monitoring.coreos.com", crd,
+                        "outflow-tests", true);
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          api.list(kinds::prometheus_rules(), "default");
+          return true;
+        } catch (const kube::ApiError&) {
+          return false;
+        }
+      },
+      30s));
+}
+
+TEST_F(LifecycleTest, InstallsAlertRulesWhenThePrometheusOperatorIsThere) {
+  install_prometheus_rule_crd(api_);
+  start_operator();
+  auto p = pipeline("alerts", json::array({topic(unique_topic("alerts"))}));
+  p["spec"]["alerts"] = {{"defaults", true},
+                         {"labels", {{"release", "prometheus"}}},
+                         {"rules", {{{"alert", "OrdersTooQuiet"}, {"expr", "rate(x[5m]) == 0"}, {"for", "10m"}}}}};
+  apply(p);
+  wait_for_condition("alerts", "AlertsReady", "True", "AlertRulesInstalled");
+  const auto ready = wait_for_condition("alerts", "Ready", "True");
+  const auto rule = api_.get(kinds::prometheus_rules(), ns_, "alerts-agent");
+  EXPECT_EQ(rule["metadata"]["labels"]["release"], "prometheus");
+  EXPECT_EQ(rule["metadata"]["ownerReferences"][0]["uid"], ready["metadata"]["uid"]);
+  const auto text = rule["spec"].dump();
+  EXPECT_NE(text.find("OrdersTooQuiet"), std::string::npos) << "the spec's own rule";
+  EXPECT_NE(text.find("outflow_breaker_state"), std::string::npos) << "the default breaker-open rule";
+}
+
 }  // namespace
 }  // namespace outflow::operator_tests
