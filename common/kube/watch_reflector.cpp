@@ -83,6 +83,7 @@ void WatchReflector::run() {
   if (!need_list) {
     spdlog::info("informer {}: resuming from resourceVersion {}", what_, cache_.resource_version());
   }
+  bool watching_from_list = false;
   while (!stopping()) {
     if (need_list) {
       if (!list_and_replace()) {
@@ -90,16 +91,30 @@ void WatchReflector::run() {
         continue;
       }
       need_list = false;
+      watching_from_list = true;
     }
-    const std::optional<WatchEnd> end = watch_once();
+    std::size_t events = 0;
+    const std::optional<WatchEnd> end = watch_once(events);
     if (!end) return;
+    const bool gone_right_after_list = watching_from_list && events == 0;
+    watching_from_list = false;
     switch (end->next) {
       case WatchNext::Rewatch:
         spdlog::debug("informer {}: {}; watching again", what_, end->reason);
         break;
       case WatchNext::Relist:
-        spdlog::info("informer {}: {}; listing again", what_, end->reason);
         need_list = true;
+        // A 410 for the version a list has just returned means the server
+        // cannot keep up (or is misbehaving): relisting at once would hammer
+        // it with full lists, so wait like after any other failure.
+        if (gone_right_after_list) {
+          const auto delay = backoff_.next();
+          spdlog::warn("informer {}: {} right after a list; listing again in {} ms", what_,
+                       end->reason, delay.count());
+          if (!sleep_unless_stopped(delay)) return;
+        } else {
+          spdlog::info("informer {}: {}; listing again", what_, end->reason);
+        }
         break;
       case WatchNext::RetryAfterBackoff: {
         auto delay = backoff_.next();
@@ -184,14 +199,14 @@ bool WatchReflector::list_and_replace() {
   return true;
 }
 
-std::optional<WatchEnd> WatchReflector::watch_once() {
+std::optional<WatchEnd> WatchReflector::watch_once(std::size_t& events) {
   WatchOptions watch_options;
   watch_options.label_selector = options_.label_selector;
   watch_options.resource_version = cache_.resource_version();
   watch_options.timeout = options_.watch_timeout;
   const std::string path = watch_path(kind_, options_.namespace_name, watch_options);
 
-  std::size_t events = 0;
+  events = 0;
   std::optional<WatchEnd> error_end;
   const auto on_line = [&](std::string_view line) {
     std::optional<WatchEvent> event = parse_watch_event(line);

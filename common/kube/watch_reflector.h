@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -60,8 +61,9 @@ class WatchReflector {
 
  private:
   bool list_and_replace();
-  // nullopt when stop() ended it.
-  std::optional<WatchEnd> watch_once();
+  // nullopt when stop() ended it. `events` counts what it applied, bookmarks
+  // included.
+  std::optional<WatchEnd> watch_once(std::size_t& events);
   void handle_event(WatchEvent event);
   std::optional<nlohmann::json> transformed(nlohmann::json object) const;
   void emit_all(const std::vector<CacheDelta>& changes);
