@@ -7,6 +7,8 @@
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <cstdint>
 #include <vector>
@@ -34,7 +36,13 @@ web::http::client::http_client_config make_config(const ClusterEndpoint& ep,
   config.set_ssl_context_callback(
       [ca = ep.ca_pem, cert = ep.client_cert_pem, key = ep.client_key_pem](
           boost::asio::ssl::context& ctx) {
-        if (!ca.empty()) ctx.add_certificate_authority(boost::asio::buffer(ca));
+        if (!ca.empty()) {
+          // cpprestsdk has already loaded the system trust store into this
+          // context; a cluster that names its CA must be verified against that
+          // CA alone, or any public CA could vouch for a fake API server.
+          SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
+          ctx.add_certificate_authority(boost::asio::buffer(ca));
+        }
         if (!cert.empty() && !key.empty()) {
           ctx.use_certificate_chain(boost::asio::buffer(cert));
           ctx.use_private_key(boost::asio::buffer(key), boost::asio::ssl::context::pem);
