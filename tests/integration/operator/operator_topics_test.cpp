@@ -66,6 +66,33 @@ TEST_F(TopicsTest, GrowsPartitionsAndRefusesToShrinkThem) {
   EXPECT_EQ(describe({name}).at(name).partitions, 4) << "Kafka cannot shrink a topic; nothing was changed";
 }
 
+TEST_F(TopicsTest, AdoptsAnExistingTopicThatMatchesTheSpec) {
+  const auto name = unique_topic("existing");
+  const auto created = kafka::create_topics(
+      kafka_.get(), {{name, 2, 1, {{"retention.ms", "3600000"}}}}, 10s);
+  ASSERT_TRUE(created.at(0).ok()) << created.at(0).message;
+  ASSERT_TRUE(eventually([&] { return describe({name}).size() == 1; }, 10s));
+  start_operator();
+  apply(pipeline("adopt", json::array({topic(name, 2, {{"retention.ms", "3600000"}})})));
+  const auto ready = wait_for_condition("adopt", "Ready", "True");
+  const auto* entry = status_topic(ready, name);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ((*entry)["managed"], true) << "adopted: from now on the pipeline keeps it";
+}
+
+TEST_F(TopicsTest, RefusesToChangeTheReplicationFactor) {
+  start_operator();
+  const auto name = unique_topic("rf");
+  apply(pipeline("rf", json::array({topic(name, 1)})));
+  wait_for_condition("rf", "Ready", "True");
+  auto changed = pipeline("rf", json::array({topic(name, 1)}));
+  changed["spec"]["topics"][0]["replicationFactor"] = 3;
+  apply(changed);
+  const auto refused = wait_for_condition("rf", "TopicsReady", "False", "ReplicationFactorChangeRefused");
+  EXPECT_NE(condition(refused, "TopicsReady")->value("message", "").find(name), std::string::npos);
+  EXPECT_EQ(describe({name}).at(name).replication_factor, 1);
+}
+
 TEST_F(TopicsTest, PutsBackConfigChangedOutOfBand) {
   start_operator();
   const auto name = unique_topic("drift");
