@@ -254,6 +254,8 @@ spec:
       secretRef: {name: kafka-creds}
   topics:
   - name: shop.orders
+    partitions: 3
+    replicationFactor: 1
   outbox:
     databaseSecretRef: {name: orders-db}
     defaultTopic: shop.orders
@@ -263,7 +265,7 @@ files:
   saslPassword: /var/run/outflow/secrets/kafka-sasl/password
 )");
   EXPECT_EQ(config.pipeline.uid, "1234");
-  EXPECT_EQ(config.spec.topics.at(0).partitions, 1);
+  EXPECT_EQ(config.spec.topics.at(0).partitions, 3);
   ASSERT_TRUE(config.kafka.sasl);
   EXPECT_EQ(config.kafka.sasl->mechanism, outflow::kafka::SaslMechanism::Plain);
   EXPECT_EQ(config.kafka.sasl->password, kSaslPassword);
