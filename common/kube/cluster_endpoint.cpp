@@ -99,7 +99,8 @@ ClusterEndpoint load_kubeconfig(const std::string& path, const std::string& cont
   if (user["token"]) {
     ep.bearer_token = user["token"].as<std::string>();
   } else if (user["tokenFile"]) {
-    ep.bearer_token = trim(read_file(resolve(base, user["tokenFile"].as<std::string>()), "kubeconfig tokenFile"));
+    ep.token_file = resolve(base, user["tokenFile"].as<std::string>());
+    ep.bearer_token = trim(read_file(ep.token_file, "kubeconfig tokenFile"));
   }
   if (ep.bearer_token.empty() && ep.client_cert_pem.empty()) {
     throw ConfigError(fmt::format(
@@ -124,7 +125,8 @@ ClusterEndpoint load_in_cluster(const std::string& mount_dir) {
   const std::string h(host);
   // IPv6 service addresses need brackets in a URL.
   ep.server = fmt::format("https://{}:{}", h.find(':') != std::string::npos ? "[" + h + "]" : h, port);
-  ep.bearer_token = trim(read_file(dir / "token", "service-account token"));
+  ep.token_file = (dir / "token").string();
+  ep.bearer_token = trim(read_file(ep.token_file, "service-account token"));
   ep.ca_pem = read_file(dir / "ca.crt", "service-account CA");
   ep.namespace_name = trim(read_file(dir / "namespace", "service-account namespace"));
   return ep;

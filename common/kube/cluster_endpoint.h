@@ -3,6 +3,7 @@
 // Where the Kubernetes API server is and how to authenticate to it, read from a
 // kubeconfig file or from the pod's service-account mount.
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,11 @@ struct ClusterEndpoint {
   std::string client_cert_pem;  // client-certificate authentication (optional)
   std::string client_key_pem;   // secret: never logged
   std::string namespace_name;   // the context's namespace, "default" if unset
+  // Where bearer_token came from (in-cluster, kubeconfig tokenFile). Bound
+  // service-account tokens expire and the kubelet rewrites the file, so the
+  // client re-reads it instead of holding the first token forever.
+  std::string token_file{};
+  std::chrono::seconds token_refresh{60};  // how often token_file is re-read
 };
 
 // Reads the current context (or `context` when given) of a kubeconfig file.

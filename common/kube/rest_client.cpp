@@ -10,7 +10,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cctype>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <mutex>
 #include <vector>
 
 namespace outflow::kube {
@@ -59,7 +63,7 @@ void parse_body(Response& out) {
 }
 
 web::http::http_request make_request(const web::http::method& method, std::string_view path,
-                                     const ClusterEndpoint& endpoint) {
+                                     const std::string& bearer_token) {
   web::http::http_request req(method);
   req.set_request_uri(web::uri(std::string(path)));
   req.headers().add("Accept", "application/json");
@@ -67,8 +71,8 @@ web::http::http_request make_request(const web::http::method& method, std::strin
   // User-Agent; without this it would be "cpprestsdk", and later applies by
   // outflow-operator would conflict with that stranger.
   req.headers().add("User-Agent", std::string("outflow/") + kVersion);
-  if (!endpoint.bearer_token.empty()) {
-    req.headers().add("Authorization", "Bearer " + endpoint.bearer_token);
+  if (!bearer_token.empty()) {
+    req.headers().add("Authorization", "Bearer " + bearer_token);
   }
   return req;
 }
@@ -117,8 +121,30 @@ bool StreamCancel::cancelled() const { return impl_->source.get_token().is_cance
 
 struct RestClient::Impl {
   web::http::client::http_client client;
+  std::mutex token_mu;
+  std::string token;
+  std::chrono::steady_clock::time_point token_read;
+
   Impl(const ClusterEndpoint& ep, std::chrono::seconds timeout)
-      : client(web::uri(ep.server), make_config(ep, timeout)) {}
+      : client(web::uri(ep.server), make_config(ep, timeout)),
+        token(ep.bearer_token),
+        token_read(std::chrono::steady_clock::now()) {}
+
+  // The token to send: from the token file, re-read every token_refresh (the
+  // kubelet refreshes bound tokens well before they expire), else the fixed one.
+  std::string current_token(const ClusterEndpoint& ep) {
+    std::lock_guard lock(token_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (!ep.token_file.empty() && now - token_read >= ep.token_refresh) {
+      token_read = now;
+      std::ifstream in(ep.token_file);
+      std::string fresh((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      while (!fresh.empty() && std::isspace(static_cast<unsigned char>(fresh.back()))) fresh.pop_back();
+      // A file caught mid-rewrite (or gone) keeps the last good token.
+      if (!fresh.empty()) token = std::move(fresh);
+    }
+    return token;
+  }
 };
 
 RestClient::RestClient(ClusterEndpoint endpoint, std::chrono::seconds timeout)
@@ -137,7 +163,7 @@ RestClient& RestClient::operator=(RestClient&&) noexcept = default;
 
 Response RestClient::request(Method method, std::string_view path, const nlohmann::json* body,
                              std::string_view content_type) {
-  web::http::http_request req = make_request(to_cpprest(method), path, endpoint_);
+  web::http::http_request req = make_request(to_cpprest(method), path, impl_->current_token(endpoint_));
   if (body != nullptr) {
     req.set_body(body->dump(), std::string(content_type));
   }
@@ -167,7 +193,7 @@ StreamResult RestClient::stream_lines(std::string_view path, const LineHandler& 
   web::http::client::http_client client(web::uri(endpoint_.server),
                                         make_config(endpoint_, idle_timeout));
   const RequestCancel local(cancel.impl_->source.get_token());
-  web::http::http_request req = make_request(web::http::methods::GET, path, endpoint_);
+  web::http::http_request req = make_request(web::http::methods::GET, path, impl_->current_token(endpoint_));
 
   // Once the caller cancelled, whatever failed did so because the connection
   // was closed under it: that is the requested stop, not a transport error.

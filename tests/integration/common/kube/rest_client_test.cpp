@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 using namespace outflow;
 using nlohmann::json;
 
@@ -82,4 +85,24 @@ TEST(KubeApiTls, ServerCertificateIsVerified) {
 TEST(KubeApiTls, BadTokenIsUnauthorized) {
   kube::RestClient client(testenv::endpoint_with_token("not-a-valid-token"));
   EXPECT_EQ(client.get("/api/v1/namespaces").status, 401);
+}
+
+// In a pod the token is a file the kubelet rewrites before the token expires;
+// the client must pick up the new one rather than keep sending the old.
+TEST(KubeApiTls, ATokenFileIsReadAgainWhenItChanges) {
+  const std::string path = "/tmp/" + testenv::unique_name("token");
+  const auto write = [&](const std::string& token) {
+    std::ofstream out(path, std::ios::trunc);
+    out << token << "\n";
+  };
+  write("expired-token");
+  auto endpoint = testenv::endpoint_with_token("expired-token");
+  endpoint.token_file = path;
+  endpoint.token_refresh = std::chrono::seconds(0);
+  kube::RestClient client(endpoint);
+  EXPECT_EQ(client.get("/api/v1/namespaces").status, 401);
+
+  write(testenv::require("OUTFLOW_TEST_KUBE_ADMIN_TOKEN"));
+  EXPECT_EQ(client.get("/api/v1/namespaces").status, 200);
+  std::remove(path.c_str());
 }
