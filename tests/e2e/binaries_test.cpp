@@ -6,8 +6,10 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -61,4 +63,19 @@ TEST(AgentBinary, MissingConfigFileFailsNamingIt) {
   const auto r = run(OUTFLOW_AGENT_BIN " --config /nonexistent/agent.yaml");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("/nonexistent/agent.yaml"), std::string::npos) << r.output;
+}
+
+TEST(AgentBinary, InvalidConfigurationFailsFastNamingEverySetting) {
+  const std::string path = "/tmp/outflow-e2e-bad-agent-" + std::to_string(getpid()) + ".json";
+  {
+    std::ofstream out(path);
+    out << R"({"pipeline": {"namespace": "shop", "name": "orders", "uid": "u"},
+              "spec": {"kafka": {"bootstrapServers": []}, "topics": [], "outbox": {}}, "files": {}})";
+  }
+  const auto r = run("env -u POD_NAME -u POD_NAMESPACE " OUTFLOW_AGENT_BIN " --config " + path);
+  std::remove(path.c_str());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  for (const char* setting : {"spec.kafka.bootstrapServers", "spec.topics", "files.databaseUrl", "POD_NAME"}) {
+    EXPECT_NE(r.output.find(setting), std::string::npos) << setting << " not named in:\n" << r.output;
+  }
 }
