@@ -1,8 +1,9 @@
 #include "common/kube/event_aggregation.h"
 
+#include "common/time_format.h"
+
 #include <fmt/format.h>
 
-#include <ctime>
 #include <stdexcept>
 #include <utility>
 
@@ -136,12 +137,7 @@ std::string event_name(std::string_view object_name, std::uint64_t suffix) {
 }
 
 std::string format_event_time(std::chrono::system_clock::time_point time) {
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(time.time_since_epoch());
-  const std::time_t since_epoch = static_cast<std::time_t>(seconds.count());
-  std::tm tm{};
-  gmtime_r(&since_epoch, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return format_rfc3339(time);
 }
 
 json make_event(const InvolvedObject& object, const std::string& name, EventType type,
