@@ -5,8 +5,6 @@
 #include "operator/workloads/agent_config.h"
 #include "operator/workloads/identity.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 namespace outflow::op::controller {

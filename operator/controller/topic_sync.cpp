@@ -3,7 +3,6 @@
 #include "common/kafka/admin.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <map>
 
