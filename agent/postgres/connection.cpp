@@ -6,9 +6,18 @@
 namespace outflow::pg {
 namespace {
 
+// libpq's messages span lines ("server closed the connection
+// unexpectedly\n\tThis probably means..."); logs and status want one line.
 std::string trimmed_error(const char* message) {
-  std::string text = message ? message : "";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  std::string text;
+  for (const char* c = message ? message : ""; *c != '\0'; ++c) {
+    if (*c == '\n' || *c == '\t') {
+      if (!text.empty() && text.back() != ' ') text += ' ';
+    } else {
+      text += *c;
+    }
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
   return text;
 }
 
@@ -19,8 +28,27 @@ long Result::affected() const {
   return (n == nullptr || *n == '\0') ? 0 : std::stol(n);
 }
 
-Connection Connection::open(const std::string& url) {
-  std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdb(url.c_str()));
+std::int64_t big_endian_int64(std::string_view bytes) {
+  if (bytes.size() != 8) throw Error("PostgreSQL: a bigint column did not arrive as 8 bytes", "");
+  std::uint64_t value = 0;
+  for (const unsigned char byte : bytes) value = (value << 8) | byte;
+  return static_cast<std::int64_t>(value);
+}
+
+Connection Connection::open(const std::string& url) { return open(url, {}); }
+
+Connection Connection::open(const std::string& url, const std::vector<Setting>& defaults) {
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  for (const auto& [keyword, value] : defaults) {
+    keywords.push_back(keyword.c_str());
+    values.push_back(value.c_str());
+  }
+  keywords.push_back("dbname");  // with expand_dbname, the URL's settings follow ours
+  values.push_back(url.c_str());
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
   if (!conn) throw Error("PostgreSQL: out of memory creating a connection", "");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     throw Error(fmt::format("PostgreSQL connection failed: {}", trimmed_error(PQerrorMessage(conn.get()))), "");
@@ -32,7 +60,7 @@ Connection Connection::open(const std::string& url) {
   return Connection(std::move(conn));
 }
 
-Result Connection::exec(std::string_view sql, const std::vector<Param>& params) {
+Result Connection::exec(std::string_view sql, const std::vector<Param>& params, Format result_format) {
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<int> formats;
@@ -44,7 +72,7 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
   const std::string query(sql);
   std::unique_ptr<PGresult, ResultDeleter> result(
       PQexecParams(conn_.get(), query.c_str(), static_cast<int>(params.size()), nullptr,
-                   values.data(), lengths.data(), formats.data(), /*resultFormat=*/0));
+                   values.data(), lengths.data(), formats.data(), result_format == Format::Binary ? 1 : 0));
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
@@ -52,6 +80,18 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
                 state ? state : "");
   }
   return Result(std::move(result));
+}
+
+int Connection::take_notifications() {
+  if (PQconsumeInput(conn_.get()) == 0) {
+    throw Error(fmt::format("PostgreSQL: {}", trimmed_error(PQerrorMessage(conn_.get()))), "");
+  }
+  int count = 0;
+  while (PGnotify* notify = PQnotifies(conn_.get())) {
+    PQfreemem(notify);
+    ++count;
+  }
+  return count;
 }
 
 void Connection::run_script(std::string_view sql) {

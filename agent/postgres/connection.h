@@ -4,7 +4,9 @@
 
 #include <libpq-fe.h>
 
+#include <cstdint>
 #include <memory>
+#include <utility>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -53,15 +55,33 @@ struct Param {
   bool binary = false;
 };
 
+// A libpq connection keyword and value ("keepalives_idle", "5").
+using Setting = std::pair<std::string, std::string>;
+
+enum class Format { Text, Binary };
+
+// A bigint column of a binary result.
+std::int64_t big_endian_int64(std::string_view bytes);
+
 class Connection {
  public:
   // Throws Error with libpq's message (which never contains the password).
   static Connection open(const std::string& url);
+  // The same, with libpq settings applied first, so the URL's own settings
+  // (e.g. ?connect_timeout=) still win over these defaults.
+  static Connection open(const std::string& url, const std::vector<Setting>& defaults);
 
-  Result exec(std::string_view sql, const std::vector<Param>& params = {});
+  // Binary results hand bytea columns over as raw bytes and bigint as 8
+  // big-endian bytes (see big_endian_int64), saving the hex round trip.
+  Result exec(std::string_view sql, const std::vector<Param>& params = {}, Format result = Format::Text);
   // Runs several ;-separated statements (e.g. a migration file); no parameters.
   void run_script(std::string_view sql);
   bool ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+  // The socket to poll() for NOTIFY while idle.
+  int socket() const { return PQsocket(conn_.get()); }
+  // Reads what the server sent and returns how many notifications arrived
+  // (all channels); throws Error when the connection is gone.
+  int take_notifications();
   PGconn* native() const { return conn_.get(); }
 
  private:

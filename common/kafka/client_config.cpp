@@ -1,6 +1,7 @@
 #include "common/kafka/client_config.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 
@@ -96,8 +97,26 @@ std::vector<Property> client_properties(const ConnectionSettings& settings) {
   return props;
 }
 
+namespace {
+
+// librdkafka logs through our logger (text or JSON like every other line of
+// the binary) instead of printing its own format to stderr. Called from
+// librdkafka's threads; spdlog is thread-safe. Syslog levels: connection
+// failures arrive as 3, which librdkafka also reports (once) through the
+// error callback, so they are warnings here, not errors.
+void log_to_spdlog(const rd_kafka_t* client, int level, const char* facility, const char* message) {
+  const auto spd = level <= 2 ? spdlog::level::err
+                   : level <= 4 ? spdlog::level::warn
+                   : level <= 6 ? spdlog::level::info
+                                : spdlog::level::debug;
+  spdlog::log(spd, "librdkafka {} {}: {}", client ? rd_kafka_name(client) : "", facility, message);
+}
+
+}  // namespace
+
 ConfHandle make_conf(const std::vector<Property>& properties) {
   ConfHandle conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &log_to_spdlog);
   std::array<char, 512> err{};
   for (const auto& p : properties) {
     if (rd_kafka_conf_set(conf.get(), p.name.c_str(), p.value.c_str(), err.data(), err.size()) !=

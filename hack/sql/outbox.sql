@@ -20,6 +20,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 -- proportional to the backlog, not to the table's history.
 CREATE INDEX IF NOT EXISTS outbox_pending_idx ON outbox (id) WHERE published_at IS NULL;
 
+-- Poison rows (pending, with last_error set) hold back the later rows of their
+-- key until someone fixes the row and clears last_error, or deletes it. The
+-- agent looks them up before every read; this index keeps that lookup tiny.
+CREATE INDEX IF NOT EXISTS outbox_poison_idx ON outbox (key, id)
+  WHERE published_at IS NULL AND last_error IS NOT NULL;
+
 -- Wakes the agent as soon as a transaction that wrote outbox rows commits
 -- (PostgreSQL delivers NOTIFY at commit and folds duplicates within one
 -- transaction, so one statement-level notification is enough).

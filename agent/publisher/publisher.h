@@ -1,0 +1,89 @@
+#pragma once
+
+// The outbox publisher: one thread that owns a PostgreSQL session (locks,
+// LISTEN, reads, marks) and a Kafka producer, and moves committed rows of its
+// buckets to Kafka batch by batch:
+//
+//   rebalance buckets -> ask the breaker -> read pending rows in id order ->
+//   set poison aside -> produce -> wait for every delivery report -> mark
+//   exactly the acknowledged rows -> repeat at once if the batch was full,
+//   else wait for NOTIFY or pollIntervalMs.
+//
+// At-least-once: a row is marked only after Kafka acknowledged it, and rows
+// acknowledged while PostgreSQL was away are marked first thing after the
+// reconnect, before anything new is read. Whatever dies, a row is at worst
+// sent twice, never lost.
+
+#include "agent/publisher/outbox_store.h"
+#include "common/breaker/circuit_breaker.h"
+#include "common/kafka/client_config.h"
+#include "common/pipeline/spec.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace outflow::agent::publisher {
+
+struct PublisherSettings {
+  pipeline::PipelineSpec spec;
+  std::string database_url;  // secret
+  kafka::ConnectionSettings kafka;
+  // How soon a freed bucket (a replica died) or a new replica is noticed.
+  std::chrono::milliseconds rebalance_interval{1000};
+  std::chrono::milliseconds backlog_interval{2000};
+  std::chrono::milliseconds prune_interval{60000};
+  std::chrono::milliseconds reconnect_initial{200};
+  std::chrono::milliseconds reconnect_max{5000};
+  // How long a stopping publisher keeps trying to mark rows Kafka already
+  // acknowledged while PostgreSQL is away (after that they are sent again by
+  // whoever owns their bucket next: duplicates, never loss).
+  std::chrono::milliseconds drain_timeout{10000};
+};
+
+// Called on the publisher's thread; keep them quick.
+struct PublisherHooks {
+  std::function<void(const breaker::Transition&)> breaker_transition;
+  std::function<void(std::size_t rows, const std::vector<double>& latencies_seconds)> published;
+  std::function<void(std::size_t rows)> poisoned;
+  std::function<void(const Backlog&)> backlog;
+};
+
+struct PublisherStats {
+  std::int64_t published_total = 0;
+  std::int64_t poison_total = 0;
+  std::optional<Backlog> backlog;
+  std::size_t owned_buckets = 0;
+  bool database_connected = false;
+  std::string last_error;
+};
+
+class Publisher {
+ public:
+  // Throws kafka::ConfigError when the Kafka settings cannot make a producer.
+  Publisher(PublisherSettings settings, breaker::CircuitBreaker& breaker, PublisherHooks hooks);
+  ~Publisher();  // stop()
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  void start();
+  // Stops reading new rows, waits for the deliveries in flight, marks them and
+  // closes the session (releasing its buckets). Idempotent.
+  void stop();
+
+  PublisherStats stats() const;
+
+ private:
+  struct Loop;
+  std::unique_ptr<Loop> loop_;
+  std::thread thread_;
+};
+
+}  // namespace outflow::agent::publisher

@@ -1,0 +1,127 @@
+#include "agent/outbox_fixture.h"
+
+#include "common/kafka/admin.h"
+#include "kube_helpers.h"
+#include "testenv.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace outflow::testenv {
+
+OutboxDb::OutboxDb() {
+  conn_ = std::make_unique<pg::Connection>(pg::Connection::open(require("OUTFLOW_TEST_PG_URL")));
+  schema_ = unique_name("ob");
+  for (auto& c : schema_) if (c == '-') c = '_';
+  conn_->exec("CREATE SCHEMA " + schema_);
+  conn_->exec("SET search_path TO " + schema_);
+  conn_->run_script(read_text(source_path("hack/sql/outbox.sql")));
+}
+
+OutboxDb::~OutboxDb() {
+  try {
+    if (conn_ && conn_->ok()) conn_->exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+  } catch (...) {
+  }
+}
+
+std::int64_t OutboxDb::insert(const std::optional<std::string>& key, const std::string& payload,
+                              const std::optional<std::string>& topic,
+                              const std::optional<std::string>& headers_json) {
+  const auto r = conn_->exec(
+      "INSERT INTO outbox (event_id, topic, key, payload, headers) "
+      "VALUES (gen_random_uuid(), $1, $2, $3::bytea, $4::jsonb) RETURNING id",
+      {{topic}, {key}, {payload, /*binary=*/true}, {headers_json}});
+  return std::stoll(std::string(r.value(0, 0)));
+}
+
+void OutboxDb::insert_many(int count, int keys, int payload_bytes, int first) {
+  conn_->exec(fmt::format("INSERT INTO outbox (event_id, key, payload) "
+                          "SELECT gen_random_uuid(), 'k' || (i % {keys}), "
+                          "convert_to(i::text || repeat('.', greatest({bytes} - length(i::text), 0)), 'UTF8') "
+                          "FROM generate_series({first}, {last}) AS i ORDER BY i",
+                          fmt::arg("keys", keys), fmt::arg("bytes", payload_bytes),
+                          fmt::arg("first", first), fmt::arg("last", first + count - 1)));
+}
+
+std::int64_t OutboxDb::count(const std::string& where) {
+  return std::stoll(std::string(conn_->exec("SELECT count(*) FROM outbox WHERE " + where).value(0, 0)));
+}
+
+kafka::ConnectionSettings plaintext_kafka() {
+  kafka::ConnectionSettings s;
+  s.bootstrap_servers = {require("OUTFLOW_TEST_KAFKA_PLAINTEXT")};
+  s.request_timeout_ms = 5000;
+  return s;
+}
+
+std::string create_topic(int partitions) {
+  const auto name = unique_name("outbox");
+  auto client = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(plaintext_kafka())));
+  const auto outcomes = kafka::create_topics(client.get(), {{name, partitions, 1, {}}}, std::chrono::seconds(30));
+  if (outcomes.size() != 1 || !outcomes[0].ok()) {
+    throw std::runtime_error("cannot create topic " + name + ": " + (outcomes.empty() ? "" : outcomes[0].message));
+  }
+  return name;
+}
+
+std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected, std::chrono::milliseconds timeout) {
+  auto props = kafka::client_properties(plaintext_kafka());
+  props.push_back({"group.id", unique_name("reader")});
+  props.push_back({"enable.auto.commit", "false"});
+  props.push_back({"enable.partition.eof", "false"});
+  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf(props));
+
+  const rd_kafka_metadata_t* raw = nullptr;
+  auto* handle = rd_kafka_topic_new(consumer.get(), topic.c_str(), nullptr);
+  const auto err = rd_kafka_metadata(consumer.get(), 0, handle, &raw, 10000);
+  rd_kafka_topic_destroy(handle);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("metadata for " + topic + " failed");
+  kafka::MetadataHandle metadata(raw);
+  if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw std::runtime_error("topic " + topic + " is unknown");
+  }
+  kafka::PartitionListHandle assignment(rd_kafka_topic_partition_list_new(metadata->topics[0].partition_cnt));
+  for (int p = 0; p < metadata->topics[0].partition_cnt; ++p) {
+    rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(consumer.get(), assignment.get());
+
+  std::vector<Consumed> out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
+    kafka::MessageHandle message(rd_kafka_consumer_poll(consumer.get(), 100));
+    if (!message || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    Consumed c;
+    c.partition = message->partition;
+    c.offset = message->offset;
+    if (message->key) c.key = std::string(static_cast<const char*>(message->key), message->key_len);
+    c.value = std::string(static_cast<const char*>(message->payload), message->len);
+    c.timestamp_ms = rd_kafka_message_timestamp(message.get(), nullptr);
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name = nullptr;
+      const void* value = nullptr;
+      size_t size = 0;
+      for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        c.headers[name] = value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
+                                : std::nullopt;
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  rd_kafka_consumer_close(consumer.get());
+  return out;
+}
+
+pipeline::PipelineSpec pipeline_for(const std::string& table, const std::string& topic) {
+  pipeline::PipelineSpec spec;
+  spec.topics.push_back({topic, 1, 1, {}});
+  spec.outbox.table = table;
+  spec.outbox.default_topic = topic;
+  spec.outbox.poll_interval_ms = 1000;
+  return spec;
+}
+
+}  // namespace outflow::testenv

@@ -1,0 +1,69 @@
+#pragma once
+
+// Real parts for the agent's tests: an outbox table in a schema of the test's
+// own (installed from hack/sql/outbox.sql, as an application would), a Kafka
+// topic of its own, and an independent reader that sees what consumers see.
+
+#include "agent/postgres/connection.h"
+#include "common/kafka/client_config.h"
+#include "common/pipeline/spec.h"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace outflow::testenv {
+
+class OutboxDb {
+ public:
+  OutboxDb();  // creates the schema and installs the outbox
+  ~OutboxDb();  // drops the schema
+  OutboxDb(const OutboxDb&) = delete;
+  OutboxDb& operator=(const OutboxDb&) = delete;
+
+  const std::string& schema() const { return schema_; }
+  std::string table() const { return schema_ + ".outbox"; }
+  pg::Connection& sql() { return *conn_; }
+
+  // Inserts one row and returns its id; event_id is generated.
+  std::int64_t insert(const std::optional<std::string>& key, const std::string& payload,
+                      const std::optional<std::string>& topic = std::nullopt,
+                      const std::optional<std::string>& headers_json = std::nullopt);
+  // Inserts `count` rows in one statement: key "k<i % keys>", payload "<i>" padded
+  // with dots to `payload_bytes` (never cut).
+  void insert_many(int count, int keys, int payload_bytes = 0, int first = 0);
+
+  std::int64_t count(const std::string& where);
+  std::int64_t pending() { return count("published_at IS NULL"); }
+
+ private:
+  std::unique_ptr<pg::Connection> conn_;
+  std::string schema_;
+};
+
+// A topic of the test's own on the PLAINTEXT listener.
+std::string create_topic(int partitions);
+kafka::ConnectionSettings plaintext_kafka();
+
+struct Consumed {
+  int partition = 0;
+  std::int64_t offset = 0;
+  std::optional<std::string> key;
+  std::string value;
+  std::map<std::string, std::optional<std::string>> headers;
+  std::int64_t timestamp_ms = 0;
+};
+
+// Reads every partition of `topic` from the beginning until `expected`
+// messages arrived or `timeout` passed. Within a partition (so within a key)
+// they come in offset order.
+std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected,
+                                 std::chrono::milliseconds timeout);
+
+// A spec whose outbox is `table` and whose only topic is `topic` (also the default).
+pipeline::PipelineSpec pipeline_for(const std::string& table, const std::string& topic);
+
+}  // namespace outflow::testenv

@@ -1,0 +1,213 @@
+// The outbox publisher in-process against the real PostgreSQL and broker.
+
+#include "agent/outbox_fixture.h"
+#include "agent/publisher/publisher.h"
+#include "testenv.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+using namespace outflow;
+using namespace outflow::agent::publisher;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Polls `condition` every 50 ms until it holds or `timeout` passes.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return condition();
+}
+
+class PublisherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    topic_ = testenv::create_topic(3);
+    spec_ = testenv::pipeline_for(db_.table(), topic_);
+  }
+
+  PublisherSettings settings() {
+    PublisherSettings s;
+    s.spec = spec_;
+    s.database_url = testenv::require("OUTFLOW_TEST_PG_URL");
+    s.kafka = testenv::plaintext_kafka();
+    return s;
+  }
+
+  std::unique_ptr<Publisher> start(PublisherSettings s) {
+    auto p = std::make_unique<Publisher>(std::move(s), breaker_, hooks_);
+    p->start();
+    return p;
+  }
+
+  testenv::OutboxDb db_;
+  std::string topic_;
+  pipeline::PipelineSpec spec_;
+  breaker::CircuitBreaker breaker_{pipeline::BreakerSpec{}, SteadyClock::instance()};
+  PublisherHooks hooks_;
+};
+
+}  // namespace
+
+TEST_F(PublisherTest, RowsArriveWithKeyHeadersAndPayloadIntactAndAreMarkedPublished) {
+  const std::string binary("\x00\x01\xfe{\"x\":1}", 10);
+  const auto id = db_.insert("order-1", binary, std::nullopt, R"({"tenant":"acme","trace":null})");
+  db_.insert(std::nullopt, "keyless");
+  auto publisher = start(settings());
+
+  const auto got = testenv::read_topic(topic_, 2, 20s);
+  ASSERT_EQ(got.size(), 2u);
+  const auto& keyed = got[0].key ? got[0] : got[1];
+  const auto& keyless = got[0].key ? got[1] : got[0];
+  EXPECT_EQ(keyed.key, "order-1");
+  EXPECT_EQ(keyed.value, binary);
+  EXPECT_EQ(keyed.headers.at("tenant"), "acme");
+  EXPECT_EQ(keyed.headers.at("trace"), std::nullopt);
+  const auto event_id = db_.sql().exec("SELECT event_id::text FROM outbox WHERE id = $1", {{std::to_string(id)}});
+  EXPECT_EQ(keyed.headers.at("outflow-event-id"), std::string(event_id.value(0, 0)));
+  EXPECT_FALSE(keyless.key.has_value());
+  EXPECT_EQ(keyless.value, "keyless");
+
+  EXPECT_TRUE(eventually([&] { return db_.pending() == 0; }, 10s));
+  EXPECT_EQ(db_.count("attempts = 1 AND last_error IS NULL AND published_at IS NOT NULL"), 2);
+  EXPECT_TRUE(eventually([&] { return publisher->stats().published_total == 2; }, 5s));
+}
+
+TEST_F(PublisherTest, ACommitWakesThePublisherWithoutWaitingForThePollInterval) {
+  auto s = settings();
+  s.spec.outbox.poll_interval_ms = 60000;
+  auto publisher = start(std::move(s));
+  ASSERT_TRUE(eventually([&] { return publisher->stats().owned_buckets == 64; }, 10s));
+  std::this_thread::sleep_for(300ms);  // let it settle into its idle wait
+
+  const auto inserted = std::chrono::steady_clock::now();
+  db_.insert("k", "woken");
+  ASSERT_EQ(testenv::read_topic(topic_, 1, 10s).size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - inserted, 3s) << "NOTIFY did not wake the publisher";
+}
+
+TEST_F(PublisherTest, DeleteAfterPublishDeletesTheRowsKafkaAcknowledged) {
+  auto s = settings();
+  s.spec.outbox.delete_after_publish = true;
+  db_.insert_many(50, 5);
+  auto publisher = start(std::move(s));
+  ASSERT_EQ(testenv::read_topic(topic_, 50, 20s).size(), 50u);
+  EXPECT_TRUE(eventually([&] { return db_.count("true") == 0; }, 10s));
+}
+
+TEST_F(PublisherTest, PerKeyOrderFollowsOutboxOrder) {
+  db_.insert_many(2000, 17);
+  auto publisher = start(settings());
+  const auto got = testenv::read_topic(topic_, 2000, 60s);
+  ASSERT_EQ(got.size(), 2000u);
+  std::map<std::string, int> last;
+  for (const auto& m : got) {
+    const int n = std::stoi(m.value);
+    auto [it, fresh] = last.emplace(*m.key, n);
+    if (!fresh) {
+      EXPECT_LT(it->second, n) << "key " << *m.key;
+      it->second = n;
+    }
+  }
+  EXPECT_EQ(last.size(), 17u);
+}
+
+TEST_F(PublisherTest, PoisonRowsAreSetAsideAndBlockOnlyTheLaterRowsOfTheirKey) {
+  db_.insert("good", "g1");
+  const auto undeclared = db_.insert("blocked", "b1", "shop.not-declared");
+  const auto behind = db_.insert("blocked", "b2");
+  const auto bad_headers = db_.insert("headers", "h1", std::nullopt, R"({"retries":3})");
+  db_.insert("good", "g2");
+  db_.insert(std::nullopt, "keyless");
+  std::atomic<std::size_t> poisoned{0};
+  hooks_.poisoned = [&](std::size_t n) { poisoned += n; };
+  auto publisher = start(settings());
+
+  auto got = testenv::read_topic(topic_, 3, 20s);
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_TRUE(eventually([&] { return db_.count("last_error IS NOT NULL") == 2; }, 10s));
+  EXPECT_EQ(poisoned.load(), 2u);
+  const auto reason = db_.sql().exec("SELECT last_error FROM outbox WHERE id = $1", {{std::to_string(undeclared)}});
+  EXPECT_NE(std::string(reason.value(0, 0)).find("shop.not-declared"), std::string::npos);
+  EXPECT_EQ(db_.count("id = " + std::to_string(behind) + " AND published_at IS NULL"), 1);
+  EXPECT_EQ(db_.count("id = " + std::to_string(bad_headers) + " AND last_error LIKE '%retries%'"), 1);
+  EXPECT_EQ(publisher->stats().poison_total, 2);
+
+  // A person fixes the row and clears last_error: both rows of the key go out, in order.
+  db_.sql().exec("UPDATE outbox SET topic = NULL, last_error = NULL WHERE id = $1", {{std::to_string(undeclared)}});
+  got = testenv::read_topic(topic_, 5, 20s);
+  ASSERT_EQ(got.size(), 5u);
+  std::vector<std::string> blocked_key;
+  for (const auto& m : got) if (m.key == "blocked") blocked_key.push_back(m.value);
+  EXPECT_EQ(blocked_key, (std::vector<std::string>{"b1", "b2"}));
+}
+
+TEST_F(PublisherTest, APayloadOverTheBrokersLimitIsPoisonAndOthersGoOn) {
+  const auto big = db_.insert("big", std::string(2 * 1024 * 1024, 'x'));
+  db_.insert("small", "fine");
+  auto publisher = start(settings());
+  ASSERT_EQ(testenv::read_topic(topic_, 1, 20s).size(), 1u);
+  ASSERT_TRUE(eventually([&] { return db_.count("last_error IS NOT NULL") == 1; }, 10s));
+  EXPECT_EQ(db_.count("id = " + std::to_string(big) + " AND last_error LIKE 'Kafka refused%'"), 1);
+}
+
+TEST_F(PublisherTest, NothingIsMarkedWhenKafkaNeverAcknowledgesAndTheBreakerOpens) {
+  auto s = settings();
+  s.kafka.bootstrap_servers = {"127.0.0.1:1"};  // nothing listens there
+  s.kafka.request_timeout_ms = 1500;
+  std::atomic<int> opened{0};
+  hooks_.breaker_transition = [&](const breaker::Transition& t) {
+    if (t.to == breaker::State::Open) ++opened;
+  };
+  db_.insert_many(30, 3);
+  auto publisher = start(std::move(s));
+  ASSERT_TRUE(eventually([&] { return opened.load() > 0; }, 15s));
+  EXPECT_EQ(db_.pending(), 30);
+  EXPECT_EQ(db_.count("attempts > 0 OR last_error IS NOT NULL"), 0);
+  EXPECT_EQ(publisher->stats().published_total, 0);
+  EXPECT_FALSE(publisher->stats().last_error.empty());
+}
+
+TEST_F(PublisherTest, ASessionKilledByTheServerIsReplacedAndNothingIsLost) {
+  const auto app = testenv::unique_name("agent");
+  auto s = settings();
+  s.database_url += (s.database_url.find('?') == std::string::npos ? "?" : "&") + std::string("application_name=") + app;
+  db_.insert_many(200, 10);
+  auto publisher = start(std::move(s));
+  ASSERT_TRUE(eventually([&] { return db_.pending() < 200; }, 20s));
+
+  db_.sql().exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", {{app}});
+  db_.insert_many(200, 10, 0, 200);
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 30s));
+  const auto got = testenv::read_topic(topic_, 400, 20s);
+  std::set<std::string> values;
+  for (const auto& m : got) values.insert(m.value);
+  EXPECT_EQ(values.size(), 400u) << "rows lost";
+}
+
+TEST_F(PublisherTest, TwoPublishersSplitTheBucketsAndPublishEveryRow) {
+  auto first = start(settings());
+  ASSERT_TRUE(eventually([&] { return first->stats().owned_buckets == 64; }, 10s));
+  breaker::CircuitBreaker other_breaker{pipeline::BreakerSpec{}, SteadyClock::instance()};
+  auto second = std::make_unique<Publisher>(settings(), other_breaker, PublisherHooks{});
+  second->start();
+  ASSERT_TRUE(eventually(
+      [&] { return first->stats().owned_buckets == 32 && second->stats().owned_buckets == 32; }, 10s))
+      << first->stats().owned_buckets << " + " << second->stats().owned_buckets;
+
+  db_.insert_many(1000, 50);
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 30s));
+  EXPECT_GT(first->stats().published_total, 0);
+  EXPECT_GT(second->stats().published_total, 0);
+  EXPECT_EQ(first->stats().published_total + second->stats().published_total, 1000);
+
+  second->stop();  // its buckets go back to the first
+  EXPECT_TRUE(eventually([&] { return first->stats().owned_buckets == 64; }, 5s));
+}

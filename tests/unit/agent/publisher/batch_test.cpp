@@ -1,0 +1,84 @@
+// One batch of claimed rows before and after Kafka.
+
+#include "agent/publisher/batch.h"
+
+#include <gtest/gtest.h>
+
+using namespace outflow;
+using namespace outflow::agent::publisher;
+
+namespace {
+
+pipeline::PipelineSpec spec() {
+  pipeline::PipelineSpec s;
+  s.topics.push_back({"shop.orders", 1, 1, {}});
+  s.outbox.default_topic = "shop.orders";
+  return s;
+}
+
+OutboxRow row(std::int64_t id, std::optional<std::string> key, std::optional<std::string> topic = std::nullopt) {
+  OutboxRow r;
+  r.id = id;
+  r.event_id = "e" + std::to_string(id);
+  r.key = std::move(key);
+  r.topic = std::move(topic);
+  r.created_at_ms = 1000 * id;
+  return r;
+}
+
+std::vector<std::size_t> sent_indexes(const BatchPlan& plan) {
+  std::vector<std::size_t> out;
+  for (const auto& [index, message] : plan.to_send) out.push_back(index);
+  return out;
+}
+
+}  // namespace
+
+TEST(PlanBatch, EveryRoutableRowIsSentInOutboxOrder) {
+  const auto plan = plan_batch({row(1, "a"), row(2, "b"), row(3, std::nullopt)}, spec());
+  EXPECT_EQ(sent_indexes(plan), (std::vector<std::size_t>{0, 1, 2}));
+}
+
+TEST(PlanBatch, APoisonRowHoldsBackOnlyTheLaterRowsOfItsKey) {
+  const auto plan =
+      plan_batch({row(1, "a"), row(2, "b", "nowhere"), row(3, "a"), row(4, "b"), row(5, "c")}, spec());
+  EXPECT_EQ(sent_indexes(plan), (std::vector<std::size_t>{0, 2, 4}));
+  ASSERT_TRUE(std::holds_alternative<Poison>(plan.outcomes[1]));
+  EXPECT_TRUE(std::holds_alternative<NotSent>(plan.outcomes[3]));  // waits behind row 2
+}
+
+TEST(PlanBatch, AKeylessPoisonRowHoldsBackNothing) {
+  const auto plan = plan_batch({row(1, std::nullopt, "nowhere"), row(2, std::nullopt)}, spec());
+  EXPECT_EQ(sent_indexes(plan), (std::vector<std::size_t>{1}));
+}
+
+TEST(Settle, OnlyAcknowledgedRowsAreMarkedPublished) {
+  const std::vector<OutboxRow> rows = {row(1, "a"), row(2, "b"), row(3, "c"), row(4, "d")};
+  const auto s = settle(rows, {Delivered{1500}, Failed{"Local: Message timed out"}, NotSent{}, Delivered{4250}});
+  EXPECT_EQ(s.published, (std::vector<std::int64_t>{1, 4}));
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.not_sent, 1u);
+  EXPECT_EQ(s.last_error, "Local: Message timed out");
+  EXPECT_EQ(s.latencies_seconds, (std::vector<double>{0.5, 0.25}));
+  EXPECT_TRUE(s.overtaken_keys.empty());
+}
+
+TEST(Settle, PoisonRowsAreSetAsideWithTheirReason) {
+  const auto s = settle({row(1, "a"), row(2, "a")}, {Poison{"too big"}, NotSent{}});
+  ASSERT_EQ(s.poison.size(), 1u);
+  EXPECT_EQ(s.poison[0], (std::pair<std::int64_t, std::string>{1, "too big"}));
+  EXPECT_TRUE(s.published.empty());
+  EXPECT_EQ(s.last_error, "too big");
+}
+
+TEST(Settle, ALaterRowOfAKeyAcknowledgedAfterAnEarlierFailureIsReportedAsOvertaking) {
+  const auto s = settle({row(1, "a"), row(2, "b"), row(3, "a"), row(4, "b")},
+                        {Failed{"timeout"}, Delivered{5000}, Delivered{5000}, Delivered{5000}});
+  EXPECT_EQ(s.overtaken_keys, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(s.published, (std::vector<std::int64_t>{2, 3, 4}));  // delivered is delivered: marked anyway
+}
+
+TEST(Settle, LatencyIsNeverNegativeWhenClocksDisagree) {
+  const auto s = settle({row(5, "a")}, {Delivered{1000}});  // created at 5000 ms
+  EXPECT_EQ(s.latencies_seconds, (std::vector<double>{0.0}));
+}

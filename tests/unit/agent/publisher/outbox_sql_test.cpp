@@ -1,0 +1,44 @@
+// The SQL the publisher runs; its behaviour is proven against PostgreSQL in the
+// integration tests, these pin what depends on the spec.
+
+#include "agent/publisher/outbox_sql.h"
+
+#include <gtest/gtest.h>
+
+using namespace outflow;
+using namespace outflow::agent::publisher;
+
+TEST(OutboxSql, IdentifiersAreQuotedSoReservedWordsWork) {
+  EXPECT_EQ(quote_qualified("outbox"), "\"outbox\"");
+  EXPECT_EQ(quote_qualified("shop.outbox"), "\"shop\".\"outbox\"");
+  pipeline::OutboxSpec outbox;
+  outbox.columns.key = "order";
+  const auto sql = outbox_sql(outbox, 64);
+  EXPECT_NE(sql.claim.find("o.\"order\""), std::string::npos) << sql.claim;
+}
+
+TEST(OutboxSql, OverriddenColumnNamesAreUsedEverywhere) {
+  pipeline::OutboxSpec outbox;
+  outbox.table = "app.events_out";
+  outbox.columns.published_at = "sent_at";
+  outbox.columns.last_error = "failure";
+  const auto sql = outbox_sql(outbox, 64);
+  for (const auto* text : {&sql.claim, &sql.mark_published, &sql.mark_poison, &sql.backlog, &sql.prune}) {
+    EXPECT_NE(text->find("\"app\".\"events_out\""), std::string::npos) << *text;
+    EXPECT_EQ(text->find("published_at"), std::string::npos) << *text;
+  }
+  EXPECT_NE(sql.claim.find("\"failure\""), std::string::npos);
+}
+
+TEST(OutboxSql, DeleteAfterPublishDeletesInsteadOfMarking) {
+  pipeline::OutboxSpec outbox;
+  EXPECT_EQ(outbox_sql(outbox, 64).mark_published.rfind("UPDATE", 0), 0u);
+  outbox.delete_after_publish = true;
+  EXPECT_EQ(outbox_sql(outbox, 64).mark_published.rfind("DELETE", 0), 0u);
+}
+
+TEST(OutboxSql, TheBucketCountIsPartOfTheSplit) {
+  pipeline::OutboxSpec outbox;
+  EXPECT_NE(outbox_sql(outbox, 64).bucket_of_row.find("% 64"), std::string::npos);
+  EXPECT_NE(outbox_sql(outbox, 16).bucket_of_row.find("% 16"), std::string::npos);
+}
