@@ -20,6 +20,17 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->check(cli::LogLevelValidator())
       ->capture_default_str();
+  app.add_option("--kubeconfig", o.kubeconfig,
+                 "Path to a kubeconfig; without it the in-cluster service account is used")
+      ->envname("KUBECONFIG");
+  app.add_option_function<std::string>(
+         "--status-interval",
+         [&o](const std::string& text) {
+           o.status_interval = cli::duration_or_throw(text, "--status-interval");
+         },
+         "How often this pod refreshes its entry in the pipeline's status.agents (e.g. 5s, "
+         "500ms); breaker transitions are written at once")
+      ->default_str("5s");
 }
 
 }  // namespace outflow::agent

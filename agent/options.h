@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <string>
 
 namespace outflow::agent {
@@ -14,6 +15,10 @@ struct Options {
   std::string health_addr = ":9091";
   std::string log_format = "text";
   std::string log_level = "info";
+  std::string kubeconfig;  // empty: in-cluster configuration (the pod's service account)
+  // Heartbeat of this pod's entry in status.agents; breaker transitions are
+  // written at once regardless.
+  std::chrono::milliseconds status_interval = std::chrono::seconds(5);
 };
 
 void add_flags(CLI::App& app, Options& options);
