@@ -3,39 +3,14 @@
 #include "common/kafka/client_config.h"
 #include "testenv.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fcntl.h>
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
-
 namespace outflow::operator_tests {
 namespace {
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string base64(const std::string& in) {
   static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -58,99 +33,15 @@ std::string base64(const std::string& in) {
 
 }  // namespace
 
-OperatorProcess::OperatorProcess(std::vector<std::string> args, const std::string& kubeconfig) {
-  metrics_port_ = free_port();
-  health_port_ = free_port();
-  char path[] = "/tmp/outflow-operator-log-XXXXXX";
-  const int fd = mkstemp(path);
-  close(fd);
-  log_path_ = path;
+OperatorProcess::OperatorProcess(std::vector<std::string> args, const std::string& kubeconfig)
+    : metrics_port_(testenv::free_port()), health_port_(testenv::free_port()) {
   std::vector<std::string> argv{OUTFLOW_OPERATOR_BIN,
                                 "--kubeconfig=" + (kubeconfig.empty() ? testenv::require("KUBECONFIG") : kubeconfig),
                                 "--metrics-addr=127.0.0.1:" + std::to_string(metrics_port_),
                                 "--health-addr=127.0.0.1:" + std::to_string(health_port_),
                                 "--log-level=debug"};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
-  raw.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_APPEND, 0);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error(std::string("cannot start ") + raw[0]);
-}
-
-OperatorProcess::~OperatorProcess() {
-  if (pid_ > 0 && running()) kill();
-  std::remove(log_path_.c_str());
-}
-
-bool OperatorProcess::running() {
-  if (pid_ <= 0) return false;
-  const pid_t r = waitpid(pid_, &status_, WNOHANG);
-  if (r == pid_) {
-    pid_ = -pid_;  // reaped; remember it was ours
-    return false;
-  }
-  return r == 0;
-}
-
-int OperatorProcess::terminate(std::chrono::milliseconds timeout) {
-  if (running()) {
-    ::kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
-    if (running()) {
-      kill();
-      return -SIGKILL;
-    }
-  }
-  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
-}
-
-void OperatorProcess::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  waitpid(pid_, &status_, 0);
-  pid_ = -pid_;
-}
-
-std::string OperatorProcess::log() const { return testenv::read_text(log_path_); }
-
-std::pair<int, std::string> http_get(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return {0, ""};
-  }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  (void)!write(fd, request.data(), request.size());
-  std::string response;
-  char buffer[4096];
-  ssize_t n = 0;
-  while ((n = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, static_cast<std::size_t>(n));
-  close(fd);
-  int status = 0;
-  std::sscanf(response.c_str(), "HTTP/%*s %d", &status);
-  const auto body = response.find("\r\n\r\n");
-  return {status, body == std::string::npos ? "" : response.substr(body + 4)};
-}
-
-bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (probe()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(100ms);
-  }
+  process_ = std::make_unique<testenv::ChildProcess>(std::move(argv));
 }
 
 OperatorTest::OperatorTest()

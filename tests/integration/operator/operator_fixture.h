@@ -8,12 +8,11 @@
 #include "common/kafka/handles.h"
 #include "common/kube/api_client.h"
 #include "common/kube/rest_client.h"
+#include "child_process.h"
 #include "kube_helpers.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
@@ -34,31 +33,23 @@ class OperatorProcess {
   // `args` come after the ones every test needs (kubeconfig from KUBECONFIG,
   // free metrics/health ports, text logs at debug).
   explicit OperatorProcess(std::vector<std::string> args, const std::string& kubeconfig = {});
-  ~OperatorProcess();
-  OperatorProcess(const OperatorProcess&) = delete;
-  OperatorProcess& operator=(const OperatorProcess&) = delete;
 
   // SIGTERM, then waits (bounded); returns the exit code (-signal if killed).
-  int terminate(std::chrono::milliseconds timeout = 20s);
-  void kill();
-  bool running();
-  std::string log() const;
+  int terminate(std::chrono::milliseconds timeout = 20s) { return process_->terminate(timeout); }
+  void kill() { process_->kill(); }
+  bool running() { return process_->running(); }
+  std::string log() const { return process_->log(); }
   int metrics_port() const { return metrics_port_; }
   int health_port() const { return health_port_; }
 
  private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  std::string log_path_;
   int metrics_port_ = 0;
   int health_port_ = 0;
+  std::unique_ptr<testenv::ChildProcess> process_;
 };
 
-// GET of http://127.0.0.1:port/path: {status, body}; status 0 when nothing listens.
-std::pair<int, std::string> http_get(int port, const std::string& path);
-
-// Polls `probe` every 100 ms until it returns true or `timeout` passes.
-bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout);
+using testenv::eventually;
+using testenv::http_get;
 
 class OperatorTest : public ::testing::Test {
  protected:

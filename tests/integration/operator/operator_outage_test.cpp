@@ -13,41 +13,12 @@ namespace {
 
 json topic(const std::string& name) { return {{"name", name}, {"partitions", 1}, {"replicationFactor", 1}}; }
 
-void testenv_part(const std::string& action, const std::string& part) {
-  const auto command = "bash " + testenv::source_path("hack/testenv.sh") + " " + action + " " + part + " >/dev/null 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-}
-
-// Stops the broker for the scope; a failing test still leaves it running for
-// the tests after it.
-class BrokerStopped {
+class BrokerStopped : public testenv::PartStopped {
  public:
-  BrokerStopped() { testenv_part("stop", "kafka"); }
-  ~BrokerStopped() { restart(); }
-  void restart() {
-    if (!running_) testenv_part("start", "kafka");
-    running_ = true;
-  }
-
- private:
-  bool running_ = false;
+  BrokerStopped() : PartStopped("kafka") {}
 };
 
-double metric(int port, const std::string& name) {
-  const auto [status, body] = http_get(port, "/metrics");
-  double total = 0;
-  std::size_t at = 0;
-  while ((at = body.find(name, at)) != std::string::npos) {
-    const bool line_start = at == 0 || body[at - 1] == '\n';  // not "# HELP name ..."
-    const auto line_end = body.find('\n', at);
-    const auto line = body.substr(at, line_end - at);
-    at = line_end;
-    if (line_start && (line[name.size()] == ' ' || line[name.size()] == '{')) {
-      total += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-  }
-  return total;
-}
+double metric(int port, const std::string& name) { return testenv::metric_value(http_get(port, "/metrics").second, name); }
 
 using OutageTest = OperatorTest;
 
