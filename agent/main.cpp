@@ -1,6 +1,7 @@
 // outflow-agent: moves committed outbox rows from PostgreSQL into Kafka,
 // replays dead letters, and reports its breaker state into the EventPipeline.
 
+#include "agent/agent.h"
 #include "agent/config/agent_config.h"
 #include "agent/options.h"
 #include "common/log/logging.h"
@@ -9,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 
 int main(int argc, char** argv) {
@@ -23,17 +26,37 @@ int main(int argc, char** argv) {
   outflow::log::configure("agent", *outflow::log::parse_format(options.log_format),
                           *outflow::log::parse_level(options.log_level));
   spdlog::info("outflow-agent {} starting", outflow::kVersion);
+  // Signals are taken by sigwait() below: block them before any thread
+  // exists, so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::optional<outflow::agent::AgentConfig> config;
   try {
-    const auto config = outflow::agent::load_agent_config(std::filesystem::path(options.config_path));
-    spdlog::info("pipeline {}/{}, pod {}", config.pipeline.namespace_name, config.pipeline.name, config.pod_name);
+    config = outflow::agent::load_agent_config(std::filesystem::path(options.config_path));
   } catch (const outflow::agent::ConfigError& e) {
     // One line that names every bad setting: a crash loop whose log says
     // exactly what to fix.
     spdlog::critical("invalid configuration: {}", e.what());
     return 1;
   }
-  // The publisher and replayer land with the agent work; until then the binary
-  // refuses to pretend it publishes anything.
-  spdlog::critical("the outbox publisher is not part of this build yet");
-  return 2;
+  spdlog::info("pipeline {}/{}, pod {}", config->pipeline.namespace_name, config->pipeline.name, config->pod_name);
+  try {
+    outflow::agent::Agent agent(options, std::move(*config));
+    agent.start();
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("received {}, draining in-flight deliveries", strsignal(signal));
+    agent.stop();
+  } catch (const std::exception& e) {
+    // What the agent cannot start with (kubeconfig, a listen address in use,
+    // Kafka settings librdkafka refuses): one line, then a non-zero exit.
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  spdlog::info("stopped");
+  return 0;
 }

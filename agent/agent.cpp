@@ -1,0 +1,124 @@
+#include "agent/agent.h"
+
+#include "agent/metrics/agent_metrics.h"
+#include "agent/publisher/publisher.h"
+#include "agent/status/status_reporter.h"
+#include "common/breaker/circuit_breaker.h"
+#include "common/clock.h"
+#include "common/http/probe_server.h"
+#include "common/kube/api_client.h"
+#include "common/kube/cluster_endpoint.h"
+#include "common/kube/rest_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <thread>
+
+namespace outflow::agent {
+
+struct Agent::Parts {
+  Parts(const Options& options, AgentConfig c)
+      : config(std::move(c)),
+        endpoint(options.kubeconfig.empty() ? kube::load_in_cluster() : kube::load_kubeconfig(options.kubeconfig)),
+        // Well inside the pod's termination grace period, which the final
+        // status write has to fit into.
+        rest(endpoint, std::chrono::seconds(10)),
+        api(rest),
+        metrics(config.pipeline.name),
+        breaker(config.spec.circuit_breaker, SteadyClock::instance()),
+        breaker_since(std::chrono::system_clock::now()) {
+    publisher::PublisherSettings settings;
+    settings.spec = config.spec;
+    settings.database_url = config.database_url;
+    settings.kafka = config.kafka;
+    publisher = std::make_unique<publisher::Publisher>(std::move(settings), breaker, hooks());
+    reporter = std::make_unique<StatusReporter>(api, config.pipeline, config.pod_name, [this] { return state(); },
+                                                options.status_interval);
+    metrics_server = std::make_unique<http::Server>(options.metrics_addr,
+                                                    http::Endpoints{.probes = {}, .metrics = metrics.registry()});
+    health_server = std::make_unique<http::Server>(
+        options.health_addr,
+        http::Endpoints{.probes = {{"/healthz", [] { return std::optional<std::string>(); }},
+                                   {"/readyz", [this] { return readiness(); }}},
+                        .metrics = nullptr});
+  }
+
+  publisher::PublisherHooks hooks() {
+    publisher::PublisherHooks h;
+    h.breaker_transition = [this](const breaker::Transition& t) {
+      {
+        std::lock_guard lock(mutex);
+        breaker_since = std::chrono::system_clock::now();
+      }
+      const auto level = t.to == breaker::State::Closed ? spdlog::level::info : spdlog::level::warn;
+      spdlog::log(level, "circuit breaker {} -> {}", breaker::to_string(t.from), breaker::to_string(t.to));
+      metrics.breaker_transition(t.from, t.to);
+      if (reporter) reporter->wake();
+    };
+    h.published = [this](std::size_t rows, const std::vector<double>& latencies) {
+      metrics.published(rows);
+      for (const double l : latencies) metrics.publish_latency(l);
+    };
+    h.poisoned = [this](std::size_t rows) { metrics.poisoned(rows); };
+    h.backlog = [this](const publisher::Backlog& b) { metrics.backlog(b.rows, b.oldest_age_seconds); };
+    return h;
+  }
+
+  AgentState state() {
+    AgentState s;
+    const auto snapshot = breaker.snapshot();
+    s.breaker = snapshot.state;
+    {
+      std::lock_guard lock(mutex);
+      s.breaker_since = breaker_since;
+    }
+    const auto stats = publisher->stats();
+    if (stats.backlog) {
+      s.outbox_backlog = stats.backlog->rows;
+      s.oldest_pending_age_seconds = stats.backlog->oldest_age_seconds.value_or(0);
+    }
+    s.published_total = stats.published_total;
+    s.poison_total = stats.poison_total;
+    s.last_error = stats.last_error;
+    return s;
+  }
+
+  std::optional<std::string> readiness() const {
+    if (!publisher->stats().database_connected) return "the outbox database is not connected";
+    if (!reporter->api_reachable()) return "the API server has not accepted this pod's status";
+    return std::nullopt;
+  }
+
+  AgentConfig config;
+  kube::ClusterEndpoint endpoint;
+  kube::RestClient rest;
+  kube::ApiClient api;
+  AgentMetrics metrics;
+  breaker::CircuitBreaker breaker;
+  std::mutex mutex;
+  std::chrono::system_clock::time_point breaker_since;
+  std::unique_ptr<publisher::Publisher> publisher;
+  std::unique_ptr<StatusReporter> reporter;
+  std::unique_ptr<http::Server> metrics_server;
+  std::unique_ptr<http::Server> health_server;
+};
+
+Agent::Agent(const Options& options, AgentConfig config)
+    : parts_(std::make_unique<Parts>(options, std::move(config))) {}
+
+Agent::~Agent() { stop(); }
+
+void Agent::start() { parts_->publisher->start(); }
+
+void Agent::stop() {
+  if (!parts_) return;
+  parts_->publisher->stop();
+  parts_->reporter->stop();
+  // civetweb notices a stop only every couple of seconds: pay it once.
+  std::thread other([this] { parts_->metrics_server.reset(); });
+  parts_->health_server.reset();
+  other.join();
+}
+
+}  // namespace outflow::agent

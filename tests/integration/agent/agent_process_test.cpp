@@ -1,0 +1,110 @@
+// The outflow-agent binary as pods run it: replicas sharing one outbox, one of
+// them killed mid-run, status written into the EventPipeline, clean shutdown.
+
+#include "agent/agent_fixture.h"
+#include "testenv.h"
+
+#include <cstdio>
+#include <thread>
+
+namespace outflow::agent_tests {
+namespace {
+
+void expect_per_key_order(const Deliveries& d) {
+  for (const auto& [key, rows] : d.first_by_key) {
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      ASSERT_LT(rows[i - 1], rows[i]) << "key " << key << ": row " << rows[i] << " first arrived after row "
+                                      << rows[i - 1];
+    }
+  }
+}
+
+TEST_F(AgentTest, ThreeReplicasOneKilledMidRunLoseNothingAndKeepPerKeyOrder) {
+  constexpr int kRows = 6000;
+  constexpr int kKeys = 200;
+  start_agent("orders-agent-0");
+  auto* victim = &start_agent("orders-agent-1");
+  start_agent("orders-agent-2");
+  // Rows keep arriving while the replicas share the buckets, lose one and get it back.
+  for (int chunk = 0; chunk < 6; ++chunk) {
+    db_.insert_many(kRows / 6, kKeys, 64, chunk * (kRows / 6));
+    if (chunk == 2) {
+      ASSERT_TRUE(eventually([&] { return db_.count("published_at IS NOT NULL") > 0; }, 20s));
+      victim->kill();  // SIGKILL: no drain, its session just ends
+    }
+    if (chunk == 4) victim = &start_agent("orders-agent-1");
+    std::this_thread::sleep_for(300ms);
+  }
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 60s)) << db_.pending() << " rows still pending";
+
+  const auto got = testenv::read_topic(topic_, kRows + 2000, 15s);
+  const auto d = deliveries(got);
+  std::printf("3 replicas, one SIGKILLed: %d rows, %zu distinct delivered, %zu duplicates\n", kRows, d.distinct,
+              d.duplicates);
+  EXPECT_EQ(d.distinct, static_cast<std::size_t>(kRows)) << "rows lost";
+  expect_per_key_order(d);
+  EXPECT_EQ(d.first_by_key.size(), static_cast<std::size_t>(kKeys));
+}
+
+TEST_F(AgentTest, EachPodReportsItsOwnStatusEntry) {
+  db_.insert_many(300, 30);
+  start_agent("orders-agent-a");
+  start_agent("orders-agent-b");
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 30s));
+  std::int64_t published = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto a = agent_entry("orders-agent-a");
+        const auto b = agent_entry("orders-agent-b");
+        if (!a || !b) return false;
+        published = a->value("publishedTotal", 0) + b->value("publishedTotal", 0);
+        return published == 300 && a->value("breaker", "") == "Closed" && b->value("breaker", "") == "Closed";
+      },
+      15s))
+      << pipeline().value("status", json::object()).dump(2);
+  const auto a = *agent_entry("orders-agent-a");
+  EXPECT_EQ(a.value("outboxBacklog", -1), 0);
+  EXPECT_TRUE(a.contains("heartbeatTime"));
+  EXPECT_TRUE(a.contains("since"));
+}
+
+TEST_F(AgentTest, ReadyOnlyOnceConnectedAndMetricsCountPublishedRows) {
+  auto& agent = start_agent("orders-agent-0");
+  ASSERT_TRUE(eventually([&] { return testenv::http_get(agent.health_port(), "/readyz").first == 200; }, 20s))
+      << testenv::http_get(agent.health_port(), "/readyz").second;
+  db_.insert_many(25, 5);
+  ASSERT_TRUE(eventually([&] { return agent.metric("outflow_outbox_published_total") == 25; }, 20s))
+      << agent.metric("outflow_outbox_published_total");
+  EXPECT_EQ(agent.metric("outflow_breaker_state"), 0);
+}
+
+TEST_F(AgentTest, SigtermMidStreamExitsCleanlyAndEveryMarkedRowIsInKafka) {
+  db_.insert_many(20000, 100, 256);
+  auto& agent = start_agent("orders-agent-0");
+  ASSERT_TRUE(eventually([&] { return db_.count("published_at IS NOT NULL") > 0; }, 20s));
+  EXPECT_EQ(agent.terminate(), 0);
+  const auto marked = db_.count("published_at IS NOT NULL");
+  const auto got = testenv::read_topic(topic_, static_cast<std::size_t>(marked), 20s);
+  const auto d = deliveries(got);
+  std::printf("stopped after %lld rows marked, %zu in Kafka\n", static_cast<long long>(marked), d.distinct);
+  // Every marked row is in Kafka: nothing was marked ahead of its acknowledgement.
+  EXPECT_GE(static_cast<std::int64_t>(d.distinct), marked);
+  EXPECT_NE(agent.log().find("draining"), std::string::npos);
+}
+
+TEST_F(AgentTest, AMissingOutboxTableIsReportedAndRetriedNotACrash) {
+  spec()["outbox"]["table"] = db_.schema() + ".no_such_table";
+  auto& agent = start_agent("orders-agent-0");
+  ASSERT_TRUE(eventually([&] { return agent.log().find("no_such_table") != std::string::npos; }, 20s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(agent.running());
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto entry = agent_entry("orders-agent-0");
+        return entry && entry->value("lastError", "").find("no_such_table") != std::string::npos;
+      },
+      15s));
+}
+
+}  // namespace
+}  // namespace outflow::agent_tests
