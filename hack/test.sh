@@ -32,11 +32,12 @@ t_env=$(( SECONDS - t0 ))
 t0=${SECONDS}
 set +e
 if (( $# == 0 )); then
-  # Outage tests stop shared parts of the environment (the broker), so they
-  # run on their own first; then everything else in parallel.
-  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -R "^OutageTest\\."
+  # Outage tests (every *OutageTest suite) stop shared parts of the
+  # environment (the broker, PostgreSQL), so they run on their own first;
+  # then everything else in parallel.
+  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -R "OutageTest\\."
   rc_outage=$?
-  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -j 2 -E "^OutageTest\\."
+  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -j 2 -E "OutageTest\\."
   rc=$?
   (( rc != 0 )) || rc=${rc_outage}
 else

@@ -45,6 +45,11 @@ void OutboxDb::insert_many(int count, int keys, int payload_bytes, int first) {
                           fmt::arg("first", first), fmt::arg("last", first + count - 1)));
 }
 
+void OutboxDb::reconnect() {
+  conn_ = std::make_unique<pg::Connection>(pg::Connection::open(require("OUTFLOW_TEST_PG_URL")));
+  conn_->exec("SET search_path TO " + schema_);
+}
+
 std::int64_t OutboxDb::count(const std::string& where) {
   return std::stoll(std::string(conn_->exec("SELECT count(*) FROM outbox WHERE " + where).value(0, 0)));
 }

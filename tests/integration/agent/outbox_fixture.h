@@ -37,6 +37,8 @@ class OutboxDb {
   void insert_many(int count, int keys, int payload_bytes = 0, int first = 0);
 
   std::int64_t count(const std::string& where);
+  // A new session after the server restarted (the schema stays).
+  void reconnect();
   std::int64_t pending() { return count("published_at IS NULL"); }
 
  private:
