@@ -20,7 +20,7 @@
 //
 // outflow_breaker_state is one gauge with the state as its value, not one
 // series per state: the OutflowBreakerOpen rule is
-// `max(outflow_breaker_state{...}) == 1`, i.e. it reads the value 1 as Open.
+// `max(outflow_breaker_state{...}) > 0`, i.e. anything but Closed (0).
 //
 // Thread-safe: prometheus-cpp's metrics are atomic, so the publisher's
 // threads and the /metrics handler may use one instance at once.

@@ -17,7 +17,10 @@ std::vector<AlertRule> default_rules(const PipelineIdentity& p, const pipeline::
   const auto sel = selector(p);
   const auto where = fmt::format("pipeline {}/{}", p.namespace_name, p.name);
   std::vector<AlertRule> rules = {
-      {"OutflowBreakerOpen", fmt::format("max(outflow_breaker_state{{{}}}) == 1", sel), "1m", "critical",
+      // Not Closed (0) rather than Open (1): through a long outage the breaker
+      // cycles Open -> HalfOpen -> Open, and `== 1` would keep resetting `for`
+      // (or miss a pod in HalfOpen next to one that is Open).
+      {"OutflowBreakerOpen", fmt::format("max(outflow_breaker_state{{{}}}) > 0", sel), "1m", "critical",
        fmt::format("Kafka circuit breaker open for {}", where),
        "An agent stopped publishing because Kafka calls keep failing; the outbox is growing. Check "
        "the agent's lastError in the pipeline status and the brokers' health.",

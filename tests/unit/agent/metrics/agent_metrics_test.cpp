@@ -151,8 +151,9 @@ TEST(AgentMetrics, EveryMetricTheDefaultAlertRulesReadIsExportedWithAFittingType
       << "the default rules changed: check the agent exports what they read";
 }
 
-TEST(AgentMetrics, TheBreakerStateGaugeIsOneExactlyWhileOpenAsTheAlertRuleExpects) {
-  // OutflowBreakerOpen fires on max(outflow_breaker_state) == 1.
+TEST(AgentMetrics, TheBreakerStateGaugeIsZeroOnlyWhileClosedAsTheAlertRuleExpects) {
+  // OutflowBreakerOpen fires on max(outflow_breaker_state) > 0: Open and
+  // HalfOpen both mean the agent is not publishing normally.
   AgentMetrics metrics("orders");
   EXPECT_EQ(value(metrics, "outflow_breaker_state"), 0);  // the breaker starts Closed
   metrics.breaker_transition(State::Closed, State::Open);
