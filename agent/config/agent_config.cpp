@@ -245,6 +245,16 @@ AgentConfig load_agent_config(const std::string& config_text, const FileReader& 
 
   out.pod_name = downward_api(env, "POD_NAME", "metadata.name", problems);
   out.pod_namespace = downward_api(env, "POD_NAMESPACE", "metadata.namespace", problems);
+  // The agent's Role, Secrets and status entry all live in the pipeline's
+  // namespace; a pod elsewhere (a copied manifest, a stale ConfigMap) would
+  // only collect 403s, so say so now.
+  if (!out.pod_namespace.empty() && !out.pipeline.namespace_name.empty() &&
+      out.pod_namespace != out.pipeline.namespace_name) {
+    problems.push_back(fmt::format(
+        "POD_NAMESPACE: the pod runs in \"{}\" but serves a pipeline in \"{}\" (run the agent in its "
+        "pipeline's namespace)",
+        out.pod_namespace, out.pipeline.namespace_name));
+  }
 
   if (!problems.empty()) throw ConfigError(join(problems));
   return out;

@@ -203,6 +203,14 @@ TEST(AgentStartupConfig, MissingDownwardApiVariablesSayHowToSetThem) {
   }
 }
 
+TEST(AgentStartupConfig, APodOutsideThePipelinesNamespaceIsRefused) {
+  FakePod pod;
+  pod.env["POD_NAMESPACE"] = "billing";
+  EXPECT_EQ(pod.error(rendered(example_spec("minimal.yaml"))),
+            "POD_NAMESPACE: the pod runs in \"billing\" but serves a pipeline in \"shop\" (run the agent in "
+            "its pipeline's namespace)");
+}
+
 TEST(AgentStartupConfig, InvalidSpecListsEveryProblemOnOneLineNamingTheFields) {
   auto config = workloads::agent_config(identity(), example_spec("minimal.yaml"));
   config["spec"]["kafka"]["bootstrapServers"] = nlohmann::json::array();
