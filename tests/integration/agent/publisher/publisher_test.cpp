@@ -211,3 +211,16 @@ TEST_F(PublisherTest, TwoPublishersSplitTheBucketsAndPublishEveryRow) {
   second->stop();  // its buckets go back to the first
   EXPECT_TRUE(eventually([&] { return first->stats().owned_buckets == 64; }, 5s));
 }
+
+TEST_F(PublisherTest, PublishedRowsPastTheRetentionArePruned) {
+  db_.insert_many(20, 4);
+  auto s = settings();
+  s.spec.outbox.published_retention_ms = 3600000;  // one hour
+  s.prune_interval = 200ms;
+  auto publisher = start(std::move(s));
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 20s));
+  // Half of them were published long ago, as far as the table can tell.
+  db_.sql().exec("UPDATE outbox SET published_at = now() - interval '2 hours' WHERE id % 2 = 0");
+  ASSERT_TRUE(eventually([&] { return db_.count("true") == 10; }, 10s)) << db_.count("true");
+  EXPECT_EQ(db_.count("published_at > now() - interval '1 hour'"), 10);  // recent ones stay
+}
