@@ -34,6 +34,27 @@ kube::ClusterEndpoint endpoint_with_token(const std::string& token) {
   return ep;
 }
 
+std::string service_account_token(kube::RestClient& client, const std::string& ns, const std::string& name) {
+  // TokenRequest is a subresource: POST .../serviceaccounts/<name>/token.
+  const nlohmann::json request = {{"apiVersion", "authentication.k8s.io/v1"},
+                                  {"kind", "TokenRequest"},
+                                  {"spec", {{"expirationSeconds", 3600}}}};
+  const auto answer = client.post("/api/v1/namespaces/" + ns + "/serviceaccounts/" + name + "/token", request);
+  if (!answer.ok()) throw std::runtime_error("TokenRequest for " + ns + "/" + name + " failed: " + answer.text);
+  return answer.body["status"]["token"];
+}
+
+std::string write_token_kubeconfig(const std::string& token) {
+  const std::string path = "/tmp/" + unique_name("kubeconfig");
+  std::ofstream out(path);
+  out << "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: "
+      << require("OUTFLOW_TEST_KUBE_SERVER") << "\n    certificate-authority: " << require("OUTFLOW_TEST_KUBE_CA")
+      << "\nusers:\n- name: sa\n  user:\n    token: " << token
+      << "\ncontexts:\n- name: test\n  context: {cluster: test, user: sa}\ncurrent-context: test\n";
+  if (!out) throw std::runtime_error("cannot write " + path);
+  return path;
+}
+
 std::string source_path(std::string_view relative) {
   return std::string(OUTFLOW_SOURCE_DIR) + "/" + std::string(relative);
 }

@@ -20,6 +20,13 @@ kube::RestClient admin_client();
 // The test API server with the test CA, authenticating with `token`.
 kube::ClusterEndpoint endpoint_with_token(const std::string& token);
 
+// A token for ServiceAccount `ns/name` from the TokenRequest API, valid for an hour.
+std::string service_account_token(kube::RestClient& client, const std::string& ns, const std::string& name);
+
+// Writes a kubeconfig for the test API server (test CA) that authenticates
+// with `token`; returns its path under /tmp (the caller removes it).
+std::string write_token_kubeconfig(const std::string& token);
+
 // An absolute path inside the source tree, e.g. source_path("crds/eventpipeline.yaml").
 std::string source_path(std::string_view relative);
 

@@ -43,23 +43,8 @@ TEST_F(ShippedRbacTest, TheOperatorReconcilesWithOnlyTheChartsClusterRole) {
                {"metadata", {{"name", role_name}}},
                {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", role_name}}},
                {"subjects", {{{"kind", "ServiceAccount"}, {"name", "operator"}, {"namespace", ns_}}}}});
-  // TokenRequest is a subresource: POST .../serviceaccounts/operator/token.
-  const json request = {{"apiVersion", "authentication.k8s.io/v1"},
-                        {"kind", "TokenRequest"},
-                        {"spec", {{"expirationSeconds", 3600}}}};
-  const auto answer = rest_.post("/api/v1/namespaces/" + ns_ + "/serviceaccounts/operator/token", request);
-  ASSERT_TRUE(answer.ok()) << answer.text;
-  const std::string sa_token = answer.body["status"]["token"];
-
-  // A kubeconfig with that token and the test CA.
-  const std::string kubeconfig = "/tmp/" + testenv::unique_name("kubeconfig");
-  {
-    std::ofstream out(kubeconfig);
-    out << "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: "
-        << testenv::require("OUTFLOW_TEST_KUBE_SERVER") << "\n    certificate-authority: "
-        << testenv::require("OUTFLOW_TEST_KUBE_CA") << "\nusers:\n- name: operator\n  user:\n    token: " << sa_token
-        << "\ncontexts:\n- name: test\n  context: {cluster: test, user: operator}\ncurrent-context: test\n";
-  }
+  const std::string kubeconfig =
+      testenv::write_token_kubeconfig(testenv::service_account_token(rest_, ns_, "operator"));
   operators_.push_back(std::make_unique<OperatorProcess>(
       std::vector<std::string>{"--namespaces=" + ns_, "--resync-period=3s", "--agent-image=outflow-agent:test"},
       kubeconfig));
