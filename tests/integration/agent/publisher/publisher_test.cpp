@@ -224,3 +224,15 @@ TEST_F(PublisherTest, PublishedRowsPastTheRetentionArePruned) {
   ASSERT_TRUE(eventually([&] { return db_.count("true") == 10; }, 10s)) << db_.count("true");
   EXPECT_EQ(db_.count("published_at > now() - interval '1 hour'"), 10);  // recent ones stay
 }
+
+TEST_F(PublisherTest, PublishesOverScramAndTlsWithTheSettingsTheAgentLoads) {
+  auto s = settings();
+  s.kafka.bootstrap_servers = {testenv::require("OUTFLOW_TEST_KAFKA_SASL_SSL")};
+  s.kafka.tls = kafka::TlsSettings{testenv::require("OUTFLOW_TEST_KAFKA_CA"), "", ""};
+  s.kafka.sasl = kafka::SaslSettings{kafka::SaslMechanism::ScramSha512, testenv::require("OUTFLOW_TEST_KAFKA_SCRAM512_USER"),
+                                     testenv::require("OUTFLOW_TEST_KAFKA_SCRAM512_PASSWORD")};
+  db_.insert_many(10, 2);
+  auto publisher = start(std::move(s));
+  EXPECT_EQ(testenv::read_topic(topic_, 10, 20s).size(), 10u);
+  EXPECT_TRUE(eventually([&] { return db_.pending() == 0; }, 10s));
+}
