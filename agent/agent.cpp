@@ -10,6 +10,7 @@
 #include "common/kube/cluster_endpoint.h"
 #include "common/kube/rest_client.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <mutex>
@@ -39,7 +40,7 @@ struct Agent::Parts {
                                                     http::Endpoints{.probes = {}, .metrics = metrics.registry()});
     health_server = std::make_unique<http::Server>(
         options.health_addr,
-        http::Endpoints{.probes = {{"/healthz", [] { return std::optional<std::string>(); }},
+        http::Endpoints{.probes = {{"/healthz", [this] { return liveness(); }},
                                    {"/readyz", [this] { return readiness(); }}},
                         .metrics = nullptr});
   }
@@ -82,6 +83,19 @@ struct Agent::Parts {
     s.poison_total = stats.poison_total;
     s.last_error = stats.last_error;
     return s;
+  }
+
+  // One turn of the publisher's loop is bounded by a delivery wait
+  // (requestTimeoutMs plus a grace) and PostgreSQL's statement_timeout (30 s);
+  // well past both, the loop is stuck and only a restart helps.
+  std::optional<std::string> liveness() const {
+    const auto limit = std::chrono::milliseconds(2 * config.kafka.request_timeout_ms) + std::chrono::seconds(90);
+    const auto idle = std::chrono::steady_clock::now() - publisher->stats().loop_heartbeat;
+    if (idle > limit) {
+      return fmt::format("the publisher loop has not turned for {} s",
+                         std::chrono::duration_cast<std::chrono::seconds>(idle).count());
+    }
+    return std::nullopt;
   }
 
   std::optional<std::string> readiness() const {

@@ -225,6 +225,10 @@ bool Publisher::Loop::step() {
 
 void Publisher::Loop::run() {
   while (!stopping.load()) {
+    {
+      std::lock_guard lock(stats_mutex);
+      stats.loop_heartbeat = Clock::now();
+    }
     try {
       if (step()) continue;
       const auto now = Clock::now();
@@ -272,7 +276,9 @@ void Publisher::Loop::drain() {
 }
 
 Publisher::Publisher(PublisherSettings settings, breaker::CircuitBreaker& breaker, PublisherHooks hooks)
-    : loop_(std::make_unique<Loop>(std::move(settings), breaker, std::move(hooks))) {}
+    : loop_(std::make_unique<Loop>(std::move(settings), breaker, std::move(hooks))) {
+  loop_->stats.loop_heartbeat = Clock::now();
+}
 
 Publisher::~Publisher() { stop(); }
 

@@ -63,6 +63,9 @@ struct PublisherStats {
   std::size_t owned_buckets = 0;
   bool database_connected = false;
   std::string last_error;
+  // When the loop last went round: a loop that stops turning (a hung call, a
+  // deadlock) is what the liveness probe exists for.
+  std::chrono::steady_clock::time_point loop_heartbeat{};
 };
 
 class Publisher {

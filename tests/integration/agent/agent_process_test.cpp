@@ -76,6 +76,7 @@ TEST_F(AgentTest, ReadyOnlyOnceConnectedAndMetricsCountPublishedRows) {
   ASSERT_TRUE(eventually([&] { return agent.metric("outflow_outbox_published_total") == 25; }, 20s))
       << agent.metric("outflow_outbox_published_total");
   EXPECT_EQ(agent.metric("outflow_breaker_state"), 0);
+  EXPECT_EQ(testenv::http_get(agent.health_port(), "/healthz").first, 200);
 }
 
 TEST_F(AgentTest, SigtermMidStreamExitsCleanlyAndEveryMarkedRowIsInKafka) {
