@@ -1,0 +1,792 @@
+#include "agent/replayer/replayer.h"
+
+#include "agent/replayer/routing.h"
+#include "common/kafka/handles.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+namespace outflow::agent::replayer {
+namespace {
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Messages served per turn before timers and commits get their turn, so a
+// flood of due messages cannot starve resumes and commits.
+constexpr int kBatch = 1000;
+// The longest poll(2) sleep: stop() wakes the thread at once anyway, this only
+// bounds how long a missed wake-up could cost.
+constexpr int kMaxSleepMs = 1000;
+
+// The eventfd librdkafka writes to when its queues turn non-empty, and
+// stop() writes to as well. Closed last, after both clients are gone, since
+// librdkafka may write to it until then.
+class EventFd {
+ public:
+  EventFd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
+  }
+  ~EventFd() { ::close(fd_); }
+  EventFd(const EventFd&) = delete;
+  EventFd& operator=(const EventFd&) = delete;
+
+  int fd() const { return fd_; }
+  void signal() const {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(fd_, &one, sizeof one);  // a full counter still wakes
+  }
+  void drain() const {
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto n = ::read(fd_, &count, sizeof count);
+  }
+  // Sleeps until signalled or `timeout_ms` passed.
+  void wait(int timeout_ms) const {
+    pollfd p{fd_, POLLIN, 0};
+    ::poll(&p, 1, timeout_ms);
+  }
+
+ private:
+  int fd_;
+};
+
+// The eventfd counter is 8 bytes; librdkafka writes exactly this payload.
+constexpr std::uint64_t kWakePayload = 1;
+
+struct TopicPartition {
+  std::string topic;
+  std::int32_t partition;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+TopicPartition source_of(const rd_kafka_message_t* m) {
+  return {rd_kafka_topic_name(m->rkt), m->partition};
+}
+
+Headers headers_of(const rd_kafka_message_t* m) {
+  Headers out;
+  rd_kafka_headers_t* raw = nullptr;
+  // Borrowed: the message keeps ownership.
+  if (rd_kafka_message_headers(m, &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  for (std::size_t i = 0; rd_kafka_header_get_all(raw, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    out.push_back({name, value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
+                               : std::nullopt});
+  }
+  return out;
+}
+
+kafka::HeadersHandle to_kafka(const Headers& headers) {
+  kafka::HeadersHandle out(rd_kafka_headers_new(headers.size()));
+  for (const auto& h : headers) {
+    rd_kafka_header_add(out.get(), h.name.data(), static_cast<ssize_t>(h.name.size()),
+                        h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+  }
+  return out;
+}
+
+// Poison for this message, not a sick cluster: sending it again cannot help.
+bool permanent_for_message(rd_kafka_resp_err_t error) {
+  switch (error) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+kafka::PartitionListHandle one_partition(const TopicPartition& tp, std::int64_t offset = RD_KAFKA_OFFSET_INVALID) {
+  kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+  return list;
+}
+
+}  // namespace
+
+std::string group_id_for(const PipelineRef& pipeline) {
+  return fmt::format("outflow-{}-{}-replayer", pipeline.namespace_name, pipeline.name);
+}
+
+struct Replayer::Impl {
+  // What a consumed message is waiting for, or was produced as.
+  struct InFlight {
+    kafka::MessageHandle message;  // the consumed message, kept to send it again
+    Route route;
+    std::int64_t produced_ms = 0;
+  };
+  // A message whose produce failed and is sent again at `wake_ms`; its
+  // partition keeps flowing, only its offset blocks the commit.
+  struct Retry {
+    kafka::MessageHandle message;
+    Route route;
+    std::int64_t wake_ms;
+  };
+  // The head of a paused partition: not yet due, or the breaker refused it.
+  struct Held {
+    kafka::MessageHandle message;
+    std::int64_t wake_ms;
+  };
+  struct PartitionState {
+    std::set<std::int64_t> unfinished;  // consumed, not yet acknowledged downstream
+    std::int64_t next_offset = -1;      // last consumed + 1; -1: nothing consumed yet
+    std::int64_t committed = -1;        // last offset committed (or asked to be)
+    bool held = false;                  // paused with its head in held_
+    bool flow_paused = false;           // paused because too much is in flight
+  };
+
+  Impl(ReplayerSettings s, breaker::CircuitBreaker& b, ReplayerHooks h)
+      : settings(std::move(s)),
+        rules(routing_rules(settings.spec)),
+        breaker(b),
+        hooks(std::move(h)),
+        dlq(settings.spec.dead_letter->topic),
+        parked(parked_topic(dlq)) {
+    if (!settings.now_ms) settings.now_ms = system_now_ms;
+    if (settings.group_id.empty()) settings.group_id = group_id_for(settings.pipeline);
+    for (int tier = 1; tier <= rules.schedule.max_attempts(); ++tier) tiers[tier_topic(dlq, tier)] = tier;
+    producer = make_producer();
+    consumer = make_consumer();
+  }
+
+  ~Impl() { stop(false); }
+
+  // ---- clients ------------------------------------------------------------
+
+  kafka::ClientHandle make_producer() {
+    auto properties = kafka::client_properties(settings.kafka);
+    const std::vector<kafka::Property> extra = {
+        // acks=all, no duplicates from the producer's own retries, order per partition.
+        {"enable.idempotence", "true"},
+        // Tier and republished copies land where a Java producer would put the key.
+        {"partitioner", "murmur2_random"},
+        {"linger.ms", "5"},
+        // A delivery not acknowledged within the pipeline's request timeout
+        // is reported failed: the breaker hears of a sick cluster in seconds.
+        {"message.timeout.ms", std::to_string(settings.kafka.request_timeout_ms)},
+        {"request.timeout.ms", std::to_string(settings.kafka.request_timeout_ms)},
+    };
+    properties.insert(properties.end(), extra.begin(), extra.end());
+    auto conf = kafka::make_conf(properties);
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_delivery);
+    rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_producer_error);
+    auto client = kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
+    producer_queue.reset(rd_kafka_queue_get_main(client.get()));
+    rd_kafka_queue_io_event_enable(producer_queue.get(), wake.fd(), &kWakePayload, sizeof kWakePayload);
+    return client;
+  }
+
+  kafka::ClientHandle make_consumer() {
+    auto properties = kafka::client_properties(settings.kafka);
+    const std::vector<kafka::Property> extra = {
+        {"group.id", settings.group_id},
+        // Offsets are committed by hand, only past acknowledged messages.
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        // A new group must start at the oldest dead letter, not skip the
+        // ones sent before the agent first ran.
+        {"auto.offset.reset", "earliest"},
+        {"enable.partition.eof", "false"},
+        {"session.timeout.ms", std::to_string(settings.session_timeout.count())},
+        {"topic.metadata.refresh.interval.ms", std::to_string(settings.metadata_refresh.count())},
+        // librdkafka keeps one fetch per broker in flight, and a partition
+        // resumed while it long-polls joins only the next one: this bounds how
+        // late the message after a due head is seen (measured: the default
+        // 500 ms made every republish ~400 ms late).
+        {"fetch.wait.max.ms", std::to_string(settings.fetch_wait.count())},
+    };
+    properties.insert(properties.end(), extra.begin(), extra.end());
+    auto conf = kafka::make_conf(properties);
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf.get(), &Impl::on_commit);
+    rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_consumer_error);
+    auto client = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
+    // Everything (rebalances, commit results, errors) through one queue,
+    // served by rd_kafka_consumer_poll, which is what wakes the thread.
+    rd_kafka_poll_set_consumer(client.get());
+    consumer_queue.reset(rd_kafka_queue_get_consumer(client.get()));
+    rd_kafka_queue_io_event_enable(consumer_queue.get(), wake.fd(), &kWakePayload, sizeof kWakePayload);
+    return client;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  void start() {
+    std::lock_guard lock(lifecycle_mu);
+    if (thread.joinable() || finished) return;
+    kafka::PartitionListHandle topics(rd_kafka_topic_partition_list_new(static_cast<int>(tiers.size() + 1)));
+    rd_kafka_topic_partition_list_add(topics.get(), dlq.c_str(), RD_KAFKA_PARTITION_UA);
+    for (const auto& [name, tier] : tiers) {
+      rd_kafka_topic_partition_list_add(topics.get(), name.c_str(), RD_KAFKA_PARTITION_UA);
+    }
+    if (const auto err = rd_kafka_subscribe(consumer.get(), topics.get())) {
+      throw std::runtime_error(fmt::format("replayer: cannot subscribe: {}", rd_kafka_err2str(err)));
+    }
+    spdlog::info("dead-letter replayer: group {} on {} and {} retry tier(s)", settings.group_id, dlq, tiers.size());
+    thread = std::thread([this] { run(); });
+  }
+
+  void stop(bool crash) {
+    std::lock_guard lock(lifecycle_mu);
+    if (finished) return;
+    finished = true;
+    abandoning = crash;
+    stopping = true;
+    wake.signal();
+    if (thread.joinable()) thread.join();
+    if (crash) {
+      // What a killed process leaves: nothing queued is sent, no offset is
+      // committed, the group is not told.
+      if (producer) rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      consumer_queue.reset();
+      producer_queue.reset();
+      if (consumer) rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+      in_flight.clear();
+      producer.reset();
+      return;
+    }
+    if (consumer) {
+      // Served here because the thread may never have run (stop before start).
+      rd_kafka_consumer_close(consumer.get());
+    }
+    consumer_queue.reset();
+    producer_queue.reset();
+    consumer.reset();
+    in_flight.clear();
+    producer.reset();
+  }
+
+  void run() {
+    std::int64_t next_commit = settings.now_ms() + settings.commit_interval.count();
+    while (!stopping) {
+      wake.drain();
+      int served = 0;
+      for (; served < kBatch && !stopping; ++served) {
+        kafka::MessageHandle message(rd_kafka_consumer_poll(consumer.get(), 0));
+        if (!message) break;
+        consume(std::move(message));
+      }
+      rd_kafka_poll(producer.get(), 0);
+      if (producer_fatal) replace_producer();
+
+      const auto now = settings.now_ms();
+      fire_timers(now);
+      flow_control();
+      if (now >= next_commit) {
+        commit(false);
+        next_commit = now + settings.commit_interval.count();
+      }
+      publish_stats();
+      if (served == kBatch) continue;  // more may be queued: no io event comes for them
+
+      std::int64_t sleep = std::min<std::int64_t>(kMaxSleepMs, next_commit - now);
+      if (const auto t = next_timer()) sleep = std::min(sleep, *t - now);
+      if (sleep > 0) wake.wait(static_cast<int>(sleep));
+    }
+    if (abandoning) return;
+
+    // Stop: nothing new is consumed; what is in flight gets its reports,
+    // what they finished is committed; consumer_close (in stop) leaves.
+    drain([](const InFlight&) { return true; });
+    commit(true);
+    publish_stats();
+  }
+
+  // ---- consuming ----------------------------------------------------------
+
+  void consume(kafka::MessageHandle message) {
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+      note_error(fmt::format("Kafka consumer: {}", rd_kafka_message_errstr(message.get())));
+      return;
+    }
+    const auto tp = source_of(message.get());
+    const auto it = parts.find(tp);
+    // Not (or no longer) ours: whoever owns it reads it from the committed offset.
+    if (it == parts.end()) return;
+    auto& state = it->second;
+    // Fetched before the partition was paused; read again after the resume,
+    // which seeks back to just after the held head.
+    if (state.held) return;
+    if (state.next_offset >= 0 && message->offset < state.next_offset) return;  // a re-fetch we already have
+    state.next_offset = message->offset + 1;
+    state.unfinished.insert(message->offset);
+    if (tier_of(tp.topic) == 0) {
+      ++received_total;
+      if (hooks.received) hooks.received(1);
+    }
+    dispatch(std::move(message), false);
+  }
+
+  int tier_of(const std::string& topic) const {
+    const auto it = tiers.find(topic);
+    return it == tiers.end() ? 0 : it->second;
+  }
+
+  Route decide(const rd_kafka_message_t* m) const {
+    rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    const auto timestamp = rd_kafka_message_timestamp(m, &type);
+    const Source source{tier_of(rd_kafka_topic_name(m->rkt)),
+                        type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : timestamp};
+    return route(headers_of(m), source, settings.now_ms(), rules);
+  }
+
+  // Decides and acts on a consumed message, or on a held one whose time came.
+  // `was_held`: its partition is paused with it as head; resumed once it is
+  // on its way.
+  void dispatch(kafka::MessageHandle message, bool was_held) {
+    const auto tp = source_of(message.get());
+    const auto route = decide(message.get());
+    if (const auto* wait = std::get_if<NotYetDue>(&route)) {
+      hold(tp, std::move(message), wait->until_ms, was_held);
+      return;
+    }
+    const auto offset = message->offset;
+    if (!produce(message, route)) {
+      hold(tp, std::move(message), settings.now_ms() + settings.breaker_recheck.count(), was_held);
+      return;
+    }
+    if (was_held) resume(tp, offset + 1);
+  }
+
+  void hold(const TopicPartition& tp, kafka::MessageHandle message, std::int64_t wake_ms, bool already_paused) {
+    auto& state = parts.at(tp);
+    if (!already_paused) {
+      // Stops fetching; librdkafka drops what it had fetched past the head,
+      // and the resume seeks back to just after it.
+      auto list = one_partition(tp);
+      rd_kafka_pause_partitions(consumer.get(), list.get());
+      state.held = true;
+    }
+    held[tp] = Held{std::move(message), wake_ms};
+  }
+
+  void resume(const TopicPartition& tp, std::int64_t from) {
+    auto& state = parts.at(tp);
+    state.held = false;
+    if (state.flow_paused) return;  // flow_control resumes it
+    restart(tp, from);
+  }
+
+  // Fetching starts again exactly at `from`, whatever librdkafka had fetched
+  // or skipped while paused.
+  void restart(const TopicPartition& tp, std::int64_t from) {
+    auto list = one_partition(tp, from);
+    if (from >= 0) {
+      if (auto* error = rd_kafka_seek_partitions(consumer.get(), list.get(), 0)) {
+        note_error(fmt::format("seek {}[{}] to {}: {}", tp.topic, tp.partition, from, rd_kafka_error_string(error)));
+        rd_kafka_error_destroy(error);
+      }
+    }
+    rd_kafka_resume_partitions(consumer.get(), list.get());
+  }
+
+  // ---- producing ----------------------------------------------------------
+
+  // Sends `message` as `route` says. False when it was not sent (the breaker
+  // refused, or librdkafka's queue did): the caller keeps it and tries later.
+  bool produce(kafka::MessageHandle& message, const Route& route) {
+    const auto permission = breaker.allow();
+    if (permission.transition) report(*permission.transition);
+    if (!permission.allowed) return false;
+
+    const auto headers = headers_of(message.get());
+    std::string topic;
+    Headers out;
+    if (const auto* t = std::get_if<MoveToTier>(&route)) {
+      topic = tier_topic(dlq, t->tier);
+      out = headers;
+    } else if (const auto* r = std::get_if<Republish>(&route)) {
+      topic = r->topic;
+      out = republish_headers(headers, r->attempt);
+    } else if (const auto* p = std::get_if<Park>(&route)) {
+      topic = parked;
+      out = parked_headers(headers, p->reason);
+      spdlog::warn("parking {}[{}]@{}: {}", rd_kafka_topic_name(message->rkt), message->partition, message->offset,
+                   p->reason);
+    } else {
+      return false;
+    }
+
+    auto kafka_headers = to_kafka(out);
+    const auto id = next_id++;
+    // librdkafka's V_ macros cast their arguments without parentheses.
+    const void* key = message->key;
+    const std::size_t key_size = message->key_len;
+    void* value = message->payload;
+    const std::size_t value_size = message->len;
+    void* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+    const auto error = rd_kafka_producev(
+        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key, key_size),
+        RD_KAFKA_V_VALUE(value, value_size),
+        // A copy: the consumed message may be dropped (rebalance) before the report.
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(kafka_headers.get()),
+        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)kafka_headers.release();  // librdkafka owns them now
+      in_flight.emplace(id, InFlight{std::move(message), route, settings.now_ms()});
+      return true;
+    }
+    if (permanent_for_message(error) && !std::holds_alternative<Park>(route)) {
+      feed_breaker(false);  // not the cluster's fault, but the permit was used
+      return produce(message, Park{fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(error))});
+    }
+    note_error(fmt::format("cannot produce to {}: {}", topic, rd_kafka_err2str(error)));
+    feed_breaker(true);
+    return false;
+  }
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* report, void* opaque) {
+    static_cast<Impl*>(opaque)->delivered(report);
+  }
+
+  void delivered(const rd_kafka_message_t* report) {
+    const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(report->_private));
+    const bool ok = report->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    const bool permanent = !ok && permanent_for_message(report->err);
+    // A purge during stop or a producer replacement says nothing about the cluster.
+    const bool purged = report->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                        report->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+    if (!purged) feed_breaker(!ok && !permanent);
+
+    const auto it = in_flight.find(id);
+    if (it == in_flight.end()) return;  // its partition was revoked meanwhile
+    auto entry = std::move(it->second);
+    in_flight.erase(it);
+
+    if (ok) {
+      finished_one(entry);
+      return;
+    }
+    const std::string topic = rd_kafka_topic_name(report->rkt);
+    if (permanent && !std::holds_alternative<Park>(entry.route)) {
+      entry.route = Park{fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(report->err))};
+      retries.push_back(Retry{std::move(entry.message), std::move(entry.route), settings.now_ms()});
+      return;
+    }
+    if (!purged) note_error(fmt::format("delivery to {} failed: {}", topic, rd_kafka_err2str(report->err)));
+    retries.push_back(
+        Retry{std::move(entry.message), std::move(entry.route), settings.now_ms() + settings.retry_backoff.count()});
+  }
+
+  void finished_one(const InFlight& entry) {
+    const auto tp = source_of(entry.message.get());
+    if (const auto it = parts.find(tp); it != parts.end()) it->second.unfinished.erase(entry.message->offset);
+    if (std::holds_alternative<MoveToTier>(entry.route)) {
+      ++moved_total;
+    } else if (const auto* r = std::get_if<Republish>(&entry.route)) {
+      ++republished_total;
+      if (hooks.republished) hooks.republished(1);
+      const auto late_ms = std::max<std::int64_t>(0, entry.produced_ms - r->due_ms);
+      if (hooks.due_lag) hooks.due_lag(static_cast<double>(late_ms) / 1000.0);
+    } else if (std::holds_alternative<Park>(entry.route)) {
+      ++parked_total;
+      if (hooks.parked) hooks.parked(1);
+    }
+  }
+
+  void feed_breaker(bool failed) {
+    const auto transition = failed ? breaker.record_failure() : breaker.record_success();
+    if (transition) report(*transition);
+  }
+
+  void report(const breaker::Transition& t) {
+    if (hooks.breaker_transition) hooks.breaker_transition(t);
+  }
+
+  static void on_producer_error(rd_kafka_t* client, int code, const char* reason, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    const auto error = static_cast<rd_kafka_resp_err_t>(code);
+    if (error == RD_KAFKA_RESP_ERR__FATAL) {
+      char detail[512] = {0};
+      rd_kafka_fatal_error(client, detail, sizeof detail);
+      self->note_error(fmt::format("replayer producer failed for good: {}", detail));
+      self->producer_fatal = true;
+      self->feed_breaker(true);
+      return;
+    }
+    if (error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+      self->note_error(fmt::format("Kafka: {}", reason ? reason : rd_kafka_err2str(error)));
+      self->feed_breaker(true);
+      return;
+    }
+    spdlog::debug("replayer producer: {}", reason ? reason : rd_kafka_err2str(error));
+  }
+
+  static void on_consumer_error(rd_kafka_t*, int code, const char* reason, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    const auto error = static_cast<rd_kafka_resp_err_t>(code);
+    // The consumer retries by itself; the producer's reports are what the
+    // breaker goes by, so this is only told.
+    if (error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || error == RD_KAFKA_RESP_ERR__FATAL) {
+      self->note_error(fmt::format("Kafka consumer: {}", reason ? reason : rd_kafka_err2str(error)));
+    } else {
+      spdlog::debug("replayer consumer: {}", reason ? reason : rd_kafka_err2str(error));
+    }
+  }
+
+  // An idempotent producer that hit a fatal error can never send again; its
+  // messages come back as purged reports and go out through a new one.
+  void replace_producer() {
+    producer_fatal = false;
+    rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(producer.get(), 0);
+    // Reports the purge did not produce: those messages are sent again.
+    for (auto& [id, entry] : in_flight) {
+      retries.push_back(Retry{std::move(entry.message), std::move(entry.route), settings.now_ms()});
+    }
+    in_flight.clear();
+    producer_queue.reset();
+    producer.reset();
+    producer = make_producer();
+  }
+
+  // ---- timers -------------------------------------------------------------
+
+  std::optional<std::int64_t> next_timer() const {
+    std::optional<std::int64_t> next;
+    for (const auto& [tp, h] : held) next = next ? std::min(*next, h.wake_ms) : h.wake_ms;
+    for (const auto& r : retries) next = next ? std::min(*next, r.wake_ms) : r.wake_ms;
+    return next;
+  }
+
+  void fire_timers(std::int64_t now) {
+    std::vector<TopicPartition> due;
+    for (const auto& [tp, h] : held) {
+      if (h.wake_ms <= now) due.push_back(tp);
+    }
+    for (const auto& tp : due) {
+      auto message = std::move(held.at(tp).message);
+      held.erase(tp);
+      dispatch(std::move(message), true);
+    }
+
+    std::vector<Retry> ready;
+    for (auto it = retries.begin(); it != retries.end();) {
+      if (it->wake_ms <= now) {
+        ready.push_back(std::move(*it));
+        it = retries.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& r : ready) {
+      if (!produce(r.message, r.route)) {
+        r.wake_ms = now + std::max(settings.retry_backoff, settings.breaker_recheck).count();
+        retries.push_back(std::move(r));
+      }
+    }
+  }
+
+  // Pauses every partition while too much is unacknowledged, resumes at half.
+  void flow_control() {
+    const auto outstanding = in_flight.size() + retries.size();
+    if (!flow_paused_all && outstanding >= settings.max_in_flight) {
+      flow_paused_all = true;
+      for (auto& [tp, state] : parts) {
+        state.flow_paused = true;
+        if (!state.held) {
+          auto list = one_partition(tp);
+          rd_kafka_pause_partitions(consumer.get(), list.get());
+        }
+      }
+    } else if (flow_paused_all && outstanding <= settings.max_in_flight / 2) {
+      flow_paused_all = false;
+      for (auto& [tp, state] : parts) {
+        state.flow_paused = false;
+        if (!state.held) restart(tp, state.next_offset);
+      }
+    }
+  }
+
+  // ---- offsets ------------------------------------------------------------
+
+  // Each partition's first unfinished offset, or just past the last consumed.
+  void commit(bool sync, const std::set<TopicPartition>* only = nullptr) {
+    kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
+    std::vector<std::pair<TopicPartition, std::int64_t>> asked;
+    for (const auto& [tp, state] : parts) {
+      if (only && !only->contains(tp)) continue;
+      const auto position = state.unfinished.empty() ? state.next_offset : *state.unfinished.begin();
+      if (position < 0 || position <= state.committed) continue;
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = position;
+      asked.emplace_back(tp, position);
+    }
+    if (asked.empty()) return;
+    const auto error = rd_kafka_commit(consumer.get(), list.get(), sync ? 0 : 1);
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      note_error(fmt::format("commit failed: {}", rd_kafka_err2str(error)));
+      return;
+    }
+    // Recorded when asked; a failure reported later (on_commit) resets it so
+    // the next turn asks again.
+    for (const auto& [tp, position] : asked) parts[tp].committed = position;
+  }
+
+  static void on_commit(rd_kafka_t*, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* offsets,
+                        void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+    self->note_error(fmt::format("commit failed: {}", rd_kafka_err2str(error)));
+    if (offsets == nullptr) return;
+    for (int i = 0; i < offsets->cnt; ++i) {
+      const auto& p = offsets->elems[i];
+      if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      const auto it = self->parts.find({p.topic, p.partition});
+      if (it != self->parts.end()) it->second.committed = -1;
+    }
+  }
+
+  // ---- rebalancing --------------------------------------------------------
+
+  static void on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions,
+                           void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      for (int i = 0; i < partitions->cnt; ++i) {
+        self->parts[{partitions->elems[i].topic, partitions->elems[i].partition}] = PartitionState{};
+      }
+      rd_kafka_assign(client, partitions);
+      if (self->flow_paused_all) self->flow_paused_all = false;  // new assignment starts unpaused
+      spdlog::info("dead-letter replayer: assigned {} partition(s)", partitions->cnt);
+      return;
+    }
+    // Revoked (or an error, treated the same): finish what is in flight from
+    // these partitions and commit it, so the next owner repeats as little as
+    // possible; then let go.
+    std::set<TopicPartition> revoked;
+    for (int i = 0; i < partitions->cnt; ++i) revoked.insert({partitions->elems[i].topic, partitions->elems[i].partition});
+    if (!self->abandoning) {
+      self->drain([&](const InFlight& f) { return revoked.contains(source_of(f.message.get())); });
+      self->commit(true, &revoked);
+    }
+    for (const auto& tp : revoked) {
+      self->held.erase(tp);
+      self->parts.erase(tp);
+    }
+    std::erase_if(self->retries, [&](const Retry& r) { return revoked.contains(source_of(r.message.get())); });
+    std::erase_if(self->in_flight,
+                  [&](const auto& entry) { return revoked.contains(source_of(entry.second.message.get())); });
+    rd_kafka_assign(client, nullptr);
+    spdlog::info("dead-letter replayer: released {} partition(s)", partitions->cnt);
+  }
+
+  // Serves delivery reports until none of the matching messages is in
+  // flight, or drain_timeout passed.
+  template <typename Match>
+  void drain(Match match) {
+    const auto deadline = std::chrono::steady_clock::now() + settings.drain_timeout;
+    auto waiting = [&] { return std::any_of(in_flight.begin(), in_flight.end(), [&](const auto& e) { return match(e.second); }); };
+    while (waiting() && std::chrono::steady_clock::now() < deadline) rd_kafka_poll(producer.get(), 100);
+    if (waiting()) note_error("deliveries still in flight after the drain timeout; they will be repeated");
+  }
+
+  // ---- status -------------------------------------------------------------
+
+  void note_error(std::string message) {
+    spdlog::warn("{}", message);
+    std::lock_guard lock(stats_mu);
+    last_error = std::move(message);
+  }
+
+  void publish_stats() {
+    std::int64_t pending = 0;
+    std::size_t paused = 0;
+    for (const auto& [tp, state] : parts) {
+      pending += static_cast<std::int64_t>(state.unfinished.size());
+      if (state.held || state.flow_paused) ++paused;
+    }
+    std::lock_guard lock(stats_mu);
+    stats.received_total = received_total;
+    stats.moved_total = moved_total;
+    stats.republished_total = republished_total;
+    stats.parked_total = parked_total;
+    stats.pending = pending;
+    stats.assigned_partitions = parts.size();
+    stats.paused_partitions = paused;
+    stats.last_error = last_error;
+  }
+
+  ReplayerStats snapshot() const {
+    std::lock_guard lock(stats_mu);
+    return stats;
+  }
+
+  ReplayerSettings settings;
+  RoutingRules rules;
+  breaker::CircuitBreaker& breaker;
+  ReplayerHooks hooks;
+  std::string dlq;
+  std::string parked;
+  std::map<std::string, int> tiers;  // tier topic -> tier
+
+  // Declared before the clients so it is closed after them.
+  EventFd wake;
+  kafka::ClientHandle producer;
+  kafka::ClientHandle consumer;
+  // Released before the clients they belong to.
+  kafka::QueueHandle producer_queue;
+  kafka::QueueHandle consumer_queue;
+
+  std::mutex lifecycle_mu;
+  std::thread thread;
+  bool finished = false;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> abandoning{false};
+
+  // Thread-owned state.
+  std::map<TopicPartition, PartitionState> parts;
+  std::map<TopicPartition, Held> held;
+  std::vector<Retry> retries;
+  std::unordered_map<std::uint64_t, InFlight> in_flight;
+  std::uint64_t next_id = 1;
+  bool flow_paused_all = false;
+  bool producer_fatal = false;
+  std::int64_t received_total = 0;
+  std::int64_t moved_total = 0;
+  std::int64_t republished_total = 0;
+  std::int64_t parked_total = 0;
+
+  mutable std::mutex stats_mu;
+  ReplayerStats stats;
+  std::string last_error;
+};
+
+Replayer::Replayer(ReplayerSettings settings, breaker::CircuitBreaker& breaker, ReplayerHooks hooks)
+    : impl_(std::make_unique<Impl>(std::move(settings), breaker, std::move(hooks))) {}
+
+Replayer::~Replayer() = default;
+
+void Replayer::start() { impl_->start(); }
+void Replayer::stop() { impl_->stop(false); }
+void Replayer::abandon() { impl_->stop(true); }
+ReplayerStats Replayer::stats() const { return impl_->snapshot(); }
+
+}  // namespace outflow::agent::replayer

@@ -1,0 +1,133 @@
+#pragma once
+
+// The dead-letter replayer (DESIGN.md, "Dead-letter replayer"; issue 5): the
+// I/O around the pure decisions of routing.h. One thread owns a consumer in
+// the pipeline's replayer group, subscribed to `<dlq>` and every retry tier
+// `<dlq>.retry.1..maxAttempts`, and an idempotent producer (acks=all):
+//
+//   <dlq>          -> produce to the tier of its attempt, or park
+//   <dlq>.retry.n  -> head not yet due: keep it, pause the partition until it
+//                     is, then produce it to its original topic (attempt n+1)
+//   anything unusable -> <dlq>.parked with outflow-parked-reason
+//
+// No loss: an offset is committed only once every message before it in its
+// partition has been acknowledged where it went next (tier, original topic or
+// parked). Whatever stops the process, a message is at worst sent twice.
+//
+// Waiting costs nothing: the thread sleeps in poll(2) on an eventfd that
+// librdkafka writes when a message or a delivery report arrives (and stop()
+// writes to), with a timeout set by the earliest due head. A tier partition
+// whose head is not due is paused, so a tier with a long delay never holds
+// back another.
+//
+// Every produce first asks the circuit breaker (shared with the outbox
+// publisher: both talk to the same cluster) and every delivery report feeds
+// it; while it refuses, the message is kept and its partition paused.
+
+#include "agent/config/agent_config.h"
+#include "common/breaker/circuit_breaker.h"
+#include "common/kafka/client_config.h"
+#include "common/pipeline/spec.h"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace outflow::agent::replayer {
+
+struct ReplayerSettings {
+  PipelineRef pipeline;
+  pipeline::PipelineSpec spec;  // spec.dead_letter must be set
+  kafka::ConnectionSettings kafka;
+  // Empty: group_id_for(pipeline). Replicas of one pipeline share the group
+  // and so the partitions.
+  std::string group_id;
+  // How often finished offsets are committed while running (and always on
+  // stop and on a rebalance). Longer means more duplicates after a crash,
+  // never loss.
+  std::chrono::milliseconds commit_interval{500};
+  // After a failed delivery, before the message is produced again.
+  std::chrono::milliseconds retry_backoff{1000};
+  // While the breaker refuses, how often a held message asks again.
+  std::chrono::milliseconds breaker_recheck{1000};
+  // How long stop() and a rebalance wait for deliveries in flight.
+  std::chrono::milliseconds drain_timeout{10000};
+  // How soon the group notices a replica that died (and hands its partitions
+  // to the others).
+  std::chrono::milliseconds session_timeout{30000};
+  // How soon tier topics the operator creates after the agent started are
+  // picked up.
+  std::chrono::milliseconds metadata_refresh{30000};
+  // The broker's long-poll for fetches; bounds how late the message after a
+  // due tier head is seen, at the cost of one fetch per broker this often
+  // while idle.
+  std::chrono::milliseconds fetch_wait{100};
+  // Messages consumed and not yet acknowledged at which consumption pauses,
+  // so a burst of due messages cannot grow memory without bound.
+  std::size_t max_in_flight = 10000;
+  // Wall clock in ms since the epoch, compared with Kafka timestamps; empty:
+  // the system clock. Tests move it.
+  std::function<std::int64_t()> now_ms;
+};
+
+// Called on the replayer's thread; keep them quick.
+struct ReplayerHooks {
+  std::function<void(const breaker::Transition&)> breaker_transition;
+  std::function<void(std::size_t messages)> received;     // taken from the dead-letter topic
+  std::function<void(std::size_t messages)> republished;  // acknowledged by the original topic
+  std::function<void(std::size_t messages)> parked;       // acknowledged by <dlq>.parked
+  // How late a due message went out (produce time minus due time, >= 0), per
+  // republished message, once acknowledged.
+  std::function<void(double seconds)> due_lag;
+};
+
+struct ReplayerStats {
+  std::int64_t received_total = 0;     // taken from the dead-letter topic
+  std::int64_t moved_total = 0;        // acknowledged by a retry tier
+  std::int64_t republished_total = 0;  // acknowledged by the original topic
+  std::int64_t parked_total = 0;       // acknowledged by <dlq>.parked
+  // Consumed by this process and not yet acknowledged where they go next
+  // (including tier heads waiting to be due). Messages still unread in the
+  // tier topics are not counted.
+  std::int64_t pending = 0;
+  std::size_t assigned_partitions = 0;
+  std::size_t paused_partitions = 0;
+  std::string last_error;  // the most recent problem, never secret; empty: none
+};
+
+// "outflow-<namespace>-<name>-replayer".
+std::string group_id_for(const PipelineRef& pipeline);
+
+class Replayer {
+ public:
+  // Connects nothing yet. Throws std::invalid_argument without a deadLetter
+  // block, kafka::ConfigError when the settings cannot make a client.
+  // `breaker` must outlive the replayer.
+  Replayer(ReplayerSettings settings, breaker::CircuitBreaker& breaker, ReplayerHooks hooks = {});
+  ~Replayer();  // stop()
+  Replayer(const Replayer&) = delete;
+  Replayer& operator=(const Replayer&) = delete;
+
+  // Subscribes and starts the thread.
+  void start();
+  // Stops consuming, waits up to drain_timeout for deliveries in flight,
+  // commits what they finished and leaves the group (rd_kafka_consumer_close).
+  // Idempotent.
+  void stop();
+  // Stops the way a killed process does: no waiting, no commit, no leaving
+  // the group (the group notices after session_timeout). For tests of what a
+  // crash leaves behind.
+  void abandon();
+
+  // Safe from any thread.
+  ReplayerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace outflow::agent::replayer
