@@ -1,0 +1,442 @@
+// The dead-letter replayer in-process against the real broker: tiers, due
+// times, parking, foreign header styles, the breaker, a crash between produce
+// and commit, and throughput.
+
+#include "agent/replayer/replayer.h"
+#include "agent/replayer/replayer_fixture.h"
+#include "agent/replayer/schedule.h"
+#include "testenv.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace outflow;
+using namespace outflow::agent::replayer;
+using namespace std::chrono_literals;
+using testenv::Record;
+
+namespace {
+
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What an application following the contract adds to a failed message;
+// attempt 0 leaves outflow-attempt out (meaning 1).
+Headers dead_letter_headers(const std::string& topic, int attempt) {
+  Headers h{{"trace-id", "trace-1"},
+            {"outflow-original-topic", topic},
+            {"outflow-original-partition", "0"},
+            {"outflow-original-offset", "17"},
+            {"outflow-error", "payment service timed out"},
+            {"outflow-failed-at", std::to_string(wall_ms())}};
+  if (attempt > 0) h.push_back({"outflow-attempt", std::to_string(attempt)});
+  return h;
+}
+
+std::map<std::string, Record> by_value(const std::vector<Record>& records) {
+  std::map<std::string, Record> out;
+  for (const auto& r : records) out.emplace(r.value, r);
+  return out;
+}
+
+class ReplayerTest : public ::testing::Test {
+ protected:
+  ReplayerHooks hooks() {
+    ReplayerHooks h;
+    h.republished = [this](std::size_t n) {
+      const auto now = std::chrono::steady_clock::now();
+      std::lock_guard lock(mu_);
+      if (republished_ == 0) first_republish_ = now;
+      republished_ += static_cast<std::int64_t>(n);
+      last_republish_ = now;
+    };
+    h.parked = [this](std::size_t n) { parked_ += static_cast<std::int64_t>(n); };
+    h.received = [this](std::size_t n) { received_ += static_cast<std::int64_t>(n); };
+    h.due_lag = [this](double seconds) {
+      std::lock_guard lock(mu_);
+      lags_.push_back(seconds);
+    };
+    return h;
+  }
+
+  std::unique_ptr<Replayer> start(ReplayerSettings settings) {
+    auto r = std::make_unique<Replayer>(std::move(settings), breaker_, hooks());
+    r->start();
+    return r;
+  }
+
+  std::int64_t republished() {
+    std::lock_guard lock(mu_);
+    return republished_;
+  }
+
+  breaker::CircuitBreaker breaker_{pipeline::BreakerSpec{}, SteadyClock::instance()};
+  std::mutex mu_;
+  std::int64_t republished_ = 0;
+  std::chrono::steady_clock::time_point first_republish_{}, last_republish_{};  // acknowledgements
+  std::vector<double> lags_;
+  std::atomic<std::int64_t> parked_{0};
+  std::atomic<std::int64_t> received_{0};
+  testenv::TestProducer producer_;
+};
+
+}  // namespace
+
+TEST_F(ReplayerTest, AttemptsWaitInTheirTierAreRepublishedOnTimeAndParkedAfterMaxAttempts) {
+  const auto spec = testenv::create_replay_pipeline(3, 500, 2, 4000);
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  const RetrySchedule schedule(*spec.dead_letter);
+  constexpr int kPerAttempt = 20;
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    for (int i = 0; i < kPerAttempt; ++i) {
+      // Attempt 1 both ways: the header absent, and "1".
+      const int header = attempt == 1 && i % 2 == 0 ? 0 : attempt;
+      producer_.send(dlq, "k" + std::to_string(i), fmt::format("a{}-{}", attempt, i),
+                     dead_letter_headers(orders, header));
+    }
+  }
+  producer_.flush();
+
+  auto replayer = start(testenv::replayer_settings(spec, testenv::unique_name("grp")));
+  const auto republished = testenv::read_until(
+      orders, [](const auto& r) { return r.size() >= 3 * kPerAttempt; }, 30s);
+  const auto parked = testenv::read_until(
+      parked_topic(dlq), [](const auto& r) { return r.size() >= kPerAttempt; }, 10s);
+  ASSERT_EQ(republished.size(), 3u * kPerAttempt);
+  ASSERT_EQ(parked.size(), static_cast<std::size_t>(kPerAttempt));
+
+  std::vector<double> lateness_ms;
+  for (int tier = 1; tier <= 3; ++tier) {
+    const auto in_tier = by_value(testenv::read_all(tier_topic(dlq, tier)));
+    ASSERT_EQ(in_tier.size(), static_cast<std::size_t>(kPerAttempt)) << "tier " << tier;
+    for (const auto& [value, record] : in_tier) {
+      EXPECT_EQ(value.substr(0, 3), fmt::format("a{}-", tier)) << "tier " << tier << " holds " << value;
+    }
+    for (const auto& r : republished) {
+      const auto it = in_tier.find(r.value);
+      if (it == in_tier.end()) continue;
+      EXPECT_EQ(r.header("outflow-attempt"), std::to_string(tier + 1)) << r.value;
+      EXPECT_EQ(r.header("trace-id"), "trace-1") << "other headers are kept";
+      EXPECT_EQ(r.header("outflow-error"), "payment service timed out");
+      EXPECT_EQ(r.key, it->second.key);
+      const auto due = schedule.due_ms(tier, it->second.timestamp_ms);
+      lateness_ms.push_back(static_cast<double>(r.timestamp_ms - due));
+    }
+  }
+  ASSERT_EQ(lateness_ms.size(), 3u * kPerAttempt);
+  for (const double l : lateness_ms) {
+    EXPECT_GE(l, 0) << "republished before due";
+    EXPECT_LE(l, 1000) << "republished more than 1 s after due";
+  }
+  std::printf("[ REPLAYER ] due-time lateness over %zu republished messages: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+              lateness_ms.size(), testenv::percentile(lateness_ms, 50), testenv::percentile(lateness_ms, 99),
+              testenv::percentile(lateness_ms, 100));
+  {
+    std::lock_guard lock(mu_);
+    std::printf("[ REPLAYER ] due lag the replayer measured itself (produce call minus due): p50 %.0f ms, p99 %.0f ms\n",
+                testenv::percentile(lags_, 50) * 1000, testenv::percentile(lags_, 99) * 1000);
+  }
+
+  for (const auto& p : parked) {
+    EXPECT_EQ(p.value.substr(0, 3), "a4-");
+    EXPECT_EQ(p.header("outflow-parked-reason"), "retries used up: attempt 4 failed and deadLetter.maxAttempts is 3");
+    EXPECT_EQ(p.header("trace-id"), "trace-1");
+    EXPECT_EQ(p.header("outflow-attempt"), "4");
+  }
+  ASSERT_TRUE(eventually([&] { return replayer->stats().pending == 0; }, 5s));
+  const auto stats = replayer->stats();
+  EXPECT_EQ(stats.received_total, 4 * kPerAttempt);
+  EXPECT_EQ(stats.moved_total, 3 * kPerAttempt);
+  EXPECT_EQ(stats.republished_total, 3 * kPerAttempt);
+  EXPECT_EQ(stats.parked_total, kPerAttempt);
+  EXPECT_EQ(received_.load(), 4 * kPerAttempt);
+  EXPECT_EQ(parked_.load(), kPerAttempt);
+  replayer->stop();
+}
+
+// An application that fails every delivery: the message goes round the
+// ladder once per tier and is parked after maxAttempts retries.
+TEST_F(ReplayerTest, AMessageThatAlwaysFailsGoesRoundEveryTierAndIsParked) {
+  const auto spec = testenv::create_replay_pipeline(3, 300, 2, 4000);
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  auto replayer = start(testenv::replayer_settings(spec, testenv::unique_name("grp")));
+  producer_.send(dlq, "order-1", "payload", dead_letter_headers(orders, 0));
+  producer_.flush();
+
+  std::set<std::int64_t> failed;  // offsets in `orders` the "application" already sent back
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::vector<Record> parked;
+  while (parked.empty() && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& r : testenv::read_all(orders)) {
+      if (!failed.insert(r.offset).second) continue;
+      // As the contract says: unchanged, plus the failure headers (the
+      // replayer's outflow-attempt is already among r.headers).
+      auto headers = r.headers;
+      headers.push_back({"outflow-original-topic", orders});
+      headers.push_back({"outflow-error", "still failing"});
+      producer_.send(dlq, r.key, r.value, headers);
+      producer_.flush();
+    }
+    parked = testenv::read_all(parked_topic(dlq));
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(parked.size(), 1u);
+  EXPECT_EQ(parked[0].value, "payload");
+  EXPECT_EQ(parked[0].key, "order-1");
+  EXPECT_EQ(parked[0].header("outflow-parked-reason"),
+            "retries used up: attempt 4 failed and deadLetter.maxAttempts is 3");
+  const auto attempts = testenv::read_all(orders);
+  ASSERT_EQ(attempts.size(), 3u);
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    EXPECT_EQ(attempts[i].header("outflow-attempt"), std::to_string(i + 2));
+  }
+  replayer->stop();
+}
+
+TEST_F(ReplayerTest, ALongDelayDoesNotHoldBackAShortOneOnAnotherTier) {
+  const auto spec = testenv::create_replay_pipeline(3, 500, 10, 8000);  // tiers: 0.5 s, 5 s, 8 s
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  // The slow one first, on the same key (so the same dead-letter partition).
+  producer_.send(dlq, "same-key", "slow", dead_letter_headers(orders, 3));
+  producer_.send(dlq, "same-key", "fast", dead_letter_headers(orders, 1));
+  producer_.flush();
+  const auto sent = wall_ms();
+
+  auto replayer = start(testenv::replayer_settings(spec, testenv::unique_name("grp")));
+  const auto first = testenv::read_until(orders, [](const auto& r) { return !r.empty(); }, 15s);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].value, "fast");
+  const auto both = testenv::read_until(orders, [](const auto& r) { return r.size() >= 2; }, 20s);
+  ASSERT_EQ(both.size(), 2u);
+  const auto records = by_value(both);
+  EXPECT_LT(records.at("fast").timestamp_ms, records.at("slow").timestamp_ms);
+  EXPECT_GE(records.at("slow").timestamp_ms - sent, 8000) << "the slow one waited its tier's delay";
+  std::printf("[ REPLAYER ] fast (0.5 s tier) out after %lld ms, slow (8 s tier) after %lld ms\n",
+              static_cast<long long>(records.at("fast").timestamp_ms - sent),
+              static_cast<long long>(records.at("slow").timestamp_ms - sent));
+  replayer->stop();
+}
+
+TEST_F(ReplayerTest, SpringAndConnectDeadLettersAreReplayedAndUnusableOnesParkedWithAReason) {
+  const auto spec = testenv::create_replay_pipeline(3, 300, 2, 4000);
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  const auto& payments = spec.topics[1].name;
+  const std::string partition_be("\x00\x00\x00\x01", 4);
+  const std::string offset_be("\x00\x00\x00\x00\x00\x00\x00\x2a", 8);
+  producer_.send(dlq, "s", "spring",
+                 {{"kafka_dlt-original-topic", payments},
+                  {"kafka_dlt-original-partition", partition_be},
+                  {"kafka_dlt-original-offset", offset_be},
+                  {"kafka_dlt-exception-fqcn", "java.lang.IllegalStateException"},
+                  {"kafka_dlt-exception-message", "bad payment"}});
+  producer_.send(dlq, "c", "connect",
+                 {{"__connect.errors.topic", orders},
+                  {"__connect.errors.partition", "1"},
+                  {"__connect.errors.offset", "7"},
+                  {"__connect.errors.stage", "VALUE_CONVERTER"},
+                  {"__connect.errors.exception.message", "Failed to convert"}});
+  producer_.send(dlq, std::nullopt, "headerless", {});
+  producer_.send(dlq, "f", "foreign", dead_letter_headers("billing.invoices", 1));
+  producer_.send(dlq, "b", "bad-attempt", {{"outflow-original-topic", orders}, {"outflow-attempt", "x"}});
+  producer_.flush();
+
+  auto replayer = start(testenv::replayer_settings(spec, testenv::unique_name("grp")));
+  const auto to_payments = testenv::read_until(payments, [](const auto& r) { return !r.empty(); }, 20s);
+  const auto to_orders = testenv::read_until(orders, [](const auto& r) { return !r.empty(); }, 10s);
+  const auto parked = by_value(
+      testenv::read_until(parked_topic(dlq), [](const auto& r) { return r.size() >= 3; }, 10s));
+
+  ASSERT_EQ(to_payments.size(), 1u);
+  EXPECT_EQ(to_payments[0].value, "spring");
+  EXPECT_EQ(to_payments[0].header("outflow-attempt"), "2");
+  EXPECT_EQ(to_payments[0].header("kafka_dlt-original-offset"), offset_be) << "Spring's headers are kept";
+  ASSERT_EQ(to_orders.size(), 1u);
+  EXPECT_EQ(to_orders[0].value, "connect");
+  EXPECT_EQ(to_orders[0].header("outflow-attempt"), "2");
+  EXPECT_EQ(to_orders[0].header("__connect.errors.stage"), "VALUE_CONVERTER");
+
+  ASSERT_EQ(parked.size(), 3u);
+  EXPECT_EQ(parked.at("headerless").header("outflow-parked-reason"),
+            "no original-topic header (outflow-original-topic, kafka_dlt-original-topic or __connect.errors.topic)");
+  EXPECT_EQ(parked.at("headerless").key, std::nullopt);
+  EXPECT_EQ(parked.at("foreign").header("outflow-parked-reason"),
+            "original topic billing.invoices is not part of the pipeline");
+  EXPECT_EQ(parked.at("foreign").header("trace-id"), "trace-1");
+  EXPECT_EQ(parked.at("bad-attempt").header("outflow-parked-reason"),
+            "outflow-attempt header \"x\" is not a positive integer");
+  replayer->stop();
+}
+
+TEST_F(ReplayerTest, NothingIsProducedWhileTheBreakerIsOpen) {
+  pipeline::BreakerSpec spec_breaker;
+  spec_breaker.failure_rate_threshold = 100;
+  spec_breaker.minimum_calls = 1;
+  spec_breaker.window_size = 1;
+  spec_breaker.open_duration_ms = 3000;
+  spec_breaker.half_open_calls = 1;
+  breaker::CircuitBreaker breaker(spec_breaker, SteadyClock::instance());
+  ASSERT_TRUE(breaker.record_failure().has_value());  // Open for 3 s from now
+  const auto opened = std::chrono::steady_clock::now();
+
+  const auto spec = testenv::create_replay_pipeline(3, 300, 2, 4000);
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  producer_.send(dlq, "k", "held", dead_letter_headers(orders, 1));
+  producer_.flush();
+  Replayer replayer(testenv::replayer_settings(spec, testenv::unique_name("grp")), breaker, hooks());
+  replayer.start();
+
+  ASSERT_TRUE(eventually([&] { return replayer.stats().pending == 1; }, 10s));
+  if (std::chrono::steady_clock::now() - opened < 2500ms) {
+    EXPECT_TRUE(testenv::read_all(tier_topic(dlq, 1)).empty()) << "moved while the breaker was open";
+    EXPECT_GE(replayer.stats().paused_partitions, 1u);
+  }
+  const auto out = testenv::read_until(orders, [](const auto& r) { return !r.empty(); }, 20s);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_GE(std::chrono::steady_clock::now() - opened, 3000ms);
+  EXPECT_EQ(breaker.snapshot().state, breaker::State::Closed);
+  replayer.stop();
+}
+
+namespace {
+
+struct CrashOutcome {
+  std::int64_t before_crash = 0;
+  std::size_t total = 0;
+  std::size_t unique = 0;
+};
+
+}  // namespace
+
+class ReplayerCrashTest : public ReplayerTest {
+ protected:
+  // `n` dead letters sent over about two seconds; the first replayer is
+  // abandoned (as if SIGKILLed: nothing flushed, nothing committed, the group
+  // not told) halfway through, with messages in every stage, and a second
+  // one in the same group takes over and finishes.
+  CrashOutcome crash_halfway(int n, std::chrono::milliseconds first_commit_interval) {
+    const auto spec = testenv::create_replay_pipeline(3, 500, 2, 4000);
+    const auto& dlq = spec.dead_letter->topic;
+    const auto& orders = spec.topics[0].name;
+    const auto group = testenv::unique_name("grp");
+
+    CrashOutcome outcome;
+    auto settings = testenv::replayer_settings(spec, group);
+    settings.commit_interval = first_commit_interval;
+    auto first = start(settings);
+    EXPECT_TRUE(eventually([&] { return first->stats().assigned_partitions > 0; }, 30s));
+    std::unique_ptr<Replayer> second;
+    for (int i = 0; i < n; ++i) {
+      producer_.send(dlq, "k" + std::to_string(i % 50), "m" + std::to_string(i), dead_letter_headers(orders, 1));
+      if (i % 100 == 99) {
+        producer_.flush();
+        std::this_thread::sleep_for(100ms);
+      }
+      if (i == n / 2) {
+        // Enough time for the first messages to come out of tier 1.
+        std::this_thread::sleep_for(700ms);
+        first->abandon();
+        outcome.before_crash = first->stats().republished_total;
+        second = start(testenv::replayer_settings(spec, group));
+      }
+    }
+    producer_.flush();
+
+    std::vector<std::string> subscribed{dlq};
+    for (int tier = 1; tier <= 3; ++tier) subscribed.push_back(tier_topic(dlq, tier));
+    EXPECT_TRUE(eventually(
+        [&] {
+          return second->stats().pending == 0 && second->stats().republished_total > 0 &&
+                 testenv::group_caught_up(group, subscribed);
+        },
+        90s));
+    second->stop();
+    std::set<std::string> seen;
+    const auto all = testenv::read_all(orders);
+    for (const auto& r : all) seen.insert(r.value);
+    outcome.total = all.size();
+    outcome.unique = seen.size();
+    return outcome;
+  }
+};
+
+TEST_F(ReplayerCrashTest, KilledBetweenProduceAndCommitLosesNothing) {
+  constexpr int kMessages = 2000;
+  const auto o = crash_halfway(kMessages, 300ms);
+  std::printf("[ REPLAYER ] crash with commits every 300 ms: %lld republished before the crash, %zu in total, "
+              "%zu distinct, %zu duplicates\n",
+              static_cast<long long>(o.before_crash), o.total, o.unique, o.total - o.unique);
+  EXPECT_GT(o.before_crash, 0);
+  EXPECT_LT(o.before_crash, kMessages);
+  EXPECT_EQ(o.unique, static_cast<std::size_t>(kMessages)) << "a dead letter was lost";
+}
+
+TEST_F(ReplayerCrashTest, KilledBeforeAnyCommitRepeatsButLosesNothing) {
+  constexpr int kMessages = 1000;
+  const auto o = crash_halfway(kMessages, 1h);  // nothing committed before the crash
+  std::printf("[ REPLAYER ] crash before any commit: %lld republished before the crash, %zu in total, "
+              "%zu distinct, %zu duplicates\n",
+              static_cast<long long>(o.before_crash), o.total, o.unique, o.total - o.unique);
+  EXPECT_EQ(o.unique, static_cast<std::size_t>(kMessages)) << "a dead letter was lost";
+  EXPECT_GE(o.total - o.unique, static_cast<std::size_t>(o.before_crash))
+      << "everything acknowledged but not committed before the crash is sent again";
+}
+
+TEST_F(ReplayerTest, RepublishThroughputOfDueMessages) {
+  const int kMessages = std::getenv("OUTFLOW_REPLAYER_BENCH_MESSAGES") ? std::atoi(std::getenv("OUTFLOW_REPLAYER_BENCH_MESSAGES")) : 5000;
+  const auto spec = testenv::create_replay_pipeline(3, 500, 2, 4000);
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  // Straight into tier 1, entered a minute ago: all due at once.
+  const auto entered = wall_ms() - 60000;
+  for (int i = 0; i < kMessages; ++i) {
+    producer_.send(tier_topic(dlq, 1), "k" + std::to_string(i % 100), "m" + std::to_string(i),
+                   dead_letter_headers(orders, 1), entered);
+  }
+  producer_.flush();
+
+  auto replayer = start(testenv::replayer_settings(spec, testenv::unique_name("grp")));
+  // From the moment the group handed out partitions: joining is not replaying.
+  ASSERT_TRUE(eventually([&] { return replayer->stats().assigned_partitions > 0; }, 30s));
+  const auto assigned = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return republished() >= kMessages; }, 90s)) << republished();
+  std::chrono::steady_clock::time_point first, done;
+  {
+    std::lock_guard lock(mu_);
+    first = first_republish_;
+    done = last_republish_;
+  }
+  // Assignment to last acknowledgement includes fetching the group's offsets
+  // and the first fetch; first to last acknowledgement is the steady rate.
+  const auto seconds = std::chrono::duration<double>(done - assigned).count();
+  const auto steady = std::chrono::duration<double>(done - first).count();
+  std::printf("[ REPLAYER ] republished %d due messages: %.0f messages/s from assignment (%.3f s), "
+              "%.0f messages/s from first to last acknowledgement (%.3f s)\n",
+              kMessages, kMessages / seconds, seconds, steady > 0 ? kMessages / steady : 0.0, steady);
+  replayer->stop();
+  EXPECT_EQ(testenv::read_all(orders).size(), static_cast<std::size_t>(kMessages));
+}
