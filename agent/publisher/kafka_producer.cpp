@@ -20,6 +20,26 @@ constexpr std::chrono::seconds kReportGrace{5};
 
 }  // namespace
 
+std::vector<kafka::Property> producer_properties(const kafka::ConnectionSettings& settings) {
+  auto properties = kafka::client_properties(settings);
+  const std::vector<kafka::Property> producer = {
+      // Idempotence gives acks=all, retries without duplicates inside the
+      // producer, and order per partition even when a request is retried.
+      {"enable.idempotence", "true"},
+      // The same partition for a key as Java clients pick, so services on
+      // either stack that co-partition by key agree.
+      {"partitioner", "murmur2_random"},
+      {"linger.ms", "5"},
+      // A message not acknowledged within the pipeline's request timeout is
+      // reported failed: the breaker hears about a sick cluster in seconds,
+      // and the row simply stays pending.
+      {"message.timeout.ms", std::to_string(settings.request_timeout_ms)},
+      {"request.timeout.ms", std::to_string(settings.request_timeout_ms)},
+  };
+  properties.insert(properties.end(), producer.begin(), producer.end());
+  return properties;
+}
+
 bool is_permanent_for_message(rd_kafka_resp_err_t error) {
   switch (error) {
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
@@ -38,32 +58,22 @@ struct KafkaProducer::InFlight {
   std::size_t pending = 0;
 };
 
-KafkaProducer::KafkaProducer(const kafka::ConnectionSettings& settings, breaker::CircuitBreaker& breaker,
-                             TransitionSink on_transition)
+KafkaProducer::KafkaProducer(const kafka::ConnectionSettings& settings, const std::vector<std::string>& topics,
+                             breaker::CircuitBreaker& breaker, TransitionSink on_transition)
     : breaker_(breaker),
       on_transition_(std::move(on_transition)),
       delivery_timeout_(settings.request_timeout_ms) {
-  auto properties = kafka::client_properties(settings);
-  const std::vector<kafka::Property> producer = {
-      // Idempotence gives acks=all, retries without duplicates inside the
-      // producer, and order per partition even when a request is retried.
-      {"enable.idempotence", "true"},
-      // The same partition for a key as Java clients pick, so services on
-      // either stack that co-partition by key agree.
-      {"partitioner", "murmur2_random"},
-      {"linger.ms", "5"},
-      // A message not acknowledged within the pipeline's request timeout is
-      // reported failed: the breaker hears about a sick cluster in seconds,
-      // and the row simply stays pending.
-      {"message.timeout.ms", std::to_string(settings.request_timeout_ms)},
-      {"request.timeout.ms", std::to_string(settings.request_timeout_ms)},
-  };
-  properties.insert(properties.end(), producer.begin(), producer.end());
-  auto conf = kafka::make_conf(properties);
+  auto conf = kafka::make_conf(producer_properties(settings));
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaProducer::on_delivery);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaProducer::on_error);
   client_ = kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
+  // librdkafka asks for a topic's metadata on the first produce to it and
+  // then only on its 1 s timer, which would delay every start and failover
+  // by a second. A handle per declared topic makes it ask now.
+  for (const auto& topic : topics) {
+    topics_.emplace_back(rd_kafka_topic_new(client_.get(), topic.c_str(), nullptr));
+  }
 }
 
 KafkaProducer::~KafkaProducer() {
@@ -179,7 +189,10 @@ std::vector<Outcome> KafkaProducer::publish(const std::vector<Outgoing>& batch) 
 
   const auto deadline = std::chrono::steady_clock::now() + delivery_timeout_ + kReportGrace;
   while (in_flight.pending > 0 && std::chrono::steady_clock::now() < deadline) {
-    rd_kafka_poll(client_.get(), 100);
+    // flush, not poll: the whole batch is queued already, so waiting out
+    // linger.ms for more would only add latency; flush sends at once and
+    // serves the delivery reports meanwhile.
+    rd_kafka_flush(client_.get(), 100);
   }
   in_flight_ = nullptr;
   if (in_flight.pending > 0) {

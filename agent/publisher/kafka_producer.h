@@ -29,8 +29,9 @@ using TransitionSink = std::function<void(const breaker::Transition&)>;
 class KafkaProducer {
  public:
   // Throws kafka::ConfigError when the settings cannot make a client.
-  KafkaProducer(const kafka::ConnectionSettings& settings, breaker::CircuitBreaker& breaker,
-                TransitionSink on_transition);
+  // `topics`: every topic rows may go to, looked up at once.
+  KafkaProducer(const kafka::ConnectionSettings& settings, const std::vector<std::string>& topics,
+                breaker::CircuitBreaker& breaker, TransitionSink on_transition);
   ~KafkaProducer();
   KafkaProducer(const KafkaProducer&) = delete;
   KafkaProducer& operator=(const KafkaProducer&) = delete;
@@ -60,11 +61,16 @@ class KafkaProducer {
   breaker::CircuitBreaker& breaker_;
   TransitionSink on_transition_;
   kafka::ClientHandle client_;
+  std::vector<kafka::TopicHandle> topics_;
   std::chrono::milliseconds delivery_timeout_;
   InFlight* in_flight_ = nullptr;  // the batch publish() is waiting for
   bool fatal_ = false;
   std::string last_error_;
 };
+
+// The connection's properties plus the producer's own: idempotence, the
+// Java-compatible partitioner, linger and the delivery timeout.
+std::vector<kafka::Property> producer_properties(const kafka::ConnectionSettings& settings);
 
 // Poison, not a Kafka failure: the broker will refuse this message however
 // often it is sent.

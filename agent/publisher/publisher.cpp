@@ -50,7 +50,13 @@ struct Publisher::Loop {
         breaker(b),
         hooks(std::move(h)),
         store(settings.database_url, settings.spec.outbox),
-        producer(std::make_unique<KafkaProducer>(settings.kafka, breaker, hooks.breaker_transition)) {}
+        producer(make_producer()) {}
+
+  std::unique_ptr<KafkaProducer> make_producer() {
+    std::vector<std::string> topics;
+    for (const auto& t : settings.spec.topics) topics.push_back(t.name);
+    return std::make_unique<KafkaProducer>(settings.kafka, topics, breaker, hooks.breaker_transition);
+  }
 
   PublisherSettings settings;
   breaker::CircuitBreaker& breaker;
@@ -139,7 +145,10 @@ void Publisher::Loop::housekeeping(Clock::time_point now) {
   }
   if (now >= next_backlog) {
     const auto backlog = store.backlog();
-    next_backlog = now + settings.backlog_interval;
+    // Counting is proportional to the backlog; a huge one must not eat the
+    // session's time, so the count runs at most 5% of the time.
+    const auto took = Clock::now() - now;
+    next_backlog = now + std::max<Clock::duration>(settings.backlog_interval, took * 20);
     call(hooks.backlog, backlog);
     std::lock_guard lock(stats_mutex);
     stats.backlog = backlog;
@@ -181,7 +190,7 @@ void Publisher::Loop::publish_batch(const std::vector<OutboxRow>& rows) {
 
   if (producer->fatal()) {
     spdlog::warn("replacing the Kafka producer after a fatal error");
-    producer = std::make_unique<KafkaProducer>(settings.kafka, breaker, hooks.breaker_transition);
+    producer = make_producer();
   }
 }
 

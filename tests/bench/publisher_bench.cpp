@@ -192,16 +192,9 @@ class BareProducer {
   using Report = std::function<void(std::size_t index, bool ok)>;
 
   explicit BareProducer(Report report, int linger_ms = 5) : report_(std::move(report)) {
-    const auto settings = agent_kafka();
-    auto properties = kafka::client_properties(settings);
-    const std::vector<kafka::Property> producer = {
-        {"enable.idempotence", "true"},
-        {"partitioner", "murmur2_random"},
-        {"linger.ms", std::to_string(linger_ms)},
-        {"message.timeout.ms", std::to_string(settings.request_timeout_ms)},
-        {"request.timeout.ms", std::to_string(settings.request_timeout_ms)},
-    };
-    properties.insert(properties.end(), producer.begin(), producer.end());
+    // Exactly the publisher's producer settings, linger aside.
+    auto properties = pub::producer_properties(agent_kafka());
+    properties.push_back({"linger.ms", std::to_string(linger_ms)});
     auto conf = kafka::make_conf(properties);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &BareProducer::on_delivery);
@@ -790,7 +783,7 @@ Breakdown batch_breakdown(const Options& o) {
   store.connect();
   store.rebalance();
   breaker::CircuitBreaker breaker(spec.circuit_breaker, SteadyClock::instance());
-  pub::KafkaProducer producer(agent_kafka(), breaker, {});
+  pub::KafkaProducer producer(agent_kafka(), {scoped.name()}, breaker, {});
 
   Breakdown b;
   auto ms_since = [](Steady::time_point t) { return 1000.0 * seconds_since(t); };
