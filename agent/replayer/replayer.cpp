@@ -127,6 +127,8 @@ kafka::PartitionListHandle one_partition(const TopicPartition& tp, std::int64_t 
   return list;
 }
 
+using TopicHandle = std::unique_ptr<rd_kafka_topic_t, kafka::Deleter<rd_kafka_topic_destroy>>;
+
 }  // namespace
 
 std::string group_id_for(const PipelineRef& pipeline) {
@@ -269,6 +271,7 @@ struct Replayer::Impl {
       producer_queue.reset();
       if (consumer) rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
       in_flight.clear();
+      known_topics.clear();
       producer.reset();
       return;
     }
@@ -280,10 +283,37 @@ struct Replayer::Impl {
     producer_queue.reset();
     consumer.reset();
     in_flight.clear();
+    known_topics.clear();
     producer.reset();
   }
 
+  // A producer learns a topic's leader on its first message to it, through a
+  // scan that runs once a second: measured, the first republish waited 1 s.
+  // Asking for every destination's metadata up front takes that off the
+  // first due message. Best effort: a topic that is missing now is looked up
+  // the slow way later.
+  void warm_up() {
+    std::vector<std::string> destinations(rules.topics.begin(), rules.topics.end());
+    for (const auto& [name, tier] : tiers) destinations.push_back(name);
+    destinations.push_back(parked);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (const auto& name : destinations) {
+      TopicHandle topic(rd_kafka_topic_new(producer.get(), name.c_str(), nullptr));
+      if (!topic) continue;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() > 0 && !stopping) {
+        const rd_kafka_metadata_t* raw = nullptr;
+        if (rd_kafka_metadata(producer.get(), 0, topic.get(), &raw, static_cast<int>(left.count())) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+          kafka::MetadataHandle owned(raw);
+        }
+      }
+      known_topics.push_back(std::move(topic));  // kept so the producer keeps the topic's leader
+    }
+  }
+
   void run() {
+    warm_up();
     std::int64_t next_commit = settings.now_ms() + settings.commit_interval.count();
     while (!stopping) {
       wake.drain();
@@ -563,6 +593,7 @@ struct Replayer::Impl {
       retries.push_back(Retry{std::move(entry.message), std::move(entry.route), settings.now_ms()});
     }
     in_flight.clear();
+    known_topics.clear();
     producer_queue.reset();
     producer.reset();
     producer = make_producer();
@@ -754,6 +785,7 @@ struct Replayer::Impl {
   // Released before the clients they belong to.
   kafka::QueueHandle producer_queue;
   kafka::QueueHandle consumer_queue;
+  std::vector<TopicHandle> known_topics;  // producer's topics, released before it
 
   std::mutex lifecycle_mu;
   std::thread thread;
