@@ -336,7 +336,9 @@ struct Replayer::Impl {
       publish_stats();
       if (served == kBatch) continue;  // more may be queued: no io event comes for them
 
-      std::int64_t sleep = std::min<std::int64_t>(kMaxSleepMs, next_commit - now);
+      // An idle replayer with nothing left to commit sleeps the full turn.
+      std::int64_t sleep = kMaxSleepMs;
+      if (uncommitted()) sleep = std::min(sleep, next_commit - now);
       if (const auto t = next_timer()) sleep = std::min(sleep, *t - now);
       if (sleep > 0) wake.wait(static_cast<int>(sleep));
     }
@@ -660,12 +662,23 @@ struct Replayer::Impl {
   // ---- offsets ------------------------------------------------------------
 
   // Each partition's first unfinished offset, or just past the last consumed.
+  static std::int64_t commit_position(const PartitionState& state) {
+    return state.unfinished.empty() ? state.next_offset : *state.unfinished.begin();
+  }
+
+  bool uncommitted() const {
+    return std::any_of(parts.begin(), parts.end(), [](const auto& p) {
+      const auto position = commit_position(p.second);
+      return position >= 0 && position > p.second.committed;
+    });
+  }
+
   void commit(bool sync, const std::set<TopicPartition>* only = nullptr) {
     kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
     std::vector<std::pair<TopicPartition, std::int64_t>> asked;
     for (const auto& [tp, state] : parts) {
       if (only && !only->contains(tp)) continue;
-      const auto position = state.unfinished.empty() ? state.next_offset : *state.unfinished.begin();
+      const auto position = commit_position(state);
       if (position < 0 || position <= state.committed) continue;
       rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = position;
       asked.emplace_back(tp, position);

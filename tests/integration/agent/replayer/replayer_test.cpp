@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -320,6 +322,33 @@ TEST_F(ReplayerTest, NothingIsProducedWhileTheBreakerIsOpen) {
   EXPECT_GE(std::chrono::steady_clock::now() - opened, 3000ms);
   EXPECT_EQ(breaker.snapshot().state, breaker::State::Closed);
   replayer.stop();
+}
+
+// No busy polling: a replayer holding a head that is due in a minute, with
+// nothing else to do, sleeps (librdkafka's fetch long-polls aside).
+TEST_F(ReplayerTest, WaitingForADueTimeCostsAlmostNoCpu) {
+  const auto spec = testenv::create_replay_pipeline(3, 60000, 2, 120000);
+  const auto& dlq = spec.dead_letter->topic;
+  producer_.send(dlq, "k", "waits a minute", dead_letter_headers(spec.topics[0].name, 1));
+  producer_.flush();
+  auto replayer = start(testenv::replayer_settings(spec, testenv::unique_name("grp")));
+  ASSERT_TRUE(eventually([&] { return replayer->stats().moved_total == 1 && replayer->stats().pending == 1; }, 20s));
+  std::this_thread::sleep_for(1s);  // the move's commit goes out
+
+  auto cpu_seconds = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  const auto before = cpu_seconds();
+  std::this_thread::sleep_for(3s);
+  const auto used = cpu_seconds() - before;
+  std::printf("[ REPLAYER ] CPU while waiting 3 s for a due head: %.3f s (%.1f%% of a core)\n", used, used / 3 * 100);
+  EXPECT_LT(used, 0.3);
+  EXPECT_EQ(replayer->stats().republished_total, 0);
+  EXPECT_GE(replayer->stats().paused_partitions, 1u);
+  replayer->stop();
 }
 
 namespace {
