@@ -215,6 +215,10 @@ struct Replayer::Impl {
         // ones sent before the agent first ran.
         {"auto.offset.reset", "earliest"},
         {"enable.partition.eof", "false"},
+        // Round-robin over all subscribed partitions: with the default range
+        // assignor each single-partition tier would go to the same replica.
+        // Eager, which is what on_rebalance's rd_kafka_assign expects.
+        {"partition.assignment.strategy", "roundrobin"},
         {"session.timeout.ms", std::to_string(settings.session_timeout.count())},
         {"topic.metadata.refresh.interval.ms", std::to_string(settings.metadata_refresh.count())},
         // librdkafka keeps one fetch per broker in flight, and a partition

@@ -324,6 +324,40 @@ TEST_F(ReplayerTest, NothingIsProducedWhileTheBreakerIsOpen) {
   replayer.stop();
 }
 
+// Replicas of one pipeline share the group: every partition is read by
+// exactly one of them, and each dead letter is republished once.
+TEST_F(ReplayerTest, TwoReplicasShareThePartitionsAndReplayEachMessageOnce) {
+  const auto spec = testenv::create_replay_pipeline(3, 300, 2, 4000, 2);  // 2 × (dlq + 3 tiers) = 8 partitions
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  const auto group = testenv::unique_name("grp");
+  auto a = start(testenv::replayer_settings(spec, group));
+  auto b = start(testenv::replayer_settings(spec, group));
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto sa = a->stats().assigned_partitions, sb = b->stats().assigned_partitions;
+        return sa > 0 && sb > 0 && sa + sb == 8;
+      },
+      30s))
+      << a->stats().assigned_partitions << " + " << b->stats().assigned_partitions;
+
+  constexpr int kMessages = 400;
+  for (int i = 0; i < kMessages; ++i) {
+    producer_.send(dlq, "k" + std::to_string(i), "m" + std::to_string(i), dead_letter_headers(orders, 1 + i % 3));
+  }
+  producer_.flush();
+  const auto out = testenv::read_until(orders, [](const auto& r) { return r.size() >= kMessages; }, 30s);
+  std::set<std::string> distinct;
+  for (const auto& r : out) distinct.insert(r.value);
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kMessages));
+  EXPECT_EQ(out.size(), static_cast<std::size_t>(kMessages)) << "no duplicates without a failure";
+  EXPECT_GT(a->stats().received_total, 0);
+  EXPECT_GT(b->stats().received_total, 0);
+  EXPECT_EQ(a->stats().received_total + b->stats().received_total, kMessages);
+  a->stop();
+  b->stop();
+}
+
 // No busy polling: a replayer holding a head that is due in a minute, with
 // nothing else to do, sleeps (librdkafka's fetch long-polls aside).
 TEST_F(ReplayerTest, WaitingForADueTimeCostsAlmostNoCpu) {
