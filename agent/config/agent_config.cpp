@@ -94,12 +94,14 @@ std::string required_string(const json* object, const char* section_name, const 
 // every missing mount rather than one per crash-loop iteration.
 class SecretFiles {
  public:
-  SecretFiles(const json* files, const FileReader& read_file, Problems& problems)
-      : files_(files), read_file_(read_file), problems_(problems) {}
+  SecretFiles(const json* files, const FileReader& read_file, const Environment& env, Problems& problems)
+      : files_(files), read_file_(read_file), env_(env), problems_(problems) {}
 
   // The file's content minus one trailing newline; `why` says which spec
-  // setting needs the file.
-  std::optional<std::string> value(const char* key, std::string_view why) {
+  // setting needs the file. A non-empty environment variable `env_name`
+  // (a Secret exposed with env/valueFrom instead of a volume) takes its place.
+  std::optional<std::string> value(const char* key, const char* env_name, std::string_view why) {
+    if (auto from_env = env_(env_name); from_env && !from_env->empty()) return from_env;
     auto file = read(key, why);
     if (!file) return std::nullopt;
     return trim_one_newline(std::move(file->content));
@@ -154,6 +156,7 @@ class SecretFiles {
 
   const json* files_;
   const FileReader& read_file_;
+  const Environment& env_;
   Problems& problems_;
 };
 
@@ -207,8 +210,8 @@ kafka::ConnectionSettings connection_settings(const pipeline::KafkaSpec& spec, S
     constexpr std::string_view why = "spec.kafka.sasl is set";
     kafka::SaslSettings sasl;
     sasl.mechanism = spec.sasl->mechanism;
-    sasl.username = files.value("saslUsername", why).value_or("");
-    sasl.password = files.value("saslPassword", why).value_or("");
+    sasl.username = files.value("saslUsername", kSaslUsernameEnv, why).value_or("");
+    sasl.password = files.value("saslPassword", kSaslPasswordEnv, why).value_or("");
     out.sasl = std::move(sasl);
   }
   return out;
@@ -234,10 +237,11 @@ AgentConfig load_agent_config(const std::string& config_text, const FileReader& 
 
   const auto spec = parse_pipeline_spec(section(root, "spec", problems), problems);
 
-  SecretFiles files(section(root, "files", problems), read_file, problems);
+  SecretFiles files(section(root, "files", problems), read_file, env, problems);
   // Read even when the spec is invalid: the database mount does not depend on
   // it, and reporting it now saves another restart.
-  out.database_url = files.value("databaseUrl", "spec.outbox.databaseSecretRef is set").value_or("");
+  out.database_url =
+      files.value("databaseUrl", kDatabaseUrlEnv, "spec.outbox.databaseSecretRef is set").value_or("");
   if (spec) {
     out.spec = *spec;
     out.kafka = connection_settings(spec->kafka, files);

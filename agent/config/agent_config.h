@@ -46,6 +46,12 @@ struct PipelineRef {
   bool operator==(const PipelineRef&) const = default;
 };
 
+// Secrets exposed as environment variables (env/valueFrom/secretKeyRef)
+// instead of files; when set and non-empty they take the file's place.
+inline constexpr const char* kDatabaseUrlEnv = "OUTFLOW_DATABASE_URL";
+inline constexpr const char* kSaslUsernameEnv = "OUTFLOW_KAFKA_SASL_USERNAME";
+inline constexpr const char* kSaslPasswordEnv = "OUTFLOW_KAFKA_SASL_PASSWORD";
+
 struct AgentConfig {
   PipelineRef pipeline;
   pipeline::PipelineSpec spec;

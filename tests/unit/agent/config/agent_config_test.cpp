@@ -203,6 +203,30 @@ TEST(AgentStartupConfig, MissingDownwardApiVariablesSayHowToSetThem) {
   }
 }
 
+TEST(AgentStartupConfig, SecretsFromEnvironmentVariablesNeedNoFile) {
+  // A pod that exposes its Secrets with env/valueFrom instead of volumes.
+  FakePod pod;
+  pod.files.erase(kSecrets + "/database/url");
+  pod.files.erase(kSecrets + "/kafka-sasl/username");
+  pod.files.erase(kSecrets + "/kafka-sasl/password");
+  pod.env[outflow::agent::kDatabaseUrlEnv] = "postgres://env@db/orders";
+  pod.env[outflow::agent::kSaslUsernameEnv] = "env-user";
+  pod.env[outflow::agent::kSaslPasswordEnv] = "env-password";
+  const auto config = pod.load(rendered(full_spec()));
+  EXPECT_EQ(config.database_url, "postgres://env@db/orders");
+  ASSERT_TRUE(config.kafka.sasl.has_value());
+  EXPECT_EQ(config.kafka.sasl->username, "env-user");
+  EXPECT_EQ(config.kafka.sasl->password, "env-password");
+}
+
+TEST(AgentStartupConfig, AnEnvironmentVariableTakesTheMountedFilesPlace) {
+  FakePod pod;
+  pod.env[outflow::agent::kDatabaseUrlEnv] = "postgres://override@db/orders";
+  EXPECT_EQ(pod.load(rendered(example_spec("minimal.yaml"))).database_url, "postgres://override@db/orders");
+  pod.env[outflow::agent::kDatabaseUrlEnv] = "";  // empty: as if unset, the file counts
+  EXPECT_EQ(pod.load(rendered(example_spec("minimal.yaml"))).database_url, kDatabaseUrl);
+}
+
 TEST(AgentStartupConfig, APodOutsideThePipelinesNamespaceIsRefused) {
   FakePod pod;
   pod.env["POD_NAMESPACE"] = "billing";
