@@ -722,7 +722,12 @@ struct Replayer::Impl {
         self->parts[{partitions->elems[i].topic, partitions->elems[i].partition}] = PartitionState{};
       }
       rd_kafka_assign(client, partitions);
-      if (self->flow_paused_all) self->flow_paused_all = false;  // new assignment starts unpaused
+      // librdkafka keeps an application pause across unassign and assign: a
+      // partition this replica held when it was revoked would come back
+      // paused for good (found by the mid-stream join test). A new
+      // assignment starts with nothing held, so nothing paused.
+      rd_kafka_resume_partitions(client, partitions);
+      self->flow_paused_all = false;
       spdlog::info("dead-letter replayer: assigned {} partition(s)", partitions->cnt);
       return;
     }

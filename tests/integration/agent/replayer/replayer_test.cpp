@@ -399,6 +399,30 @@ TEST_F(ReplayerTest, AReplicaJoiningMidStreamLosesNothing) {
   b->stop();
 }
 
+// A partition paused to hold its head, taken away by a rebalance and given
+// back, must be read again: librdkafka keeps the pause across the reassignment.
+TEST_F(ReplayerTest, AHeldPartitionTakenAwayAndGivenBackIsReadAgain) {
+  const auto spec = testenv::create_replay_pipeline(3, 4000, 2, 8000, 1);
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  const auto group = testenv::unique_name("grp");
+  auto a = start(testenv::replayer_settings(spec, group));
+  producer_.send(dlq, "k", "held across rebalances", dead_letter_headers(orders, 1));
+  producer_.flush();
+  ASSERT_TRUE(eventually([&] { return a->stats().moved_total == 1 && a->stats().paused_partitions == 1; }, 20s));
+
+  {  // A second replica joins and leaves: two rebalances, A ends up with everything again.
+    auto b = start(testenv::replayer_settings(spec, group));
+    ASSERT_TRUE(eventually([&] { return b->stats().assigned_partitions > 0; }, 30s));
+    b->stop();
+  }
+  ASSERT_TRUE(eventually([&] { return a->stats().assigned_partitions == 4; }, 30s));
+  const auto out = testenv::read_until(orders, [](const auto& r) { return !r.empty(); }, 20s);
+  ASSERT_EQ(out.size(), 1u) << "the held partition was never read again";
+  EXPECT_EQ(out[0].value, "held across rebalances");
+  a->stop();
+}
+
 // No busy polling: a replayer holding a head that is due in a minute, with
 // nothing else to do, sleeps (librdkafka's fetch long-polls aside).
 TEST_F(ReplayerTest, WaitingForADueTimeCostsAlmostNoCpu) {
