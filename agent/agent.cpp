@@ -2,6 +2,7 @@
 
 #include "agent/metrics/agent_metrics.h"
 #include "agent/publisher/publisher.h"
+#include "agent/replayer/replayer.h"
 #include "agent/status/status_reporter.h"
 #include "common/breaker/circuit_breaker.h"
 #include "common/clock.h"
@@ -34,6 +35,13 @@ struct Agent::Parts {
     settings.database_url = config.database_url;
     settings.kafka = config.kafka;
     publisher = std::make_unique<publisher::Publisher>(std::move(settings), breaker, hooks());
+    if (config.spec.dead_letter) {
+      replayer::ReplayerSettings replay;
+      replay.pipeline = config.pipeline;
+      replay.spec = config.spec;
+      replay.kafka = config.kafka;
+      replayer = std::make_unique<replayer::Replayer>(std::move(replay), breaker, replayer_hooks());
+    }
     reporter = std::make_unique<StatusReporter>(api, config.pipeline, config.pod_name, [this] { return state(); },
                                                 options.status_interval);
     metrics_server = std::make_unique<http::Server>(options.metrics_addr,
@@ -45,18 +53,32 @@ struct Agent::Parts {
                         .metrics = nullptr});
   }
 
+  // Publisher and replayer share the breaker (one Kafka cluster); whichever
+  // thread causes a transition reports it, exactly once.
+  void breaker_transition(const breaker::Transition& t) {
+    {
+      std::lock_guard lock(mutex);
+      breaker_since = std::chrono::system_clock::now();
+    }
+    const auto level = t.to == breaker::State::Closed ? spdlog::level::info : spdlog::level::warn;
+    spdlog::log(level, "circuit breaker {} -> {}", breaker::to_string(t.from), breaker::to_string(t.to));
+    metrics.breaker_transition(t.from, t.to);
+    if (reporter) reporter->wake();
+  }
+
+  replayer::ReplayerHooks replayer_hooks() {
+    replayer::ReplayerHooks h;
+    h.breaker_transition = [this](const breaker::Transition& t) { breaker_transition(t); };
+    h.received = [this](std::size_t n) { metrics.dlq_received(n); };
+    h.republished = [this](std::size_t n) { metrics.dlq_republished(n); };
+    h.parked = [this](std::size_t n) { metrics.dlq_parked(n); };
+    h.due_lag = [this](double seconds) { metrics.dlq_due_lag(seconds); };
+    return h;
+  }
+
   publisher::PublisherHooks hooks() {
     publisher::PublisherHooks h;
-    h.breaker_transition = [this](const breaker::Transition& t) {
-      {
-        std::lock_guard lock(mutex);
-        breaker_since = std::chrono::system_clock::now();
-      }
-      const auto level = t.to == breaker::State::Closed ? spdlog::level::info : spdlog::level::warn;
-      spdlog::log(level, "circuit breaker {} -> {}", breaker::to_string(t.from), breaker::to_string(t.to));
-      metrics.breaker_transition(t.from, t.to);
-      if (reporter) reporter->wake();
-    };
+    h.breaker_transition = [this](const breaker::Transition& t) { breaker_transition(t); };
     h.published = [this](std::size_t rows, const std::vector<double>& latencies) {
       metrics.published(rows);
       for (const double l : latencies) metrics.publish_latency(l);
@@ -82,6 +104,12 @@ struct Agent::Parts {
     s.published_total = stats.published_total;
     s.poison_total = stats.poison_total;
     s.last_error = stats.last_error;
+    if (replayer) {
+      const auto replay = replayer->stats();
+      s.dlq_pending = replay.pending;
+      s.parked_total = replay.parked_total;
+      if (s.last_error.empty()) s.last_error = replay.last_error;
+    }
     return s;
   }
 
@@ -113,6 +141,7 @@ struct Agent::Parts {
   std::mutex mutex;
   std::chrono::system_clock::time_point breaker_since;
   std::unique_ptr<publisher::Publisher> publisher;
+  std::unique_ptr<replayer::Replayer> replayer;  // only with spec.deadLetter
   std::unique_ptr<StatusReporter> reporter;
   std::unique_ptr<http::Server> metrics_server;
   std::unique_ptr<http::Server> health_server;
@@ -123,11 +152,15 @@ Agent::Agent(const Options& options, AgentConfig config)
 
 Agent::~Agent() { stop(); }
 
-void Agent::start() { parts_->publisher->start(); }
+void Agent::start() {
+  parts_->publisher->start();
+  if (parts_->replayer) parts_->replayer->start();
+}
 
 void Agent::stop() {
   if (!parts_) return;
   parts_->publisher->stop();
+  if (parts_->replayer) parts_->replayer->stop();
   parts_->reporter->stop();
   // civetweb notices a stop only every couple of seconds: pay it once.
   std::thread other([this] { parts_->metrics_server.reset(); });

@@ -107,5 +107,42 @@ TEST_F(AgentTest, AMissingOutboxTableIsReportedAndRetriedNotACrash) {
       15s));
 }
 
+TEST_F(AgentTest, DeadLettersAreRetriedThroughATierAndHopelessOnesParked) {
+  const auto dlq = testenv::unique_name("dlq");
+  for (const auto& t : {dlq, dlq + ".retry.1", dlq + ".retry.2", dlq + ".parked"}) testenv::create_topic(t, 1);
+  spec()["deadLetter"] = {{"topic", dlq}, {"maxAttempts", 2},
+                          {"backoff", {{"initialMs", 500}, {"multiplier", 2}, {"maxMs", 1000}}}};
+  auto& agent = start_agent("orders-agent-0");
+
+  // What a consumer that failed does: the message, unchanged, plus the headers of the contract.
+  testenv::produce(dlq, "order-7", "payload-7",
+                   {{"outflow-original-topic", topic_}, {"outflow-original-partition", "0"},
+                    {"outflow-original-offset", "41"}, {"outflow-error", "timeout calling billing"}});
+  testenv::produce(dlq, "order-8", "no headers at all");
+
+  const auto retried = testenv::read_topic(topic_, 1, 30s);
+  ASSERT_EQ(retried.size(), 1u) << agent.log();
+  EXPECT_EQ(retried[0].key, "order-7");
+  EXPECT_EQ(retried[0].value, "payload-7");
+  EXPECT_EQ(retried[0].headers.at("outflow-attempt"), "2");
+  EXPECT_EQ(retried[0].headers.at("outflow-error"), "timeout calling billing");
+
+  const auto parked = testenv::read_topic(dlq + ".parked", 1, 30s);
+  ASSERT_EQ(parked.size(), 1u);
+  EXPECT_EQ(parked[0].value, "no headers at all");
+  EXPECT_TRUE(parked[0].headers.at("outflow-parked-reason").has_value());
+
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto entry = agent_entry("orders-agent-0");
+        return entry && entry->value("parkedTotal", 0) == 1 && entry->value("dlqPending", -1) == 0;
+      },
+      15s))
+      << pipeline().value("status", json::object()).dump(2);
+  EXPECT_EQ(agent.metric("outflow_dlq_received_total"), 2);
+  EXPECT_EQ(agent.metric("outflow_dlq_republished_total"), 1);
+  EXPECT_EQ(agent.metric("outflow_dlq_parked_total"), 1);
+}
+
 }  // namespace
 }  // namespace outflow::agent_tests

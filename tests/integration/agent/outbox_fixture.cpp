@@ -61,8 +61,9 @@ kafka::ConnectionSettings plaintext_kafka() {
   return s;
 }
 
-std::string create_topic(int partitions) {
-  const auto name = unique_name("outbox");
+std::string create_topic(int partitions) { return create_topic(unique_name("outbox"), partitions); }
+
+std::string create_topic(const std::string& name, int partitions) {
   auto client = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(plaintext_kafka())));
   const auto outcomes = kafka::create_topics(client.get(), {{name, partitions, 1, {}}}, std::chrono::seconds(30));
   if (outcomes.size() != 1 || !outcomes[0].ok()) {
@@ -118,6 +119,27 @@ std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected,
   }
   rd_kafka_consumer_close(consumer.get());
   return out;
+}
+
+void produce(const std::string& topic, const std::optional<std::string>& key, const std::string& value,
+             const std::vector<std::pair<std::string, std::string>>& headers) {
+  auto props = kafka::client_properties(plaintext_kafka());
+  auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(props));
+  kafka::HeadersHandle h(rd_kafka_headers_new(headers.size()));
+  for (const auto& [name, v] : headers) rd_kafka_header_add(h.get(), name.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+  const void* key_data = key ? key->data() : nullptr;
+  const std::size_t key_size = key ? key->size() : 0;
+  void* value_data = const_cast<char*>(value.data());
+  const std::size_t value_size = value.size();
+  rd_kafka_headers_t* raw_headers = h.get();
+  const auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key_data, key_size),
+                                     RD_KAFKA_V_VALUE(value_data, value_size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                     RD_KAFKA_V_HEADERS(raw_headers), RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("produce to " + topic + " failed");
+  (void)h.release();
+  if (rd_kafka_flush(producer.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw std::runtime_error("produce to " + topic + " not acknowledged");
+  }
 }
 
 pipeline::PipelineSpec pipeline_for(const std::string& table, const std::string& topic) {

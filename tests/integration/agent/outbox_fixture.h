@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace outflow::testenv {
@@ -48,6 +49,11 @@ class OutboxDb {
 
 // A topic of the test's own on the PLAINTEXT listener.
 std::string create_topic(int partitions);
+std::string create_topic(const std::string& name, int partitions);
+
+// One message, acknowledged (acks=all) before this returns.
+void produce(const std::string& topic, const std::optional<std::string>& key, const std::string& value,
+             const std::vector<std::pair<std::string, std::string>>& headers = {});
 kafka::ConnectionSettings plaintext_kafka();
 
 struct Consumed {
