@@ -4,6 +4,7 @@
 #include "agent/agent.h"
 #include "agent/config/agent_config.h"
 #include "agent/options.h"
+#include "agent/parked/command.h"
 #include "common/log/logging.h"
 #include "common/openssl_init.h"
 #include "outflow/version.h"
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 
 int main(int argc, char** argv) {
   outflow::init_openssl();
@@ -21,7 +23,27 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("outflow-agent ") + outflow::kVersion);
   outflow::agent::Options options;
   outflow::agent::add_flags(app, options);
-  CLI11_PARSE(app, argc, argv);
+  outflow::agent::parked::ParkedOptions parked_options;
+  const auto parked = outflow::agent::parked::add_parked_command(app, parked_options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // The parked subcommand promises 1 for any bad argument (scripts around
+    // it check that); the agent itself keeps CLI11's codes, as it always had.
+    return parked.parked->parsed() && code != 0 ? outflow::agent::parked::kExitUsage : code;
+  }
+
+  if (parked.parked->parsed()) {
+    // A command a person runs inside the pod: its results and one-line
+    // errors are its output, so logs (librdkafka's connection retries among
+    // them) stay off unless --log-level asks for them.
+    outflow::log::configure("agent", *outflow::log::parse_format(options.log_format),
+                            app.get_option("--log-level")->count() > 0
+                                ? *outflow::log::parse_level(options.log_level)
+                                : spdlog::level::off);
+    return outflow::agent::parked::run_parked(parked_options, options.config_path, std::cout, std::cerr);
+  }
 
   outflow::log::configure("agent", *outflow::log::parse_format(options.log_format),
                           *outflow::log::parse_level(options.log_level));

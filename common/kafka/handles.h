@@ -35,6 +35,8 @@ using DeleteTopicHandle =
     std::unique_ptr<rd_kafka_DeleteTopic_t, Deleter<rd_kafka_DeleteTopic_destroy>>;
 using ConfigResourceHandle =
     std::unique_ptr<rd_kafka_ConfigResource_t, Deleter<rd_kafka_ConfigResource_destroy>>;
+using DeleteRecordsHandle =
+    std::unique_ptr<rd_kafka_DeleteRecords_t, Deleter<rd_kafka_DeleteRecords_destroy>>;
 
 struct MetadataDeleter {
   void operator()(const rd_kafka_metadata_t* metadata) const noexcept {
