@@ -66,7 +66,9 @@ ParkedCommand add_parked_command(CLI::App& app, ParkedOptions& o) {
     command->fallthrough();
     add_filters(*command, o);
   }
-  c.list->add_option("--output", o.output, "text (one line per message) or json (one object per line)")
+  c.list->add_option("--output", o.output,
+                     "text (a column header, one line per message, the counts) or json (one object per line; the "
+                     "counts go to stderr)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   c.replay->add_option("--output", o.output, "How the replayed (or with --dry-run, selected) messages are printed")
@@ -169,7 +171,7 @@ int replay(const Request& r, const Context& c, std::ostream& out, std::ostream& 
   std::map<std::int32_t, OffsetRange> sent;
   std::vector<std::string> skipped;
   Printer print(r, out);
-  const auto counts = scan(c.connection, c.parked_topic, r.filter, [&](const ParkedMessage& m) {
+  const auto each = [&](const ParkedMessage& m) {
     const auto headers = replay_headers(m.headers, c.parked_topic, m.partition, m.offset);
     if (const auto refusal = replay_refusal(headers, rules)) {
       skipped.push_back(
@@ -181,7 +183,21 @@ int replay(const Request& r, const Context& c, std::ostream& out, std::ostream& 
     auto [it, inserted] = sent.try_emplace(m.partition, OffsetRange{m.offset, m.offset, 0});
     it->second.last = m.offset;
     ++it->second.count;
-  });
+  };
+  ScanCounts counts;
+  try {
+    counts = scan(c.connection, c.parked_topic, r.filter, each);
+  } catch (const KafkaError& e) {
+    // Copies already handed to the producer may well arrive: say how many
+    // did, so the person knows a rerun repeats them.
+    if (producer) {
+      const auto failed = producer->finish().size();
+      err << fmt::format("parked: replay stopped after {} message(s) reached {} ({} not acknowledged): {}\n",
+                         producer->acknowledged(), tier, failed, e.what());
+      return kExitKafka;
+    }
+    throw;
+  }
   auto& note = notes(r, out, err);
   for (const auto& line : skipped) note << line << '\n';
   std::int64_t selected = 0;
