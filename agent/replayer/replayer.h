@@ -57,7 +57,10 @@ struct ReplayerSettings {
   std::chrono::milliseconds drain_timeout{10000};
   // How soon the group notices a replica that died (and hands its partitions
   // to the others).
-  std::chrono::milliseconds session_timeout{30000};
+  // 10 s: a killed pod's partitions move on within seconds, as its outbox
+  // buckets do; the broker's default minimum is 6 s and librdkafka
+  // heartbeats every 3 s, so one lost heartbeat is no reason to rebalance.
+  std::chrono::milliseconds session_timeout{10000};
   // How soon tier topics the operator creates after the agent started are
   // picked up.
   std::chrono::milliseconds metadata_refresh{30000};

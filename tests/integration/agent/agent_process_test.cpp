@@ -144,5 +144,29 @@ TEST_F(AgentTest, DeadLettersAreRetriedThroughATierAndHopelessOnesParked) {
   EXPECT_EQ(agent.metric("outflow_dlq_parked_total"), 1);
 }
 
+TEST_F(AgentTest, AReplayerKilledMidStreamAndRestartedLosesNoDeadLetter) {
+  constexpr int kMessages = 600;
+  const auto dlq = testenv::unique_name("dlq");
+  for (const auto& t : {dlq, dlq + ".retry.1", dlq + ".parked"}) testenv::create_topic(t, 3);
+  spec()["deadLetter"] = {{"topic", dlq}, {"maxAttempts", 1},
+                          {"backoff", {{"initialMs", 300}, {"multiplier", 1}, {"maxMs", 300}}}};
+  std::vector<testenv::Outgoing> dead_letters;
+  for (int i = 0; i < kMessages; ++i) {
+    dead_letters.push_back({"k" + std::to_string(i % 20), std::to_string(i), {{"outflow-original-topic", topic_}}});
+  }
+  testenv::produce(dlq, dead_letters);
+  auto* agent = &start_agent("orders-agent-0");
+  // Killed while messages are moving between the dead-letter topic, the tier
+  // and their topic: produced but maybe not committed.
+  ASSERT_TRUE(eventually([&] { return agent->metric("outflow_dlq_republished_total") > 50; }, 30s)) << agent->log();
+  agent->kill();
+  agent = &start_agent("orders-agent-0");
+  const auto got = testenv::read_topic(topic_, kMessages * 2, 45s);
+  const auto d = deliveries(got);
+  std::printf("replayer SIGKILLed mid-stream: %d dead letters, %zu distinct republished, %zu duplicates\n",
+              kMessages, d.distinct, d.duplicates);
+  EXPECT_EQ(d.distinct, static_cast<std::size_t>(kMessages)) << "dead letters lost";
+}
+
 }  // namespace
 }  // namespace outflow::agent_tests

@@ -121,25 +121,34 @@ std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected,
   return out;
 }
 
-void produce(const std::string& topic, const std::optional<std::string>& key, const std::string& value,
-             const std::vector<std::pair<std::string, std::string>>& headers) {
-  auto props = kafka::client_properties(plaintext_kafka());
-  auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(props));
-  kafka::HeadersHandle h(rd_kafka_headers_new(headers.size()));
-  for (const auto& [name, v] : headers) rd_kafka_header_add(h.get(), name.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
-  const void* key_data = key ? key->data() : nullptr;
-  const std::size_t key_size = key ? key->size() : 0;
-  void* value_data = const_cast<char*>(value.data());
-  const std::size_t value_size = value.size();
-  rd_kafka_headers_t* raw_headers = h.get();
-  const auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key_data, key_size),
-                                     RD_KAFKA_V_VALUE(value_data, value_size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                     RD_KAFKA_V_HEADERS(raw_headers), RD_KAFKA_V_END);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("produce to " + topic + " failed");
-  (void)h.release();
-  if (rd_kafka_flush(producer.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+void produce(const std::string& topic, const std::vector<Outgoing>& messages) {
+  auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(plaintext_kafka())));
+  for (const auto& m : messages) {
+    kafka::HeadersHandle h(rd_kafka_headers_new(m.headers.size()));
+    for (const auto& [name, v] : m.headers) {
+      rd_kafka_header_add(h.get(), name.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+    }
+    // librdkafka's V_ macros cast their arguments without parentheses.
+    const void* key_data = m.key ? m.key->data() : nullptr;
+    const std::size_t key_size = m.key ? m.key->size() : 0;
+    void* value_data = const_cast<char*>(m.value.data());
+    const std::size_t value_size = m.value.size();
+    rd_kafka_headers_t* raw_headers = h.get();
+    const auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                                       RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_VALUE(value_data, value_size),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(raw_headers),
+                                       RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("produce to " + topic + " failed");
+    (void)h.release();
+  }
+  if (rd_kafka_flush(producer.get(), 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error("produce to " + topic + " not acknowledged");
   }
+}
+
+void produce(const std::string& topic, const std::optional<std::string>& key, const std::string& value,
+             const std::vector<std::pair<std::string, std::string>>& headers) {
+  produce(topic, std::vector<Outgoing>{{key, value, headers}});
 }
 
 pipeline::PipelineSpec pipeline_for(const std::string& table, const std::string& topic) {

@@ -51,7 +51,14 @@ class OutboxDb {
 std::string create_topic(int partitions);
 std::string create_topic(const std::string& name, int partitions);
 
-// One message, acknowledged (acks=all) before this returns.
+struct Outgoing {
+  std::optional<std::string> key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+// Messages through one producer, all acknowledged (acks=all) before this returns.
+void produce(const std::string& topic, const std::vector<Outgoing>& messages);
+// One message, acknowledged before this returns.
 void produce(const std::string& topic, const std::optional<std::string>& key, const std::string& value,
              const std::vector<std::pair<std::string, std::string>>& headers = {});
 kafka::ConnectionSettings plaintext_kafka();
