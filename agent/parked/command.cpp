@@ -162,7 +162,7 @@ int list(const Request& r, const Context& c, std::ostream& out, std::ostream& er
 }
 
 int replay(const Request& r, const Context& c, std::ostream& out, std::ostream& err) {
-  const auto tier = replayer::tier_topic(c.config.spec.dead_letter->topic, 1);
+  const auto tier = replayer::retry_tier_topic(c.config.spec.dead_letter->topic, 1);
   require_topic(c.connection, tier);
   const auto rules = replayer::routing_rules(c.config.spec);
   std::optional<Producer> producer;

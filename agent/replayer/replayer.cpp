@@ -171,7 +171,7 @@ struct Replayer::Impl {
         parked(parked_topic(dlq)) {
     if (!settings.now_ms) settings.now_ms = system_now_ms;
     if (settings.group_id.empty()) settings.group_id = group_id_for(settings.pipeline);
-    for (int tier = 1; tier <= rules.schedule.max_attempts(); ++tier) tiers[tier_topic(dlq, tier)] = tier;
+    for (int tier = 1; tier <= rules.schedule.max_attempts(); ++tier) tiers[retry_tier_topic(dlq, tier)] = tier;
     producer = make_producer();
     consumer = make_consumer();
   }
@@ -457,7 +457,7 @@ struct Replayer::Impl {
     std::string topic;
     Headers out;
     if (const auto* t = std::get_if<MoveToTier>(&route)) {
-      topic = tier_topic(dlq, t->tier);
+      topic = retry_tier_topic(dlq, t->tier);
       out = headers;
     } else if (const auto* r = std::get_if<Republish>(&route)) {
       topic = r->topic;

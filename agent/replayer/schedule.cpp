@@ -5,12 +5,6 @@
 
 namespace outflow::agent::replayer {
 
-std::string tier_topic(const std::string& dead_letter_topic, int tier) {
-  return dead_letter_topic + ".retry." + std::to_string(tier);
-}
-
-std::string parked_topic(const std::string& dead_letter_topic) { return dead_letter_topic + ".parked"; }
-
 RetrySchedule::RetrySchedule(const pipeline::DeadLetterSpec& spec) : max_attempts_(spec.max_attempts) {
   const auto& b = spec.backoff;
   if (spec.max_attempts < 1) throw std::invalid_argument("deadLetter.maxAttempts must be at least 1");

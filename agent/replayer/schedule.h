@@ -17,6 +17,7 @@
 // due in the order they entered it: the replayer only ever waits for the head
 // of a partition, and a long tier never holds back a short one.
 
+#include "common/pipeline/dead_letter_topics.h"
 #include "common/pipeline/spec.h"
 
 #include <chrono>
@@ -27,11 +28,9 @@
 
 namespace outflow::agent::replayer {
 
-// "<dlq>.retry.<tier>" and "<dlq>.parked". The operator has its own copy of
-// these two names (op::topics::retry_tier_topic / parked_topic; the agent does
-// not link the operator); a unit test holds both to the same spelling.
-std::string tier_topic(const std::string& dead_letter_topic, int tier);
-std::string parked_topic(const std::string& dead_letter_topic);
+// The tier and parked topics, spelled as the operator creates them.
+using pipeline::parked_topic;
+using pipeline::retry_tier_topic;
 
 class RetrySchedule {
  public:

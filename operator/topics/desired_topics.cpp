@@ -2,14 +2,6 @@
 
 namespace outflow::op::topics {
 
-std::string retry_tier_topic(const std::string& dead_letter_topic, int attempt) {
-  return dead_letter_topic + ".retry." + std::to_string(attempt);
-}
-
-std::string parked_topic(const std::string& dead_letter_topic) {
-  return dead_letter_topic + ".parked";
-}
-
 std::vector<pipeline::TopicSpec> desired_topics(const pipeline::PipelineSpec& spec) {
   std::vector<pipeline::TopicSpec> out = spec.topics;
   if (!spec.dead_letter) return out;

@@ -4,6 +4,7 @@
 // ladder of topics the agent uses to retry failed messages; the operator must
 // create exactly the names the agent will produce to, so both use these helpers.
 
+#include "common/pipeline/dead_letter_topics.h"
 #include "common/pipeline/spec.h"
 
 #include <string>
@@ -11,12 +12,8 @@
 
 namespace outflow::op::topics {
 
-// "<dlq>.retry.<attempt>": where a message waits before its attempt-th retry
-// (attempt counts from 1).
-std::string retry_tier_topic(const std::string& dead_letter_topic, int attempt);
-
-// "<dlq>.parked": where a message ends up once its retries are exhausted.
-std::string parked_topic(const std::string& dead_letter_topic);
+using pipeline::parked_topic;
+using pipeline::retry_tier_topic;
 
 // The spec's topics in spec order, then, when deadLetter is set, the dead-letter
 // topic, its retry tiers 1..maxAttempts and the parked topic, all with

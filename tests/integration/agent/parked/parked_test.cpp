@@ -53,7 +53,7 @@ class ParkedTest : public ::testing::Test {
     orders_ = spec_.topics[0].name;
     payments_ = spec_.topics[1].name;
     parked_ = outflow::agent::replayer::parked_topic(spec_.dead_letter->topic);
-    tier1_ = outflow::agent::replayer::tier_topic(spec_.dead_letter->topic, 1);
+    tier1_ = outflow::agent::replayer::retry_tier_topic(spec_.dead_letter->topic, 1);
     config_.pipeline = {"test", "orders", "uid"};
     config_.spec = spec_;
     config_.kafka = outflow::testenv::plaintext_kafka();

@@ -130,7 +130,7 @@ TEST_F(ReplayerTest, AttemptsWaitInTheirTierAreRepublishedOnTimeAndParkedAfterMa
 
   std::vector<double> lateness_ms;
   for (int tier = 1; tier <= 3; ++tier) {
-    const auto in_tier = by_value(testenv::read_all(tier_topic(dlq, tier)));
+    const auto in_tier = by_value(testenv::read_all(retry_tier_topic(dlq, tier)));
     ASSERT_EQ(in_tier.size(), static_cast<std::size_t>(kPerAttempt)) << "tier " << tier;
     for (const auto& [value, record] : in_tier) {
       EXPECT_EQ(value.substr(0, 3), fmt::format("a{}-", tier)) << "tier " << tier << " holds " << value;
@@ -314,7 +314,7 @@ TEST_F(ReplayerTest, NothingIsProducedWhileTheBreakerIsOpen) {
 
   ASSERT_TRUE(eventually([&] { return replayer.stats().pending == 1; }, 10s));
   if (std::chrono::steady_clock::now() - opened < 2500ms) {
-    EXPECT_TRUE(testenv::read_all(tier_topic(dlq, 1)).empty()) << "moved while the breaker was open";
+    EXPECT_TRUE(testenv::read_all(retry_tier_topic(dlq, 1)).empty()) << "moved while the breaker was open";
     EXPECT_GE(replayer.stats().paused_partitions, 1u);
   }
   const auto out = testenv::read_until(orders, [](const auto& r) { return !r.empty(); }, 20s);
@@ -380,7 +380,7 @@ TEST_F(ReplayerTest, AReplicaJoiningMidStreamLosesNothing) {
   }
   producer_.flush();
   std::vector<std::string> subscribed{dlq};
-  for (int tier = 1; tier <= 3; ++tier) subscribed.push_back(tier_topic(dlq, tier));
+  for (int tier = 1; tier <= 3; ++tier) subscribed.push_back(retry_tier_topic(dlq, tier));
   ASSERT_TRUE(eventually(
       [&] {
         return a->stats().pending == 0 && b->stats().pending == 0 && testenv::group_caught_up(group, subscribed);
@@ -495,7 +495,7 @@ class ReplayerCrashTest : public ReplayerTest {
     producer_.flush();
 
     std::vector<std::string> subscribed{dlq};
-    for (int tier = 1; tier <= 3; ++tier) subscribed.push_back(tier_topic(dlq, tier));
+    for (int tier = 1; tier <= 3; ++tier) subscribed.push_back(retry_tier_topic(dlq, tier));
     EXPECT_TRUE(eventually(
         [&] {
           return second->stats().pending == 0 && second->stats().republished_total > 0 &&
@@ -542,7 +542,7 @@ TEST_F(ReplayerTest, RepublishThroughputOfDueMessages) {
   // Straight into tier 1, entered a minute ago: all due at once.
   const auto entered = wall_ms() - 60000;
   for (int i = 0; i < kMessages; ++i) {
-    producer_.send(tier_topic(dlq, 1), "k" + std::to_string(i % 100), "m" + std::to_string(i),
+    producer_.send(retry_tier_topic(dlq, 1), "k" + std::to_string(i % 100), "m" + std::to_string(i),
                    dead_letter_headers(orders, 1), entered);
   }
   producer_.flush();

@@ -1,7 +1,6 @@
 // The retry ladder: one delay per tier, capped, and which tier an attempt waits in.
 
 #include "agent/replayer/schedule.h"
-#include "operator/topics/desired_topics.h"
 
 #include <gtest/gtest.h>
 
@@ -80,13 +79,10 @@ TEST(RetrySchedule, RejectsASpecParseSpecWouldHaveRefused) {
   EXPECT_THROW(RetrySchedule(dead_letter(3, 5000, 2, 4000)), std::invalid_argument);
 }
 
-// The operator creates the topics, the replayer reads and writes them: one
-// spelling or the other would silently use a topic nobody created.
-TEST(RetryTopics, SpelledExactlyAsTheOperatorCreatesThem) {
-  for (const int tier : {1, 2, 9, 50}) {
-    EXPECT_EQ(tier_topic("shop.orders.dlq", tier), op::topics::retry_tier_topic("shop.orders.dlq", tier));
-  }
-  EXPECT_EQ(parked_topic("shop.orders.dlq"), op::topics::parked_topic("shop.orders.dlq"));
-  EXPECT_EQ(tier_topic("a.dlq", 3), "a.dlq.retry.3");
+// The operator creates the topics and the replayer reads and writes them,
+// both through common/pipeline/dead_letter_topics.h.
+TEST(RetryTopics, AreTheDeadLetterTopicWithATierOrParkedSuffix) {
+  EXPECT_EQ(retry_tier_topic("a.dlq", 3), "a.dlq.retry.3");
+  EXPECT_EQ(retry_tier_topic("shop.orders.dlq", 50), "shop.orders.dlq.retry.50");
   EXPECT_EQ(parked_topic("a.dlq"), "a.dlq.parked");
 }
