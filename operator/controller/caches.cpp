@@ -2,6 +2,7 @@
 
 #include "common/kube/resource.h"
 #include "common/pipeline/spec.h"
+#include "operator/controller/pipeline_change.h"
 #include "operator/workloads/agent_config.h"
 #include "operator/workloads/identity.h"
 
@@ -65,7 +66,7 @@ Caches::Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnCh
     set.pods = make(kinds::pods(), kAgentPodSelector);
     set.secrets = make(kinds::secrets(), "", metadata_only);
 
-    set.pipelines->add_handler([this](kube::InformerEventType, const json& o) { on_change_(key_of(o)); });
+    set.pipelines->add_handler([this](kube::InformerEventType type, const json& o) { changed_pipeline(type, o); });
     auto owned = [this](kube::InformerEventType, const json& o) { changed_owned(o); };
     set.deployments->add_handler(owned);
     set.config_maps->add_handler(owned);
@@ -133,6 +134,22 @@ void Caches::changed_secret(const json& secret) {
       // An invalid spec references nothing usable; its own reconcile reports it.
     }
   }
+}
+
+void Caches::changed_pipeline(kube::InformerEventType type, const json& pipeline) {
+  const auto key = key_of(pipeline);
+  {
+    std::lock_guard lock(fingerprints_mutex_);
+    if (type == kube::InformerEventType::Deleted) {
+      fingerprints_.erase(key);
+    } else {
+      auto fingerprint = reconcile_fingerprint(pipeline);
+      auto [it, fresh] = fingerprints_.try_emplace(key, fingerprint);
+      if (!fresh && it->second == fingerprint) return;  // a heartbeat, nothing to reconcile
+      it->second = std::move(fingerprint);
+    }
+  }
+  on_change_(key);
 }
 
 const Caches::Informers* Caches::informers_for(const std::string& ns) const {

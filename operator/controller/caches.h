@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,8 +52,13 @@ class Caches final : public ClusterView {
   const Informers* informers_for(const std::string& ns) const;
   void changed_owned(const nlohmann::json& object);
   void changed_secret(const nlohmann::json& secret);
+  void changed_pipeline(kube::InformerEventType type, const nlohmann::json& pipeline);
 
   OnChange on_change_;
+  // Per pipeline key, the reconcile_fingerprint of the version last passed
+  // on: agents' heartbeats arrive every few seconds per pod and are not news.
+  std::mutex fingerprints_mutex_;
+  std::map<std::string, std::string> fingerprints_;
   std::map<std::string, Informers> informers_;
 };
 
