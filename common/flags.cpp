@@ -1,6 +1,7 @@
 #include "common/flags.h"
 
 #include <charconv>
+#include <chrono>
 
 namespace outflow::flags {
 
@@ -28,6 +29,11 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     } else {
       return std::nullopt;  // a unit is required: "30" is ambiguous
     }
+    // A duration no clock can add to is a typo, not a setting: refuse it
+    // rather than wrap around to a negative or tiny value. Anything under
+    // ~100 years fits comfortably into every time point it is added to.
+    constexpr long long kMaxMs = 100LL * 365 * 24 * 3'600'000;
+    if (amount > kMaxMs / unit_ms || total.count() > kMaxMs - amount * unit_ms) return std::nullopt;
     total += std::chrono::milliseconds(amount * unit_ms);
   }
   return total;

@@ -23,7 +23,9 @@ LockSpace lock_space(std::string_view table) {
   if (qualified.find('.') == std::string::npos) qualified = "public." + qualified;
   LockSpace space{positive_hash("outflow/members/" + qualified), positive_hash("outflow/buckets/" + qualified)};
   // A collision would make members count as buckets; nudge it away.
-  if (space.members == space.buckets) space.buckets = (space.buckets + 1) & 0x7fffffff;
+  if (space.members == space.buckets) {
+    space.buckets = static_cast<std::int32_t>((static_cast<std::uint32_t>(space.buckets) + 1u) & 0x7fffffffu);
+  }
   return space;
 }
 

@@ -225,8 +225,10 @@ StatusReporter::StatusReporter(kube::ApiClient& api, PipelineRef pipeline, std::
     throw std::invalid_argument("StatusReporter: the pipeline needs a namespace and a name");
   }
   if (!read_state) throw std::invalid_argument("StatusReporter: no state source");
-  if (interval <= std::chrono::milliseconds::zero()) {
-    throw std::invalid_argument("StatusReporter: the interval must be positive");
+  if (interval <= std::chrono::milliseconds::zero() || interval > std::chrono::hours(24)) {
+    // Beyond a day, adding it to a steady_clock time point (nanoseconds)
+    // is no longer far from overflowing, and no heartbeat is that slow.
+    throw std::invalid_argument("StatusReporter: the interval must be positive and at most 24h");
   }
   state_ = std::make_unique<State>(api, std::move(pipeline), std::move(pod), std::move(read_state),
                                    interval, clock);

@@ -105,6 +105,13 @@ TEST(AgentOptions, TheStatusIntervalTakesADurationWithItsUnit) {
   EXPECT_EQ(o.status_interval, std::chrono::seconds(90));
 }
 
+TEST(AgentOptions, TheStatusIntervalIsAtMostAnHour) {
+  Options o;
+  EXPECT_EQ(parse(o, {"--status-interval", "1h"}), "");
+  const auto error = parse(o, {"--status-interval", "2h"});
+  EXPECT_NE(error.find("at most 1h"), std::string::npos) << error;
+}
+
 TEST(AgentOptions, TheStatusIntervalMustBeAPositiveDurationWithAUnit) {
   for (const std::string bad : {"0s", "0ms", "-5s", "5", "fast", ""}) {
     Options o;

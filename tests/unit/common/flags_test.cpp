@@ -23,6 +23,12 @@ TEST(ParseDuration, RejectsMissingUnitsNegativesAndJunk) {
   EXPECT_FALSE(parse_duration("10m junk"));
 }
 
+TEST(ParseDuration, RejectsDurationsNoClockCouldAddInsteadOfWrappingAround) {
+  EXPECT_FALSE(parse_duration("99999999999999999h"));  // amount × unit overflows
+  EXPECT_FALSE(parse_duration("876000h1h"));           // the sum passes 100 years
+  EXPECT_EQ(parse_duration("876000h"), std::chrono::hours(876000));  // exactly 100 years still fits
+}
+
 TEST(ParseListenAddress, AcceptsHostPortForms) {
   auto all = parse_listen_address(":8080");
   ASSERT_TRUE(all);
