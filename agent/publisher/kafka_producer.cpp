@@ -1,5 +1,7 @@
 #include "agent/publisher/kafka_producer.h"
 
+#include "common/kafka/producer_settings.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -20,39 +22,6 @@ constexpr std::chrono::seconds kReportGrace{5};
 
 }  // namespace
 
-std::vector<kafka::Property> producer_properties(const kafka::ConnectionSettings& settings) {
-  auto properties = kafka::client_properties(settings);
-  const std::vector<kafka::Property> producer = {
-      // Idempotence gives acks=all, retries without duplicates inside the
-      // producer, and order per partition even when a request is retried.
-      {"enable.idempotence", "true"},
-      // The same partition for a key as Java clients pick, so services on
-      // either stack that co-partition by key agree.
-      {"partitioner", "murmur2_random"},
-      {"linger.ms", "5"},
-      // A message not acknowledged within the pipeline's request timeout is
-      // reported failed: the breaker hears about a sick cluster in seconds,
-      // and the row simply stays pending.
-      {"message.timeout.ms", std::to_string(settings.request_timeout_ms)},
-      {"request.timeout.ms", std::to_string(settings.request_timeout_ms)},
-  };
-  properties.insert(properties.end(), producer.begin(), producer.end());
-  return properties;
-}
-
-bool is_permanent_for_message(rd_kafka_resp_err_t error) {
-  switch (error) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-      return true;
-    default:
-      return false;
-  }
-}
-
 struct KafkaProducer::InFlight {
   std::vector<Outcome>& outcomes;
   std::size_t pending = 0;
@@ -63,7 +32,7 @@ KafkaProducer::KafkaProducer(const kafka::ConnectionSettings& settings, const st
     : breaker_(breaker),
       on_transition_(std::move(on_transition)),
       delivery_timeout_(settings.request_timeout_ms) {
-  auto conf = kafka::make_conf(producer_properties(settings));
+  auto conf = kafka::make_conf(kafka::producer_properties(settings));
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaProducer::on_delivery);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaProducer::on_error);
@@ -96,7 +65,7 @@ void KafkaProducer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, 
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     outcome = Delivered{now_ms()};
     self->feed_breaker(false);
-  } else if (is_permanent_for_message(message->err)) {
+  } else if (kafka::is_permanent_for_message(message->err)) {
     outcome = Poison{fmt::format("Kafka refused the message: {}", rd_kafka_err2str(message->err))};
   } else {
     outcome = Failed{rd_kafka_err2str(message->err)};
@@ -175,7 +144,7 @@ std::vector<Outcome> KafkaProducer::publish(const std::vector<Outgoing>& batch) 
       ++in_flight.pending;
       continue;
     }
-    if (is_permanent_for_message(error)) {
+    if (kafka::is_permanent_for_message(error)) {
       outcomes[i] = Poison{fmt::format("Kafka refused the message: {}", rd_kafka_err2str(error))};
       feed_breaker(false);  // not a sign of a sick cluster, but the permit was used
     } else {

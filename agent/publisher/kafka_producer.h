@@ -68,12 +68,4 @@ class KafkaProducer {
   std::string last_error_;
 };
 
-// The connection's properties plus the producer's own: idempotence, the
-// Java-compatible partitioner, linger and the delivery timeout.
-std::vector<kafka::Property> producer_properties(const kafka::ConnectionSettings& settings);
-
-// Poison, not a Kafka failure: the broker will refuse this message however
-// often it is sent.
-bool is_permanent_for_message(rd_kafka_resp_err_t error);
-
 }  // namespace outflow::agent::publisher

@@ -2,6 +2,7 @@
 
 #include "agent/replayer/routing.h"
 #include "common/kafka/handles.h"
+#include "common/kafka/producer_settings.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -107,20 +108,6 @@ kafka::HeadersHandle to_kafka(const Headers& headers) {
   return out;
 }
 
-// Poison for this message, not a sick cluster: sending it again cannot help.
-bool permanent_for_message(rd_kafka_resp_err_t error) {
-  switch (error) {
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-      return true;
-    default:
-      return false;
-  }
-}
-
 kafka::PartitionListHandle one_partition(const TopicPartition& tp, std::int64_t offset = RD_KAFKA_OFFSET_INVALID) {
   kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
@@ -181,19 +168,9 @@ struct Replayer::Impl {
   // ---- clients ------------------------------------------------------------
 
   kafka::ClientHandle make_producer() {
-    auto properties = kafka::client_properties(settings.kafka);
-    const std::vector<kafka::Property> extra = {
-        // acks=all, no duplicates from the producer's own retries, order per partition.
-        {"enable.idempotence", "true"},
-        // Tier and republished copies land where a Java producer would put the key.
-        {"partitioner", "murmur2_random"},
-        {"linger.ms", "5"},
-        // A delivery not acknowledged within the pipeline's request timeout
-        // is reported failed: the breaker hears of a sick cluster in seconds.
-        {"message.timeout.ms", std::to_string(settings.kafka.request_timeout_ms)},
-        {"request.timeout.ms", std::to_string(settings.kafka.request_timeout_ms)},
-    };
-    properties.insert(properties.end(), extra.begin(), extra.end());
+    // Tier and republished copies land where a Java producer would put the
+    // key, with the same delivery guarantees as the outbox publisher's.
+    const auto properties = kafka::producer_properties(settings.kafka);
     auto conf = kafka::make_conf(properties);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_delivery);
@@ -490,7 +467,7 @@ struct Replayer::Impl {
       in_flight.emplace(id, InFlight{std::move(message), route, settings.now_ms()});
       return true;
     }
-    if (permanent_for_message(error) && !std::holds_alternative<Park>(route)) {
+    if (kafka::is_permanent_for_message(error) && !std::holds_alternative<Park>(route)) {
       feed_breaker(false);  // not the cluster's fault, but the permit was used
       return produce(message, Park{fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(error))});
     }
@@ -506,7 +483,7 @@ struct Replayer::Impl {
   void delivered(const rd_kafka_message_t* report) {
     const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(report->_private));
     const bool ok = report->err == RD_KAFKA_RESP_ERR_NO_ERROR;
-    const bool permanent = !ok && permanent_for_message(report->err);
+    const bool permanent = !ok && kafka::is_permanent_for_message(report->err);
     // A purge during stop or a producer replacement says nothing about the cluster.
     const bool purged = report->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
                         report->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;

@@ -17,6 +17,7 @@
 #include "agent/outbox_fixture.h"
 #include "agent/publisher/batch.h"
 #include "agent/publisher/kafka_producer.h"
+#include "common/kafka/producer_settings.h"
 #include "agent/publisher/outbox_store.h"
 #include "agent/publisher/publisher.h"
 #include "common/clock.h"
@@ -193,7 +194,7 @@ class BareProducer {
 
   explicit BareProducer(Report report, int linger_ms = 5) : report_(std::move(report)) {
     // Exactly the publisher's producer settings, linger aside.
-    auto properties = pub::producer_properties(agent_kafka());
+    auto properties = kafka::producer_properties(agent_kafka());
     properties.push_back({"linger.ms", std::to_string(linger_ms)});
     auto conf = kafka::make_conf(properties);
     rd_kafka_conf_set_opaque(conf.get(), this);
