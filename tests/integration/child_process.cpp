@@ -128,12 +128,13 @@ std::pair<int, std::string> http_get(int port, const std::string& path) {
   return {status, body == std::string::npos ? "" : response.substr(body + 4)};
 }
 
-bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout) {
+bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     if (probe()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(every);
   }
 }
 

@@ -42,8 +42,9 @@ int free_port();
 // GET of http://127.0.0.1:port/path: {status, body}; status 0 when nothing listens.
 std::pair<int, std::string> http_get(int port, const std::string& path);
 
-// Polls `probe` every 100 ms until it returns true or `timeout` passes.
-bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout);
+// Polls `probe` every `every` until it returns true or `timeout` passes.
+bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every = std::chrono::milliseconds(100));
 
 // The sum of every sample of `name` in a Prometheus text page.
 double metric_value(const std::string& page, const std::string& name);

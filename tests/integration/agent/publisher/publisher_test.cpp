@@ -2,9 +2,12 @@
 
 #include "agent/outbox_fixture.h"
 #include "agent/publisher/publisher.h"
+#include "child_process.h"
 #include "testenv.h"
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include <atomic>
 #include <thread>
@@ -16,14 +19,9 @@ using namespace std::chrono_literals;
 namespace {
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
+// Polls often: some tests measure how soon things happen.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  return testenv::eventually(condition, timeout, 50ms);
 }
 
 class PublisherTest : public ::testing::Test {

@@ -5,10 +5,13 @@
 #include "agent/replayer/replayer.h"
 #include "agent/replayer/replayer_fixture.h"
 #include "agent/replayer/schedule.h"
+#include "child_process.h"
 #include "testenv.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include <sys/resource.h>
 
@@ -26,14 +29,9 @@ using testenv::Record;
 
 namespace {
 
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
+// Polls often: some tests measure how soon things happen.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  return testenv::eventually(condition, timeout, 20ms);
 }
 
 std::int64_t wall_ms() {
