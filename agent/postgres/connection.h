@@ -65,7 +65,8 @@ std::int64_t big_endian_int64(std::string_view bytes);
 
 class Connection {
  public:
-  // Throws Error with libpq's message (which never contains the password).
+  // Throws Error with libpq's message, every part of the URL redacted (see
+  // url_safety.h): the URL is a Secret.
   static Connection open(const std::string& url);
   // The same, with libpq settings applied first, so the URL's own settings
   // (e.g. ?connect_timeout=) still win over these defaults.
@@ -88,8 +89,12 @@ class Connection {
   struct ConnDeleter {
     void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
   };
-  explicit Connection(std::unique_ptr<PGconn, ConnDeleter> conn) : conn_(std::move(conn)) {}
+  Connection(std::unique_ptr<PGconn, ConnDeleter> conn, std::string url)
+      : conn_(std::move(conn)), url_(std::move(url)) {}
   std::unique_ptr<PGconn, ConnDeleter> conn_;
+  // Kept only to redact it from later error messages (a dropped session's
+  // message can name the server).
+  std::string url_;
 };
 
 }  // namespace outflow::pg
