@@ -88,16 +88,18 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params, 
   return Result(std::move(result));
 }
 
-int Connection::take_notifications() {
+int Connection::take_notifications() { return static_cast<int>(take_notification_list().size()); }
+
+std::vector<Notification> Connection::take_notification_list() {
   if (PQconsumeInput(conn_.get()) == 0) {
     throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
   }
-  int count = 0;
+  std::vector<Notification> out;
   while (PGnotify* notify = PQnotifies(conn_.get())) {
+    out.push_back({notify->relname ? notify->relname : "", notify->extra ? notify->extra : "", notify->be_pid});
     PQfreemem(notify);
-    ++count;
   }
-  return count;
+  return out;
 }
 
 void Connection::run_script(std::string_view sql) {

@@ -60,6 +60,13 @@ using Setting = std::pair<std::string, std::string>;
 
 enum class Format { Text, Binary };
 
+// One NOTIFY received by a listening session.
+struct Notification {
+  std::string channel;
+  std::string payload;
+  int backend_pid = 0;  // the notifying session (a session hears its own)
+};
+
 // A bigint column of a binary result.
 std::int64_t big_endian_int64(std::string_view bytes);
 
@@ -83,6 +90,8 @@ class Connection {
   // Reads what the server sent and returns how many notifications arrived
   // (all channels); throws Error when the connection is gone.
   int take_notifications();
+  // The same, with what each notification said.
+  std::vector<Notification> take_notification_list();
   PGconn* native() const { return conn_.get(); }
 
  private:

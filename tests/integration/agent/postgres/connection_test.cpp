@@ -69,7 +69,9 @@ TEST_F(Postgres, InsertsAndReadsAnOutboxRowWithBinaryPayload) {
 
 TEST_F(Postgres, CommittedInsertNotifiesAListener) {
   auto listener = pg::Connection::open(testenv::require("OUTFLOW_TEST_PG_URL"));
-  listener.exec("LISTEN outflow_outbox");
+  // The trigger's channel is the table's own (agent/publisher/outbox_sql.h).
+  const std::string channel = "outflow_outbox_" + schema_ + ".outbox";
+  listener.exec("LISTEN \"" + channel + "\"");
   conn_->exec("BEGIN");
   conn_->exec("INSERT INTO outbox (event_id, payload) VALUES (gen_random_uuid(), 'a'), (gen_random_uuid(), 'b')");
   // Nothing is announced before commit: the agent must never see uncommitted rows.
@@ -86,7 +88,7 @@ TEST_F(Postgres, CommittedInsertNotifiesAListener) {
     notify = PQnotifies(listener.native());
   }
   ASSERT_NE(notify, nullptr);
-  EXPECT_STREQ(notify->relname, "outflow_outbox");
+  EXPECT_EQ(std::string(notify->relname), channel);
   EXPECT_EQ(std::string(notify->extra), schema_ + ".outbox");
   PQfreemem(notify);
   // One statement, one notification.
