@@ -1,5 +1,6 @@
 #include "agent/config/agent_config.h"
 
+#include "agent/postgres/url_safety.h"
 #include "common/kube/yaml_json.h"
 
 #include <fmt/format.h>
@@ -217,6 +218,25 @@ kafka::ConnectionSettings connection_settings(const pipeline::KafkaSpec& spec, S
   return out;
 }
 
+// libpq would refuse the URL at every connect attempt, with a message that
+// quotes it; refusing to start names where it came from instead.
+void check_database_url(const std::string& url, const pipeline::SecretKeyRef* secret, const Environment& env,
+                        Problems& problems) {
+  if (url.empty()) return;  // already reported as missing or empty
+  const auto problem = pg::url_problem(url);
+  if (!problem) return;
+  if (const auto from_env = env(kDatabaseUrlEnv); from_env && !from_env->empty()) {
+    problems.push_back(fmt::format("{}: the database URL is not valid: it {}", kDatabaseUrlEnv, *problem));
+  } else if (secret != nullptr) {
+    problems.push_back(fmt::format(
+        "files.databaseUrl: the database URL in spec.outbox.databaseSecretRef (Secret \"{}\", key \"{}\") is "
+        "not valid: it {}",
+        secret->name, secret->key, *problem));
+  } else {
+    problems.push_back(fmt::format("files.databaseUrl: the database URL is not valid: it {}", *problem));
+  }
+}
+
 struct FileCloser {
   void operator()(std::FILE* file) const { std::fclose(file); }
 };
@@ -242,6 +262,7 @@ AgentConfig load_agent_config(const std::string& config_text, const FileReader& 
   // it, and reporting it now saves another restart.
   out.database_url =
       files.value("databaseUrl", kDatabaseUrlEnv, "spec.outbox.databaseSecretRef is set").value_or("");
+  check_database_url(out.database_url, spec ? &spec->outbox.database : nullptr, env, problems);
   if (spec) {
     out.spec = *spec;
     out.kafka = connection_settings(spec->kafka, files);

@@ -1,5 +1,7 @@
 #include "agent/postgres/connection.h"
 
+#include "agent/postgres/url_safety.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -38,6 +40,9 @@ std::int64_t big_endian_int64(std::string_view bytes) {
 Connection Connection::open(const std::string& url) { return open(url, {}); }
 
 Connection Connection::open(const std::string& url, const std::vector<Setting>& defaults) {
+  // libpq's own message for a URL it cannot parse quotes the URL (password
+  // included), so that case gets a message of ours.
+  if (const auto problem = url_problem(url)) throw Error("PostgreSQL: the database URL " + *problem, "");
   std::vector<const char*> keywords;
   std::vector<const char*> values;
   for (const auto& [keyword, value] : defaults) {
@@ -51,13 +56,14 @@ Connection Connection::open(const std::string& url, const std::vector<Setting>& 
   std::unique_ptr<PGconn, ConnDeleter> conn(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
   if (!conn) throw Error("PostgreSQL: out of memory creating a connection", "");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    throw Error(fmt::format("PostgreSQL connection failed: {}", trimmed_error(PQerrorMessage(conn.get()))), "");
+    throw Error(fmt::format("PostgreSQL connection failed: {}", redact(trimmed_error(PQerrorMessage(conn.get())), url)),
+                "");
   }
   // Server NOTICEs are informational; keep them out of stderr unless debugging.
   PQsetNoticeProcessor(
       conn.get(), [](void*, const char* message) { spdlog::debug("PostgreSQL: {}", trimmed_error(message)); },
       nullptr);
-  return Connection(std::move(conn));
+  return Connection(std::move(conn), url);
 }
 
 Result Connection::exec(std::string_view sql, const std::vector<Param>& params, Format result_format) {
@@ -76,22 +82,24 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params, 
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-    throw Error(fmt::format("PostgreSQL: {}", trimmed_error(PQerrorMessage(conn_.get()))),
+    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)),
                 state ? state : "");
   }
   return Result(std::move(result));
 }
 
-int Connection::take_notifications() {
+int Connection::take_notifications() { return static_cast<int>(take_notification_list().size()); }
+
+std::vector<Notification> Connection::take_notification_list() {
   if (PQconsumeInput(conn_.get()) == 0) {
-    throw Error(fmt::format("PostgreSQL: {}", trimmed_error(PQerrorMessage(conn_.get()))), "");
+    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
   }
-  int count = 0;
+  std::vector<Notification> out;
   while (PGnotify* notify = PQnotifies(conn_.get())) {
+    out.push_back({notify->relname ? notify->relname : "", notify->extra ? notify->extra : "", notify->be_pid});
     PQfreemem(notify);
-    ++count;
   }
-  return count;
+  return out;
 }
 
 void Connection::run_script(std::string_view sql) {
@@ -102,7 +110,7 @@ void Connection::run_script(std::string_view sql) {
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-    throw Error(fmt::format("PostgreSQL: {}", trimmed_error(PQerrorMessage(conn_.get()))),
+    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)),
                 state ? state : "");
   }
 }

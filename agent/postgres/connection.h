@@ -60,12 +60,20 @@ using Setting = std::pair<std::string, std::string>;
 
 enum class Format { Text, Binary };
 
+// One NOTIFY received by a listening session.
+struct Notification {
+  std::string channel;
+  std::string payload;
+  int backend_pid = 0;  // the notifying session (a session hears its own)
+};
+
 // A bigint column of a binary result.
 std::int64_t big_endian_int64(std::string_view bytes);
 
 class Connection {
  public:
-  // Throws Error with libpq's message (which never contains the password).
+  // Throws Error with libpq's message, every part of the URL redacted (see
+  // url_safety.h): the URL is a Secret.
   static Connection open(const std::string& url);
   // The same, with libpq settings applied first, so the URL's own settings
   // (e.g. ?connect_timeout=) still win over these defaults.
@@ -82,14 +90,20 @@ class Connection {
   // Reads what the server sent and returns how many notifications arrived
   // (all channels); throws Error when the connection is gone.
   int take_notifications();
+  // The same, with what each notification said.
+  std::vector<Notification> take_notification_list();
   PGconn* native() const { return conn_.get(); }
 
  private:
   struct ConnDeleter {
     void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
   };
-  explicit Connection(std::unique_ptr<PGconn, ConnDeleter> conn) : conn_(std::move(conn)) {}
+  Connection(std::unique_ptr<PGconn, ConnDeleter> conn, std::string url)
+      : conn_(std::move(conn)), url_(std::move(url)) {}
   std::unique_ptr<PGconn, ConnDeleter> conn_;
+  // Kept only to redact it from later error messages (a dropped session's
+  // message can name the server).
+  std::string url_;
 };
 
 }  // namespace outflow::pg

@@ -18,9 +18,9 @@ BatchPlan plan_batch(const std::vector<OutboxRow>& rows, const pipeline::Pipelin
     if (auto* undeclared = std::get_if<UndeclaredTopic>(&prepared)) {
       const auto age_ms = context.now_ms - row.created_at_ms;
       if (context.undeclared_topic_grace_ms > 0 && age_ms < context.undeclared_topic_grace_ms) {
-        plan.waiting.push_back(fmt::format("row {}: {}; waiting up to {} s for a config that declares it",
-                                           row.id, undeclared_topic_reason(undeclared->topic),
-                                           context.undeclared_topic_grace_ms / 1000));
+        plan.waiting.emplace_back(row.id, fmt::format("{}; waiting up to {} s for a config that declares it",
+                                                      undeclared_topic_reason(undeclared->topic),
+                                                      context.undeclared_topic_grace_ms / 1000));
         if (row.key) blocked.insert(*row.key);
         continue;
       }

@@ -35,8 +35,8 @@ struct BatchPlan {
   std::vector<Outcome> outcomes;
   // Rows to produce, in outbox order, each with its index in `outcomes`.
   std::vector<std::pair<std::size_t, KafkaMessage>> to_send;
-  // Why rows wait (undeclared topic within the grace), one per waiting row.
-  std::vector<std::string> waiting;
+  // Rows that wait (undeclared topic within the grace): id and why.
+  std::vector<std::pair<std::int64_t, std::string>> waiting;
 };
 
 BatchPlan plan_batch(const std::vector<OutboxRow>& rows, const pipeline::PipelineSpec& spec,

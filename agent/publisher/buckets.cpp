@@ -16,11 +16,24 @@ std::int32_t positive_hash(std::string_view text) {
   return static_cast<std::int32_t>(hash & 0x7fffffffu);
 }
 
+std::string quoted(std::string_view identifier) {
+  std::string out = "\"";
+  for (const char c : identifier) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
-LockSpace lock_space(std::string_view table) {
-  std::string qualified(table);
-  if (qualified.find('.') == std::string::npos) qualified = "public." + qualified;
+LockSpace lock_space(std::string_view schema, std::string_view table) {
+  // "a.b" + "c" and "a" + "b.c" must not meet: names holding a dot or a
+  // quote are hashed quoted, ordinary ones as plain schema.table.
+  const auto plain = [](std::string_view name) { return name.find_first_of(".\"") == std::string_view::npos; };
+  const std::string qualified = plain(schema) && plain(table)
+                                    ? std::string(schema) + "." + std::string(table)
+                                    : quoted(schema) + "." + quoted(table);
   LockSpace space{positive_hash("outflow/members/" + qualified), positive_hash("outflow/buckets/" + qualified)};
   // A collision would make members count as buckets; nudge it away.
   if (space.members == space.buckets) {

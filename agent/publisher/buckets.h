@@ -18,15 +18,18 @@ namespace outflow::agent::publisher {
 inline constexpr int kBucketCount = 64;
 
 // The first key of the two-key advisory locks (pg_try_advisory_lock(int, int)),
-// derived from the schema-qualified table so pipelines on other outboxes in
-// the same database never contend. Always positive (it is compared with
-// pg_locks.classid, an oid).
+// derived from the table's real schema and name as PostgreSQL resolved them
+// after connecting (not from the spelling in the spec: an unqualified name
+// goes through the session's search_path), so pipelines on other outboxes
+// in the same database never contend. Always positive (it is compared with
+// pg_locks.classid, an oid). Stable across versions for ordinary names:
+// "public" + "outbox" hashes "public.outbox" as it always did.
 struct LockSpace {
   std::int32_t members = 0;  // second key: the member's backend pid
   std::int32_t buckets = 0;  // second key: the bucket number
   bool operator==(const LockSpace&) const = default;
 };
-LockSpace lock_space(std::string_view table);
+LockSpace lock_space(std::string_view schema, std::string_view table);
 
 // ceil(bucket_count / members): together the shares always cover every bucket.
 int fair_share(int bucket_count, int members);

@@ -5,7 +5,11 @@
 namespace outflow::agent::publisher {
 namespace {
 
-std::string quote(const std::string& identifier) {
+std::string quote(std::string_view identifier) { return quote_identifier(identifier); }
+
+}  // namespace
+
+std::string quote_identifier(std::string_view identifier) {
   std::string out = "\"";
   for (const char c : identifier) {
     if (c == '"') out += '"';
@@ -14,7 +18,13 @@ std::string quote(const std::string& identifier) {
   return out + "\"";
 }
 
-}  // namespace
+std::string notify_channel_sql(std::string_view schema, std::string_view table) {
+  return fmt::format(
+      "CASE WHEN octet_length('outflow_outbox_' || {s} || '.' || {t}) <= 63 "
+      "THEN 'outflow_outbox_' || {s} || '.' || {t} "
+      "ELSE 'outflow_outbox_' || md5({s} || '.' || {t}) END",
+      fmt::arg("s", schema), fmt::arg("t", table));
+}
 
 std::string quote_qualified(const std::string& name) {
   const auto dot = name.find('.');
@@ -23,8 +33,12 @@ std::string quote_qualified(const std::string& name) {
 }
 
 OutboxSql outbox_sql(const pipeline::OutboxSpec& outbox, int bucket_count) {
+  return outbox_sql(outbox, bucket_count, quote_qualified(outbox.table));
+}
+
+OutboxSql outbox_sql(const pipeline::OutboxSpec& outbox, int bucket_count, const std::string& quoted_table) {
   const auto& c = outbox.columns;
-  const std::string table = quote_qualified(outbox.table);
+  const std::string& table = quoted_table;
   const std::string id = quote(c.id), key = quote(c.key), published = quote(c.published_at),
                     error = quote(c.last_error), attempts = quote(c.attempts), created = quote(c.created_at);
   // Keyed rows hash on the key (hashtext is stable for a given PostgreSQL
@@ -38,16 +52,29 @@ OutboxSql outbox_sql(const pipeline::OutboxSpec& outbox, int bucket_count) {
   sql.bucket_of_row = bucket;
   // The blocked keys are computed once per claim (MATERIALIZED), from the few
   // pending poison rows; hack/sql/outbox.sql has a partial index for them.
+  // The report row is there even when nothing is claimed: the floor learns
+  // most from empty claims (see claim_floor.h).
   sql.claim = fmt::format(
       "WITH blocked AS MATERIALIZED ("
       "SELECT {key} AS k, min({id}) AS first_id FROM {table} "
-      "WHERE {published} IS NULL AND {error} IS NOT NULL AND {key} IS NOT NULL GROUP BY {key}) "
-      "SELECT o.{id}, o.{event_id}::text, o.{topic}, o.{key}, o.{payload}, o.{headers}::text, "
-      "(extract(epoch FROM o.{created}) * 1000)::bigint "
+      "WHERE {published} IS NULL AND {error} IS NOT NULL AND {key} IS NOT NULL GROUP BY {key}), "
+      "picked AS ("
+      "SELECT o.{id} AS id, o.{event_id}::text AS event_id, o.{topic} AS topic, o.{key} AS key, "
+      "o.{payload} AS payload, o.{headers}::text AS headers, "
+      "(extract(epoch FROM o.{created}) * 1000)::bigint AS created_ms "
       "FROM {table} o "
-      "WHERE o.{published} IS NULL AND o.{error} IS NULL AND {bucket} = ANY($1::int[]) "
+      "WHERE o.{published} IS NULL AND o.{error} IS NULL AND {bucket} = ANY($1::int[]) AND o.{id} > $3::bigint "
       "AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.k = o.{key} AND b.first_id < o.{id}) "
-      "ORDER BY o.{id} LIMIT $2::int",
+      "ORDER BY o.{id} LIMIT $2::int), "
+      "report AS (SELECT (SELECT count(*) FROM blocked) AS held_back, "
+      "(SELECT md5(coalesce(string_agg(b.k || '/' || b.first_id::text, ',' ORDER BY b.k), '')) FROM blocked b) "
+      "AS fingerprint, "
+      "(SELECT max(q.{id})::bigint FROM {table} q WHERE q.{published} IS NULL) AS max_pending, "
+      "pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS oldest_running, "
+      "pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS snapshot_xmax) "
+      "SELECT p.id, p.event_id, p.topic, p.key, p.payload, p.headers, p.created_ms, "
+      "r.held_back, r.fingerprint, r.max_pending, r.oldest_running, r.snapshot_xmax "
+      "FROM report r LEFT JOIN picked p ON true ORDER BY p.id",
       fmt::arg("key", key), fmt::arg("id", id), fmt::arg("table", table), fmt::arg("published", published),
       fmt::arg("error", error), fmt::arg("event_id", quote(c.event_id)), fmt::arg("topic", quote(c.topic)),
       fmt::arg("payload", quote(c.payload)), fmt::arg("headers", quote(c.headers)), fmt::arg("created", created),
@@ -76,6 +103,19 @@ OutboxSql outbox_sql(const pipeline::OutboxSpec& outbox, int bucket_count) {
   sql.release_poison_like = fmt::format(
       "UPDATE {t} SET {e} = NULL WHERE {p} IS NULL AND {e} IS NOT NULL AND {e} LIKE $1",
       fmt::arg("t", table), fmt::arg("e", error), fmt::arg("p", published));
+  // Through the primary key only: a range of ids after the cursor, never a
+  // scan for old published_at values (there is no index on it, and the rows
+  // are roughly in published order along the ids anyway).
+  sql.prune_step = fmt::format(
+      "WITH cutoff AS (SELECT now() - $3::bigint * interval '1 millisecond' AS at), "
+      "batch AS MATERIALIZED (SELECT o.{id} AS id, o.{p} AS published, o.{c} AS created FROM {t} o "
+      "WHERE o.{id} > $1::bigint ORDER BY o.{id} LIMIT $2::int), "
+      "deleted AS (DELETE FROM {t} o WHERE o.{id} > $1::bigint AND o.{id} <= (SELECT max(id) FROM batch) "
+      "AND o.{p} < (SELECT at FROM cutoff) RETURNING 1) "
+      "SELECT (SELECT count(*) FROM deleted), (SELECT count(*) FROM batch), (SELECT max(id)::bigint FROM batch), "
+      "(SELECT min(b.id)::bigint FROM batch b WHERE b.published >= (SELECT at FROM cutoff)), "
+      "coalesce((SELECT min(b.created) FROM batch b) >= (SELECT at FROM cutoff), false)",
+      fmt::arg("t", table), fmt::arg("id", id), fmt::arg("p", published), fmt::arg("c", created));
   return sql;
 }
 

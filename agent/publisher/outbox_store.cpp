@@ -11,25 +11,59 @@
 namespace outflow::agent::publisher {
 namespace {
 
-// libpq defaults for the publisher's session. TCP keepalives notice a dead
-// network path in about 10 s instead of the kernel's two hours, so a partitioned
-// replica gives its buckets up (server side) and notices (client side) quickly.
-const std::vector<pg::Setting> kSessionDefaults = {
-    {"connect_timeout", "5"},      {"keepalives", "1"},         {"keepalives_idle", "5"},
-    {"keepalives_interval", "2"},  {"keepalives_count", "3"},   {"application_name", "outflow-agent"},
-};
+using Clock = std::chrono::steady_clock;
+
+// What a replica sends on the table's channel when it joins or leaves; the
+// trigger's payload is the table's name, never this.
+constexpr const char* kMembersPayload = "outflow:members";
+
+// A claim from the first pending row at least this often, for ids handed out
+// long before their insert committed (see claim_floor.h).
+constexpr std::chrono::seconds kFullScanInterval{60};
 
 std::optional<std::string> nullable(const pg::Result& r, int row, int column) {
   if (r.is_null(row, column)) return std::nullopt;
   return std::string(r.value(row, column));
 }
 
+std::optional<std::int64_t> nullable_int64(const pg::Result& r, int row, int column) {
+  if (r.is_null(row, column)) return std::nullopt;
+  return pg::big_endian_int64(r.value(row, column));
+}
+
 }  // namespace
 
+std::string OutboxTable::quoted() const { return quote_identifier(schema) + "." + quote_identifier(name); }
+
+std::vector<pg::Setting> session_defaults(const std::string& application_name) {
+  // TCP keepalives notice a dead network path in about 10 s instead of the
+  // kernel's two hours, so a partitioned replica gives its buckets up (server
+  // side) and notices (client side) quickly.
+  return {{"connect_timeout", "5"},     {"keepalives", "1"},       {"keepalives_idle", "5"},
+          {"keepalives_interval", "2"}, {"keepalives_count", "3"}, {"application_name", application_name}};
+}
+
+OutboxTable resolve_outbox_table(pg::Connection& conn, const std::string& spec_table) {
+  const auto r = conn.exec(
+      fmt::format("SELECT n.nspname, c.relname, {} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                  "WHERE c.oid = to_regclass($1)",
+                  notify_channel_sql("n.nspname::text", "c.relname::text")),
+      {{quote_qualified(spec_table)}});
+  if (r.rows() == 1) {
+    return {std::string(r.value(0, 0)), std::string(r.value(0, 1)), std::string(r.value(0, 2))};
+  }
+  const auto schemas = conn.exec("SELECT array_to_string(current_schemas(false), ', ')");
+  throw pg::Error(fmt::format("outbox table \"{}\" does not exist{} (create it with hack/sql/outbox.sql, or fix "
+                              "spec.outbox.table or the database user's search_path)",
+                              spec_table,
+                              spec_table.find('.') == std::string::npos
+                                  ? fmt::format(" in the schemas of the search_path ({})", schemas.value(0, 0))
+                                  : ""),
+                  "42P01");
+}
+
 OutboxStore::OutboxStore(std::string database_url, const pipeline::OutboxSpec& outbox)
-    : database_url_(std::move(database_url)),
-      sql_(outbox_sql(outbox, kBucketCount)),
-      locks_(lock_space(outbox.table)) {}
+    : database_url_(std::move(database_url)), outbox_(outbox), floor_(kFullScanInterval, Clock::now()) {}
 
 pg::Connection& OutboxStore::session() {
   if (!conn_) throw pg::Error("PostgreSQL: not connected", "");
@@ -40,27 +74,52 @@ int OutboxStore::socket() const { return conn_ ? conn_->socket() : -1; }
 
 void OutboxStore::connect() {
   disconnect();
-  auto conn = pg::Connection::open(database_url_, kSessionDefaults);
+  auto conn = pg::Connection::open(database_url_, session_defaults("outflow-agent"));
   // The server side of the keepalive: a replica whose host vanishes loses its
   // locks within seconds, so its buckets move on. A stuck statement must not
   // hold the publisher (and its locks) forever either.
   conn.run_script(
       "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; "
       "SET statement_timeout = '30s'; SET lock_timeout = '10s'");
-  conn.exec(fmt::format("LISTEN {}", kNotifyChannel));
+  auto table = resolve_outbox_table(conn, outbox_.table);
+  // Pipelines on same-named tables in different schemas must never share
+  // locks: they come from the resolved schema, not the spec's spelling.
+  const auto locks = lock_space(table.schema, table.name);
+  conn.exec(fmt::format("LISTEN {}", quote_identifier(table.channel)));
+  // Triggers installed by older versions of hack/sql/outbox.sql notify one
+  // channel for every table, naming the table in the payload.
+  conn.exec(fmt::format("LISTEN {}", quote_identifier(kLegacyNotifyChannel)));
   const auto pid = conn.exec("SELECT pg_backend_pid()");
   backend_pid_ = std::stoi(std::string(pid.value(0, 0)));
   const auto member = conn.exec("SELECT pg_try_advisory_lock($1::int, pg_backend_pid())",
-                                {{std::to_string(locks_.members)}});
+                                {{std::to_string(locks.members)}});
   if (member.value(0, 0) != "t") throw pg::Error("PostgreSQL: could not take the membership lock", "");
+  conn.exec("SELECT pg_notify($1, $2)", {{table.channel}, {kMembersPayload}});
+  sql_ = outbox_sql(outbox_, kBucketCount, table.quoted());
+  table_ = std::move(table);
+  locks_ = locks;
   conn_.emplace(std::move(conn));
   owned_.clear();
+  floor_.reset();
 }
 
 void OutboxStore::disconnect() {
   // Closing the session releases every advisory lock it holds.
   conn_.reset();
   owned_.clear();
+}
+
+void OutboxStore::leave() {
+  if (conn_ && conn_->ok()) {
+    try {
+      // Unlock before telling, so the others find the buckets free.
+      conn_->exec("SELECT pg_advisory_unlock_all()");
+      conn_->exec("SELECT pg_notify($1, $2)", {{table_.channel}, {kMembersPayload}});
+    } catch (const std::exception& e) {
+      spdlog::debug("outbox: leaving without a goodbye: {}", e.what());
+    }
+  }
+  disconnect();
 }
 
 bool OutboxStore::rebalance() {
@@ -93,6 +152,8 @@ bool OutboxStore::rebalance() {
     acquired = static_cast<std::size_t>(got.rows());
   }
   if (!plan.release.empty() || acquired > 0) {
+    // Rows of newly owned buckets may lie below the floor.
+    floor_.reset();
     spdlog::info("outbox buckets: {} live replica(s), this one owns {} of {} (+{} -{})", members_,
                  owned_.size(), kBucketCount, acquired, plan.release.size());
     return true;
@@ -103,12 +164,15 @@ bool OutboxStore::rebalance() {
 std::vector<OutboxRow> OutboxStore::claim(int limit) {
   std::vector<OutboxRow> rows;
   if (owned_.empty() || limit <= 0) return rows;
-  const auto r = session().exec(
-      sql_.claim,
-      {{pg::array_literal(std::vector<int>(owned_.begin(), owned_.end()))}, {std::to_string(limit)}},
-      pg::Format::Binary);
+  const auto start = floor_.start(Clock::now());
+  const auto r = session().exec(sql_->claim,
+                                {{pg::array_literal(std::vector<int>(owned_.begin(), owned_.end()))},
+                                 {std::to_string(limit)},
+                                 {std::to_string(start)}},
+                                pg::Format::Binary);
   rows.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
+    if (r.is_null(i, 0)) continue;  // the report row of an empty claim
     OutboxRow row;
     row.id = pg::big_endian_int64(r.value(i, 0));
     row.event_id = std::string(r.value(i, 1));
@@ -119,12 +183,22 @@ std::vector<OutboxRow> OutboxStore::claim(int limit) {
     row.created_at_ms = r.is_null(i, 6) ? 0 : pg::big_endian_int64(r.value(i, 6));
     rows.push_back(std::move(row));
   }
+  if (r.rows() > 0) {
+    ClaimReport report;
+    report.held_back_keys = static_cast<long>(pg::big_endian_int64(r.value(0, 7)));
+    report.held_back_fingerprint = std::string(r.value(0, 8));
+    if (!rows.empty()) report.first_id = rows.front().id;
+    report.max_pending = nullable_int64(r, 0, 9);
+    report.oldest_running_xid = static_cast<std::uint64_t>(pg::big_endian_int64(r.value(0, 10)));
+    report.snapshot_xmax = static_cast<std::uint64_t>(pg::big_endian_int64(r.value(0, 11)));
+    floor_.record(report);
+  }
   return rows;
 }
 
 void OutboxStore::mark_published(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
-  session().exec(sql_.mark_published, {{pg::array_literal(ids)}});
+  session().exec(sql_->mark_published, {{pg::array_literal(ids)}});
 }
 
 void OutboxStore::mark_poison(const std::vector<std::pair<std::int64_t, std::string>>& rows) {
@@ -135,13 +209,13 @@ void OutboxStore::mark_poison(const std::vector<std::pair<std::int64_t, std::str
     ids.push_back(id);
     reasons.push_back(reason);
   }
-  session().exec(sql_.mark_poison, {{pg::array_literal(ids)}, {pg::array_literal(reasons)}});
+  session().exec(sql_->mark_poison, {{pg::array_literal(ids)}, {pg::array_literal(reasons)}});
 }
 
 Backlog OutboxStore::backlog() {
   Backlog backlog;
   if (owned_.empty()) return backlog;
-  const auto r = session().exec(sql_.backlog,
+  const auto r = session().exec(sql_->backlog,
                                 {{pg::array_literal(std::vector<int>(owned_.begin(), owned_.end()))}});
   backlog.rows = std::stoll(std::string(r.value(0, 0)));
   if (!r.is_null(0, 1)) backlog.oldest_age_seconds = std::max<std::int64_t>(0, std::stoll(std::string(r.value(0, 1))));
@@ -149,20 +223,55 @@ Backlog OutboxStore::backlog() {
 }
 
 long OutboxStore::release_undeclared_topic_rows() {
-  return session().exec(sql_.release_poison_like, {{undeclared_topic_reason("%")}}).affected();
+  return session().exec(sql_->release_poison_like, {{undeclared_topic_reason("%")}}).affected();
 }
 
 long OutboxStore::prune(std::int64_t retention_ms, int limit) {
-  return session().exec(sql_.prune, {{std::to_string(retention_ms)}, {std::to_string(limit)}}).affected();
+  // A short walk up the primary key from the first id, as the Housekeeper
+  // does continuously: at most ten batches of `limit` ids.
+  long pruned = 0;
+  std::int64_t cursor = 0;
+  for (int step = 0; step < 10 && pruned < limit; ++step) {
+    const auto r = session().exec(
+        sql_->prune_step, {{std::to_string(cursor)}, {std::to_string(limit)}, {std::to_string(retention_ms)}});
+    pruned += std::stol(std::string(r.value(0, 0)));
+    if (r.is_null(0, 2) || r.value(0, 4) == "t") break;  // the end, or the retention frontier
+    cursor = std::stoll(std::string(r.value(0, 2)));
+  }
+  return pruned;
 }
 
-bool OutboxStore::wait(std::chrono::milliseconds timeout, int wake_fd) {
-  auto& conn = session();
-  if (conn.take_notifications() > 0) return true;
-  pollfd fds[2] = {{conn.socket(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
-  const int n = ::poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
-  if (n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0) return conn.take_notifications() > 0;
-  return false;
+Wake OutboxStore::take_news() {
+  Wake wake;
+  for (const auto& n : session().take_notification_list()) {
+    if (n.backend_pid == backend_pid_) continue;  // our own goodbye or hello
+    if (n.channel == table_.channel) {
+      if (n.payload == kMembersPayload) {
+        wake.members = true;
+      } else {
+        wake.rows = true;
+      }
+    } else if (n.channel == kLegacyNotifyChannel && n.payload == table_.qualified()) {
+      wake.rows = true;
+    }
+  }
+  return wake;
 }
+
+Wake OutboxStore::wait_for_news(std::chrono::milliseconds timeout, int wake_fd) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (const auto news = take_news(); news.any()) return news;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return {};
+    pollfd fds[2] = {{session().socket(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    const int n = ::poll(fds, wake_fd >= 0 ? 2 : 1, static_cast<int>(left.count()));
+    if (n <= 0) return {};
+    if (wake_fd >= 0 && (fds[1].revents & POLLIN) != 0) return take_news();
+    // Only other tables' notifications on the legacy channel: keep waiting.
+  }
+}
+
+bool OutboxStore::wait(std::chrono::milliseconds timeout, int wake_fd) { return wait_for_news(timeout, wake_fd).any(); }
 
 }  // namespace outflow::agent::publisher

@@ -5,10 +5,12 @@
 // owns and records what became of them. One session on purpose: the locks
 // live and die with it, so a row is only ever read by the session that owns
 // its bucket. Every method throws pg::Error; the caller drops the session and
-// reconnects with back-off.
+// reconnects with back-off. Counting the backlog and pruning belong to the
+// Housekeeper (its own session), never to this one.
 
 #include "agent/postgres/connection.h"
 #include "agent/publisher/buckets.h"
+#include "agent/publisher/claim_floor.h"
 #include "agent/publisher/outbox_row.h"
 #include "agent/publisher/outbox_sql.h"
 
@@ -22,24 +24,56 @@
 
 namespace outflow::agent::publisher {
 
-// The channel hack/sql/outbox.sql's trigger notifies on commit.
-inline constexpr const char* kNotifyChannel = "outflow_outbox";
+// The channel older versions of hack/sql/outbox.sql notify for every table.
+inline constexpr const char* kNotifyChannel = kLegacyNotifyChannel;
 
 struct Backlog {
   std::int64_t rows = 0;
   std::optional<std::int64_t> oldest_age_seconds;  // nullopt: nothing pending
 };
 
+// The outbox table as PostgreSQL resolved the spec's name for a session
+// (an unqualified name goes through the session's search_path).
+struct OutboxTable {
+  std::string schema;
+  std::string name;
+  std::string channel;  // the NOTIFY channel its trigger uses (outbox_sql.h)
+  std::string qualified() const { return schema + "." + name; }  // for messages
+  std::string quoted() const;                                    // for SQL
+};
+
+// Throws pg::Error (SQLSTATE 42P01) naming the table and the schemas searched
+// when there is no such table.
+OutboxTable resolve_outbox_table(pg::Connection& conn, const std::string& spec_table);
+
+// libpq settings for the agent's sessions: connect timeout, TCP keepalives,
+// application_name (the URL's own settings win).
+std::vector<pg::Setting> session_defaults(const std::string& application_name);
+
+// What woke a wait: rows committed to this table, or a replica that joined
+// or left gracefully (rebalance now rather than at the next poll).
+struct Wake {
+  bool rows = false;
+  bool members = false;
+  bool any() const { return rows || members; }
+};
+
 class OutboxStore {
  public:
   OutboxStore(std::string database_url, const pipeline::OutboxSpec& outbox);
 
-  // Opens the session, LISTENs and takes the membership lock. Buckets come
-  // with rebalance().
+  // Opens the session, resolves the table (its real schema keys the locks and
+  // the channel), LISTENs on the table's channel, takes the membership lock
+  // and tells the other replicas. Buckets come with rebalance().
   void connect();
   void disconnect();
+  // Graceful goodbye: gives the buckets back, tells the other replicas so
+  // they take them at once, then closes the session. Never throws.
+  void leave();
   bool connected() const { return conn_.has_value(); }
   int socket() const;
+  // Valid while connected.
+  const OutboxTable& table() const { return table_; }
 
   // Counts the live replicas and locks or unlocks buckets towards a fair share.
   // Returns true when the owned set changed.
@@ -47,28 +81,38 @@ class OutboxStore {
   const std::set<int>& owned() const { return owned_; }
   int members() const { return members_; }
 
-  // Up to `limit` pending rows of the owned buckets, in id order.
+  // Up to `limit` pending rows of the owned buckets, in id order. Stays quick
+  // however many rows poison rows hold back (see claim_floor.h).
   std::vector<OutboxRow> claim(int limit);
   void mark_published(const std::vector<std::int64_t>& ids);
   void mark_poison(const std::vector<std::pair<std::int64_t, std::string>>& rows);
+  // Counts on this session; the Housekeeper does the same on its own.
   Backlog backlog();
   // Pending rows set aside because their topic was not declared get
   // checked again (last_error cleared); returns how many.
   long release_undeclared_topic_rows();
-  // Deletes up to `limit` published rows older than the retention; returns how many.
+  // Deletes published rows older than the retention among the `limit` lowest
+  // ids, through the primary key; returns how many. The Housekeeper prunes
+  // continuously in budgeted steps instead.
   long prune(std::int64_t retention_ms, int limit);
 
-  // Waits up to `timeout` for a NOTIFY on the session or for `wake_fd` to
+  // Waits up to `timeout` for a NOTIFY about this table or for `wake_fd` to
   // become readable (-1: none). Returns true when a notification arrived.
   bool wait(std::chrono::milliseconds timeout, int wake_fd);
+  // The same, saying what the notifications were about.
+  Wake wait_for_news(std::chrono::milliseconds timeout, int wake_fd);
 
  private:
   pg::Connection& session();
+  Wake take_news();
 
   std::string database_url_;
-  OutboxSql sql_;
+  pipeline::OutboxSpec outbox_;
+  std::optional<OutboxSql> sql_;  // built for the resolved table at connect
+  OutboxTable table_;
   LockSpace locks_;
   std::optional<pg::Connection> conn_;
+  ClaimFloor floor_;
   std::set<int> owned_;
   int members_ = 1;
   int backend_pid_ = 0;

@@ -3,6 +3,7 @@
 #include "agent/publisher/batch.h"
 #include "agent/publisher/delivery_outcome.h"
 #include "agent/publisher/error_board.h"
+#include "agent/publisher/housekeeper.h"
 #include "agent/publisher/in_flight_batch.h"
 #include "agent/publisher/kafka_producer.h"
 #include "agent/publisher/topic_limits.h"
@@ -75,6 +76,14 @@ struct Publisher::Loop {
         breaker(b),
         hooks(std::move(h)),
         store(settings.database_url, settings.spec.outbox),
+        housekeeper(
+            HousekeeperSettings{settings.database_url, settings.spec.outbox, settings.backlog_interval,
+                                settings.prune, settings.reconnect_initial, settings.reconnect_max},
+            [this](const Backlog& backlog) {
+              call(hooks.backlog, backlog);
+              std::lock_guard lock(stats_mutex);
+              stats.backlog = backlog;
+            }),
         admin(kafka::make_client(RD_KAFKA_PRODUCER,
                                  kafka::make_conf(kafka::client_properties(settings.kafka)))) {
     for (const auto& t : settings.spec.topics) topics.push_back(t.name);
@@ -87,6 +96,9 @@ struct Publisher::Loop {
   breaker::CircuitBreaker& breaker;
   PublisherHooks hooks;
   OutboxStore store;
+  // Counts the backlog and prunes on a session and thread of its own, so
+  // neither ever waits for (or holds up) the publishing loop.
+  Housekeeper housekeeper;
   std::vector<std::string> topics;
   // Reads the topics' limits: a client of its own, so describing topics
   // never waits behind (or purges with) the producer's messages.
@@ -108,11 +120,10 @@ struct Publisher::Loop {
   Settlement unsettled;
   ErrorBoard errors;
   bool undeclared_rechecked = false;
+  std::set<std::int64_t> waiting_logged;  // rows whose wait was logged once
   milliseconds reconnect_delay{0};
   Clock::time_point next_connect{};
   Clock::time_point next_rebalance{};
-  Clock::time_point next_backlog{};
-  Clock::time_point next_prune{};
   std::optional<Clock::time_point> unhealthy_since;  // breaker away from Closed since
   bool standing_down = false;
   Clock::time_point next_probe{};
@@ -126,7 +137,8 @@ struct Publisher::Loop {
   void ensure_connected();
   bool ensure_kafka(Clock::time_point now);
   void flush_unsettled();
-  void send_batch(std::vector<OutboxRow> rows);
+  // Plans and queues a batch; true when some of its rows wait (undeclared topic).
+  bool send_batch(std::vector<OutboxRow> rows);
   void on_report(std::uint64_t token, Outcome outcome);
   void watch_in_flight(Clock::time_point now);
   void finish_batch();
@@ -134,7 +146,6 @@ struct Publisher::Loop {
   void stand_down(Clock::time_point now);
   void probe(Clock::time_point now);
   void record_settlement(const Settlement& s);
-  void refresh_backlog(Clock::time_point now);
   void housekeeping(Clock::time_point now);
   void idle_wait(Clock::time_point now);
   void database_failed(const std::exception& e);
@@ -166,6 +177,7 @@ void Publisher::Loop::database_failed(const std::exception& e) {
   // back-off only resets once a statement succeeds again (a claim), so a
   // missing table or a failing statement backs off like a refused connection.
   store.disconnect();
+  housekeeper.set_owned({});
   reconnect_delay = std::clamp(reconnect_delay * 2, settings.reconnect_initial, settings.reconnect_max);
   next_connect = Clock::now() + reconnect_delay;
   spdlog::warn("outbox database: {}; reconnecting in {} ms", e.what(), reconnect_delay.count());
@@ -179,7 +191,7 @@ void Publisher::Loop::ensure_connected() {
   if (store.connected()) return;
   store.connect();
   spdlog::info("outbox database connected (table {})", settings.spec.outbox.table);
-  next_rebalance = Clock::now();
+  next_rebalance = Clock::time_point{};  // due in this very step
   if (!undeclared_rechecked) {
     // Rows set aside because their topic was not declared may have been
     // waiting for exactly the config this agent now runs: look again.
@@ -265,44 +277,22 @@ void Publisher::Loop::flush_unsettled() {
   unsettled = Settlement{};
 }
 
-void Publisher::Loop::refresh_backlog(Clock::time_point now) {
-  if (now < next_backlog || !store.connected()) return;
-  const auto backlog = store.backlog();
-  // Counting is proportional to the backlog; a huge one must not eat the
-  // session's time, so the count runs at most 5% of the time.
-  const auto took = Clock::now() - now;
-  next_backlog = now + std::max<Clock::duration>(settings.backlog_interval, took * 20);
-  call(hooks.backlog, backlog);
-  std::lock_guard lock(stats_mutex);
-  stats.backlog = backlog;
-}
-
 void Publisher::Loop::housekeeping(Clock::time_point now) {
-  if (now >= next_rebalance) {
-    store.rebalance();
-    next_rebalance = now + settings.rebalance_interval;
-    std::lock_guard lock(stats_mutex);
-    stats.owned_buckets = store.owned().size();
-  }
-  refresh_backlog(now);
-  // One replica prunes: whoever owns bucket 0. Deleting published rows is
-  // idempotent, this only keeps replicas from doing the same work.
-  if (!settings.spec.outbox.delete_after_publish && now >= next_prune && store.owned().contains(0)) {
-    next_prune = now + settings.prune_interval;
-    long pruned = 0;
-    for (int round = 0; round < 20; ++round) {
-      const long n = store.prune(settings.spec.outbox.published_retention_ms, 5000);
-      pruned += n;
-      if (n < 5000) break;
-    }
-    if (pruned > 0) spdlog::info("pruned {} published outbox row(s) past retention", pruned);
-  }
+  if (now < next_rebalance) return;
+  store.rebalance();
+  housekeeper.set_owned(store.owned());
+  next_rebalance = now + settings.rebalance_interval;
+  std::lock_guard lock(stats_mutex);
+  stats.owned_buckets = store.owned().size();
 }
 
-void Publisher::Loop::send_batch(std::vector<OutboxRow> rows) {
+bool Publisher::Loop::send_batch(std::vector<OutboxRow> rows) {
   PlanContext context{*limits, wall_ms(), settings.undeclared_topic_grace.count()};
   auto plan = plan_batch(rows, settings.spec, context);
-  for (const auto& why : plan.waiting) spdlog::warn("{}", why);
+  for (const auto& [id, why] : plan.waiting) {
+    if (waiting_logged.size() > 10000) waiting_logged.clear();
+    if (waiting_logged.insert(id).second) spdlog::warn("row {}: {}", id, why);
+  }
   const auto now = Clock::now();
   batch.emplace(++batches_started, std::move(rows), std::move(plan.outcomes), now);
   tripped_this_batch = false;
@@ -330,6 +320,7 @@ void Publisher::Loop::send_batch(std::vector<OutboxRow> rows) {
     if (row.key) held_back.insert(*row.key);
   }
   producer->flush(milliseconds(0));
+  return !plan.waiting.empty();
 }
 
 void Publisher::Loop::watch_in_flight(Clock::time_point now) {
@@ -422,7 +413,8 @@ void Publisher::Loop::stand_down(Clock::time_point now) {
     spdlog::warn("could not mark acknowledged rows before standing down ({}); they will be sent again", e.what());
     unsettled = Settlement{};
   }
-  store.disconnect();
+  store.leave();
+  housekeeper.set_owned({});
   standing_down = true;
   next_probe = now + milliseconds(settings.spec.circuit_breaker.open_duration_ms);
   std::lock_guard lock(stats_mutex);
@@ -445,16 +437,21 @@ void Publisher::Loop::probe(Clock::time_point now) {
   stats.standing_down = false;
 }
 
+// Idle, a publisher does what pollIntervalMs asks and no more: it sleeps
+// until a commit to its table (NOTIFY), a replica joining or leaving, the
+// breaker's trial, or the poll interval, then claims (and rebalances) once.
 void Publisher::Loop::idle_wait(Clock::time_point now) {
-  auto until = std::min(next_rebalance, now + milliseconds(settings.spec.outbox.poll_interval_ms));
+  const auto poll_interval = milliseconds(settings.spec.outbox.poll_interval_ms);
+  auto until = now + poll_interval;
   const auto snapshot = breaker.snapshot();
   report_transition(snapshot.transition);
   if (snapshot.state == breaker::State::Open) {
     until = std::min(until, snapshot.since + milliseconds(settings.spec.circuit_breaker.open_duration_ms));
   }
-  const auto timeout = std::clamp(std::chrono::duration_cast<milliseconds>(until - now), milliseconds(1),
-                                  milliseconds(1000));
-  store.wait(timeout, waker.fd());
+  const auto timeout =
+      std::clamp(std::chrono::duration_cast<milliseconds>(until - now), milliseconds(1), poll_interval);
+  const auto news = store.wait_for_news(timeout, waker.fd());
+  if (news.members) next_rebalance = Clock::time_point{};
 }
 
 bool Publisher::Loop::step() {
@@ -471,7 +468,6 @@ bool Publisher::Loop::step() {
     if (!batch->complete()) {
       watch_in_flight(now);
       watch_breaker(now);
-      if (batch && store.connected()) refresh_backlog(now);
       return false;
     }
     finish_batch();
@@ -502,9 +498,12 @@ bool Publisher::Loop::step() {
   if (!rows.empty() && rows.front().id > solo_until_id) solo_until_id = 0;
   if (rows.empty()) return false;
   const bool full = static_cast<int>(rows.size()) >= limit;
-  send_batch(std::move(rows));
-  // A batch with nothing to wait for (all poison or waiting) settles at once.
-  return batch->complete() || full;
+  const bool waiting = send_batch(std::move(rows));
+  if (!batch->complete()) return true;  // straight to waiting for its reports
+  // Nothing went to Kafka (all poison or waiting): settle now. Rows that
+  // wait for a config are read again at the next poll, not in a tight loop.
+  finish_batch();
+  return full && !waiting;
 }
 
 void Publisher::Loop::wait(Clock::time_point now) {
@@ -572,7 +571,9 @@ void Publisher::Loop::drain() {
       std::this_thread::sleep_for(milliseconds(200));
     }
   }
-  store.disconnect();
+  // Tells the other replicas, so they take the buckets at once.
+  store.leave();
+  housekeeper.set_owned({});
   std::lock_guard lock(stats_mutex);
   stats.database_connected = false;
   stats.owned_buckets = 0;
@@ -587,6 +588,7 @@ Publisher::~Publisher() { stop(); }
 
 void Publisher::start() {
   if (thread_.joinable()) return;
+  loop_->housekeeper.start();
   thread_ = std::thread([this] { loop_->run(); });
 }
 
@@ -594,6 +596,7 @@ void Publisher::stop() {
   loop_->stopping.store(true);
   loop_->waker.wake();
   if (thread_.joinable()) thread_.join();
+  loop_->housekeeper.stop();
 }
 
 PublisherStats Publisher::stats() const {

@@ -27,6 +27,7 @@
 // sent twice, never lost.
 
 #include "agent/publisher/outbox_store.h"
+#include "agent/publisher/prune_schedule.h"
 #include "common/breaker/circuit_breaker.h"
 #include "common/kafka/client_config.h"
 #include "common/pipeline/spec.h"
@@ -48,10 +49,13 @@ struct PublisherSettings {
   pipeline::PipelineSpec spec;
   std::string database_url;  // secret
   kafka::ConnectionSettings kafka;
-  // How soon a freed bucket (a replica died) or a new replica is noticed.
+  // The most often buckets are rebalanced. A replica joining or leaving
+  // gracefully is noticed at once (NOTIFY); a crashed one at the next
+  // rebalance, which an idle publisher does once per pollIntervalMs.
   std::chrono::milliseconds rebalance_interval{1000};
+  // The housekeeper's own schedule (its own session and thread).
   std::chrono::milliseconds backlog_interval{2000};
-  std::chrono::milliseconds prune_interval{60000};
+  PruneSettings prune;
   std::chrono::milliseconds reconnect_initial{200};
   std::chrono::milliseconds reconnect_max{5000};
   // How long a stopping publisher keeps trying to mark rows Kafka already

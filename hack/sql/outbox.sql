@@ -26,13 +26,18 @@ CREATE INDEX IF NOT EXISTS outbox_pending_idx ON outbox (id) WHERE published_at 
 CREATE INDEX IF NOT EXISTS outbox_poison_idx ON outbox (key, id)
   WHERE published_at IS NULL AND last_error IS NOT NULL;
 
--- Wakes the agent as soon as a transaction that wrote outbox rows commits
--- (PostgreSQL delivers NOTIFY at commit and folds duplicates within one
--- transaction, so one statement-level notification is enough).
+-- Wakes the agents of this table, and only them, as soon as a transaction
+-- that wrote outbox rows commits (PostgreSQL delivers NOTIFY at commit and
+-- folds duplicates within one transaction, so one statement-level
+-- notification is enough). The channel is per table:
+-- 'outflow_outbox_<schema>.<table>', or 'outflow_outbox_<md5 of
+-- schema.table>' when that would pass PostgreSQL's 63-byte limit for names.
+-- One function serves every outbox table of a schema.
 CREATE OR REPLACE FUNCTION outflow_outbox_notify() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('outflow_outbox', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
+  PERFORM pg_notify(CASE WHEN octet_length('outflow_outbox_' || TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME) <= 63 THEN 'outflow_outbox_' || TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME ELSE 'outflow_outbox_' || md5(TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME) END,
+                    TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
   RETURN NULL;
 END
 $$;

@@ -49,12 +49,14 @@ TEST_F(AgentTest, EachPodReportsItsOwnStatusEntry) {
         const auto b = agent_entry("orders-agent-b");
         if (!a || !b) return false;
         published = a->value("publishedTotal", 0) + b->value("publishedTotal", 0);
-        return published == 300 && a->value("breaker", "") == "Closed" && b->value("breaker", "") == "Closed";
+        // The backlog is counted on its own schedule (every 2 s): it reaches
+        // 0 shortly after the last row went out.
+        return published == 300 && a->value("breaker", "") == "Closed" && b->value("breaker", "") == "Closed" &&
+               a->value("outboxBacklog", -1) == 0 && b->value("outboxBacklog", -1) == 0;
       },
       15s))
       << pipeline().value("status", json::object()).dump(2);
   const auto a = *agent_entry("orders-agent-a");
-  EXPECT_EQ(a.value("outboxBacklog", -1), 0);
   EXPECT_TRUE(a.contains("heartbeatTime"));
   EXPECT_TRUE(a.contains("since"));
 }

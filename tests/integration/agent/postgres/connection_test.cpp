@@ -69,7 +69,9 @@ TEST_F(Postgres, InsertsAndReadsAnOutboxRowWithBinaryPayload) {
 
 TEST_F(Postgres, CommittedInsertNotifiesAListener) {
   auto listener = pg::Connection::open(testenv::require("OUTFLOW_TEST_PG_URL"));
-  listener.exec("LISTEN outflow_outbox");
+  // The trigger's channel is the table's own (agent/publisher/outbox_sql.h).
+  const std::string channel = "outflow_outbox_" + schema_ + ".outbox";
+  listener.exec("LISTEN \"" + channel + "\"");
   conn_->exec("BEGIN");
   conn_->exec("INSERT INTO outbox (event_id, payload) VALUES (gen_random_uuid(), 'a'), (gen_random_uuid(), 'b')");
   // Nothing is announced before commit: the agent must never see uncommitted rows.
@@ -86,7 +88,7 @@ TEST_F(Postgres, CommittedInsertNotifiesAListener) {
     notify = PQnotifies(listener.native());
   }
   ASSERT_NE(notify, nullptr);
-  EXPECT_STREQ(notify->relname, "outflow_outbox");
+  EXPECT_EQ(std::string(notify->relname), channel);
   EXPECT_EQ(std::string(notify->extra), schema_ + ".outbox");
   PQfreemem(notify);
   // One statement, one notification.
@@ -120,4 +122,88 @@ TEST(PostgresConnect, BadPasswordIsReportedWithoutThePassword) {
     EXPECT_NE(msg.find("password authentication failed"), std::string::npos) << msg;
     EXPECT_EQ(msg.find("Wr0ngPassw0rd"), std::string::npos) << msg;
   }
+}
+
+namespace {
+
+// The test server's URL with one part replaced; "postgres://user:password@host:port/db".
+struct UrlParts {
+  std::string scheme_user, password, host, port, rest;
+};
+
+UrlParts split_test_url() {
+  const std::string url = testenv::require("OUTFLOW_TEST_PG_URL");
+  const auto user_start = url.find("://") + 3;
+  const auto colon = url.find(':', user_start);
+  const auto at = url.find('@');
+  const auto port_colon = url.find(':', at);
+  const auto slash = url.find('/', at);
+  if (at == std::string::npos || colon > at || port_colon == std::string::npos || port_colon > slash) {
+    throw std::runtime_error("OUTFLOW_TEST_PG_URL must look like postgres://user:password@host:port/db");
+  }
+  return {url.substr(0, colon), url.substr(colon + 1, at - colon - 1), url.substr(at + 1, port_colon - at - 1),
+          url.substr(port_colon + 1, slash - port_colon - 1), url.substr(slash)};
+}
+
+std::string join(const UrlParts& p) { return p.scheme_user + ":" + p.password + "@" + p.host + ":" + p.port + p.rest; }
+
+std::string connect_error(const std::string& url) {
+  try {
+    pg::Connection::open(url);
+  } catch (const pg::Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "connected with a URL that should fail";
+  return {};
+}
+
+}  // namespace
+
+TEST(PostgresConnect, AUrlLibpqCannotParseIsReportedWithoutAnyPartOfIt) {
+  auto parts = split_test_url();
+  parts.password = "Sup3r%Secret";  // a raw %, not percent-encoded
+  auto message = connect_error(join(parts));
+  EXPECT_NE(message.find("cannot be parsed"), std::string::npos) << message;
+  EXPECT_EQ(message.find("Sup3r"), std::string::npos) << message;
+  EXPECT_EQ(message.find("Secret"), std::string::npos) << message;
+
+  parts = split_test_url();
+  parts.password = "Sup3rSecret";
+  parts.port = "54x2";
+  message = connect_error(join(parts));
+  EXPECT_NE(message.find("port"), std::string::npos) << message;
+  EXPECT_EQ(message.find("54x2"), std::string::npos) << message;
+  EXPECT_EQ(message.find("Sup3rSecret"), std::string::npos) << message;
+
+  parts.port = "99999";
+  message = connect_error(join(parts));
+  EXPECT_EQ(message.find("99999"), std::string::npos) << message;
+
+  // An unterminated IPv6 host: libpq quotes the whole URL, password included.
+  parts = split_test_url();
+  parts.password = "Sup3rSecret";
+  parts.host = "[::1";
+  message = connect_error(join(parts));
+  EXPECT_EQ(message.find("Sup3rSecret"), std::string::npos) << message;
+  EXPECT_EQ(message.find("postgres"), std::string::npos) << message;
+}
+
+TEST(PostgresConnect, ErrorsFromTheRealServerNameNoPartOfTheUrl) {
+  auto parts = split_test_url();
+  // The real server refuses: an unknown database (the server quotes its name).
+  const auto slash_db = parts.rest.find('?');
+  parts.rest = "/outflow_no_such_db_x7" + (slash_db == std::string::npos ? "" : parts.rest.substr(slash_db));
+  auto message = connect_error(join(parts));
+  EXPECT_NE(message.find("does not exist"), std::string::npos) << message;
+  EXPECT_EQ(message.find("outflow_no_such_db_x7"), std::string::npos) << message;
+  EXPECT_EQ(message.find(parts.password), std::string::npos) << message;
+
+  // Nobody listens on the port: libpq names host and port.
+  parts = split_test_url();
+  parts.port = "1";
+  parts.host = "127.0.0.1";
+  message = connect_error(join(parts));
+  EXPECT_NE(message.find("Connection refused"), std::string::npos) << message;
+  EXPECT_EQ(message.find("127.0.0.1"), std::string::npos) << message;
+  EXPECT_EQ(message.find(parts.password), std::string::npos) << message;
 }

@@ -336,3 +336,43 @@ TEST(AgentStartupConfig, RealFileReaderReadsTheSourceTree) {
   const auto text = outflow::agent::read_file_from_disk(std::string(OUTFLOW_SOURCE_DIR) + "/crds/examples/minimal.yaml");
   EXPECT_NE(text.find("bootstrapServers"), std::string::npos);
 }
+
+TEST(AgentStartupConfig, ADatabaseUrlLibpqCannotReadNamesTheSecretKeyNotItsContent) {
+  const auto spec = example_spec("minimal.yaml");
+  const auto text = rendered(spec);
+  const std::string secret_ref =
+      "spec.outbox.databaseSecretRef (Secret \"" + spec.outbox.database.name + "\", key \"" + spec.outbox.database.key + "\")";
+  // A raw % in the password, a port that is no number, one out of range.
+  for (const std::string url : {"postgres://app:db-s3cret%zz@db.shop:5432/orders",
+                                "postgres://app:db-s3cret@db.shop:54x2/orders",
+                                "postgres://app:db-s3cret@db.shop:99999/orders",
+                                "postgres://app:db-s3cret@[::1/orders"}) {
+    SCOPED_TRACE(url);
+    FakePod pod;
+    pod.files[kSecrets + "/database/url"] = url + "\n";
+    const auto message = pod.error(text);
+    EXPECT_EQ(message.rfind("files.databaseUrl: the database URL in " + secret_ref + " is not valid", 0), 0u)
+        << message;
+    expect_no_secret(message);
+    EXPECT_EQ(message.find("db.shop"), std::string::npos) << message;
+    EXPECT_EQ(message.find("54x2"), std::string::npos) << message;
+    EXPECT_EQ(message.find("99999"), std::string::npos) << message;
+  }
+  // The same check when the URL comes from the environment, named as such.
+  FakePod pod;
+  pod.env[outflow::agent::kDatabaseUrlEnv] = "postgres://app:db-s3cret%@db.shop/orders";
+  const auto message = pod.error(text);
+  EXPECT_EQ(message.rfind(std::string(outflow::agent::kDatabaseUrlEnv) + ": the database URL is not valid", 0), 0u)
+      << message;
+  expect_no_secret(message);
+}
+
+TEST(AgentStartupConfig, ValidDatabaseUrlsInEitherFormPassTheCheck) {
+  FakePod pod;
+  for (const std::string url : {"postgres://app:p%25ss@db.shop:5432/orders?sslmode=require",
+                                "postgresql://db1:5432,db2:5433/orders?target_session_attrs=read-write",
+                                "host=db.shop port=5432 dbname=orders user=app password=x"}) {
+    pod.files[kSecrets + "/database/url"] = url;
+    EXPECT_EQ(pod.load(rendered(example_spec("minimal.yaml"))).database_url, url);
+  }
+}

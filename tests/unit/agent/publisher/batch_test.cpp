@@ -93,7 +93,8 @@ TEST(PlanBatch, AnUndeclaredTopicWaitsWithinTheGraceHoldingBackOnlyItsKey) {
   EXPECT_TRUE(std::holds_alternative<NotSent>(plan.outcomes[1]));  // waits, is not poison
   EXPECT_TRUE(std::holds_alternative<NotSent>(plan.outcomes[2]));  // behind it
   ASSERT_EQ(plan.waiting.size(), 1u);
-  EXPECT_NE(plan.waiting[0].find("shop.new"), std::string::npos);
+  EXPECT_EQ(plan.waiting[0].first, 2);
+  EXPECT_NE(plan.waiting[0].second.find("shop.new"), std::string::npos);
 }
 
 TEST(PlanBatch, AnUndeclaredTopicPastTheGraceIsPoisonNamingTheTopic) {

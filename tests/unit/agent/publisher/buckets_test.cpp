@@ -60,12 +60,20 @@ TEST(Buckets, AtItsShareAReplicaChangesNothing) {
   EXPECT_EQ(rebalance(64, 2, range(0, 32), range(32, 64), 5), Rebalance{});
 }
 
-TEST(Buckets, LockSpacesAreStablePositiveAndDistinctPerTable) {
-  const auto a = lock_space("outbox");
-  EXPECT_EQ(a, lock_space("public.outbox"));  // the same table, however it is spelled
-  EXPECT_EQ(a, lock_space("outbox"));
+TEST(Buckets, LockSpacesAreStablePositiveAndDistinctPerResolvedTable) {
+  const auto a = lock_space("public", "outbox");
+  EXPECT_EQ(a, lock_space("public", "outbox"));
   EXPECT_GT(a.members, 0);
   EXPECT_GT(a.buckets, 0);
   EXPECT_NE(a.members, a.buckets);
-  EXPECT_NE(a, lock_space("billing.outbox"));
+  // The same unqualified name in two schemas is two tables.
+  EXPECT_NE(a, lock_space("billing", "outbox"));
+  // Names with dots cannot be confused by where the dot sits.
+  EXPECT_NE(lock_space("a.b", "c"), lock_space("a", "b.c"));
+}
+
+TEST(Buckets, OrdinaryNamesKeepTheLockSpaceOfEarlierVersions) {
+  // Earlier agents hashed "public." + table; a rolling upgrade must not put
+  // old and new replicas of one pipeline in different lock spaces.
+  EXPECT_EQ(lock_space("public", "outbox"), (LockSpace{2051740800, 580366540}));
 }
