@@ -158,10 +158,10 @@ struct Replayer::Impl {
       // What a killed process leaves: nothing queued is sent, no offset is
       // committed, the group is not told.
       if (producer) rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      release_messages();
       consumer_queue.reset();
       producer_queue.reset();
       if (consumer) rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-      in_flight.clear();
       known_topics.clear();
       producer.reset();
       return;
@@ -170,12 +170,23 @@ struct Replayer::Impl {
       // Served here because the thread may never have run (stop before start).
       rd_kafka_consumer_close(consumer.get());
     }
+    release_messages();
     consumer_queue.reset();
     producer_queue.reset();
     consumer.reset();
-    in_flight.clear();
     known_topics.clear();
     producer.reset();
+  }
+
+  // Every consumed message still kept. Before the consumer is destroyed:
+  // rd_kafka_destroy waits for the messages it handed out (measured: an
+  // abandon() with thousands in flight hung in it for good).
+  void release_messages() {
+    in_flight.clear();
+    retrying.clear();
+    retry_at.erase_if([](std::uint64_t) { return true; });
+    held_messages.clear();
+    held_at.erase_if([](const TopicPartition&) { return true; });
   }
 
   // A producer learns a topic's leader on its first message to it, through a
