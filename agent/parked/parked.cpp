@@ -95,7 +95,9 @@ Headers replay_headers(const Headers& headers, const std::string& parked_topic, 
   Headers out;
   out.reserve(headers.size() + 2);
   for (const auto& header : headers) {
-    if (header.name == h::kParkedReason || header.name == h::kAttempt) continue;
+    // outflow-moved-from names an earlier tier copy: a replayed copy is a new
+    // dead letter, not a repeat of that one (move_dedup.h).
+    if (header.name == h::kParkedReason || header.name == h::kAttempt || header.name == h::kMovedFrom) continue;
     out.push_back(header);
   }
   out.push_back({std::string(h::kAttempt), "1"});

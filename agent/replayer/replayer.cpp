@@ -3,6 +3,7 @@
 #include "agent/replayer/flow.h"
 #include "agent/replayer/kafka_glue.h"
 #include "agent/replayer/ledger.h"
+#include "agent/replayer/move_dedup.h"
 #include "agent/replayer/routing.h"
 #include "agent/replayer/timer_set.h"
 #include "common/kafka/handles.h"
@@ -13,7 +14,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -65,7 +65,10 @@ struct Replayer::Impl {
         dlq(settings.spec.dead_letter->topic),
         parked(parked_topic(dlq)),
         gate(static_cast<std::int64_t>(settings.max_in_flight)),
-        pacer(std::numeric_limits<std::int64_t>::max(), settings.commit_interval.count()) {
+        // Commits as acknowledgements come, a quarter window at a time: the
+        // window (what a crash repeats) then holds mostly work in flight.
+        pacer(std::max<std::int64_t>(1, static_cast<std::int64_t>(settings.max_in_flight) / 4),
+              settings.commit_interval.count()) {
     if (!settings.now_ms) settings.now_ms = system_now_ms;
     if (settings.group_id.empty()) settings.group_id = group_id_for(settings.pipeline);
     for (int tier = 1; tier <= rules.schedule.max_attempts(); ++tier) tiers[retry_tier_topic(dlq, tier)] = tier;
@@ -208,6 +211,9 @@ struct Replayer::Impl {
         if (rd_kafka_metadata(producer.get(), 0, topic.get(), &raw, static_cast<int>(left.count())) ==
             RD_KAFKA_RESP_ERR_NO_ERROR) {
           kafka::MetadataHandle owned(raw);
+          if (owned->topic_cnt == 1 && owned->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            partition_counts[name] = owned->topics[0].partition_cnt;
+          }
         }
       }
       known_topics.push_back(std::move(topic));  // kept so the producer keeps the topic's leader
@@ -266,15 +272,42 @@ struct Replayer::Impl {
     // Not (or no longer) ours: whoever owns it reads it from the committed offset.
     if (it == parts.end()) return;
     auto& ledger = it->second;
+    if (ledger.before_start(message->offset)) {
+      look_back(tp, message.get());
+      return;
+    }
     // Fetched before the partition was paused; read again after the resume,
     // which seeks back to just after the held head.
     if (ledger.held()) return;
     if (!ledger.consume(message->offset)) return;  // a re-fetch we already have
+    if (repeated_move(tp, message.get())) {
+      // The first copy is (or was) republished: this one is dropped, as if done.
+      ledger.finish(message->offset);
+      pacer.finished(1, settings.now_ms());
+      ++repeats_dropped;
+      return;
+    }
     if (tier_of(tp.topic) == 0) {
       ++received_total;
       if (hooks.received) hooks.received(1);
     }
     dispatch(std::move(message), false);
+  }
+
+  // A tier message read below the committed offset, after an assignment: only
+  // its position is remembered, so a repeat of it further on is recognised.
+  void look_back(const TopicPartition& tp, const rd_kafka_message_t* m) {
+    const auto it = dedups.find(tp);
+    if (it == dedups.end()) return;
+    if (const auto from = last_value(headers_of(m), header::kMovedFrom)) it->second.repeat(*from, m->offset);
+  }
+
+  // Whether a tier message is a second copy of a dead letter moved twice.
+  bool repeated_move(const TopicPartition& tp, const rd_kafka_message_t* m) {
+    const auto it = dedups.find(tp);
+    if (it == dedups.end()) return false;
+    const auto from = last_value(headers_of(m), header::kMovedFrom);
+    return from && it->second.repeat(*from, m->offset);
   }
 
   int tier_of(const std::string& topic) const {
@@ -351,9 +384,13 @@ struct Replayer::Impl {
     const auto headers = headers_of(message.get());
     std::string topic;
     Headers out;
+    std::int32_t partition = RD_KAFKA_PARTITION_UA;  // by key
     if (const auto* t = std::get_if<MoveToTier>(&route)) {
       topic = retry_tier_topic(dlq, t->tier);
-      out = headers;
+      out = tier_headers(headers, moved_from(rd_kafka_topic_name(message->rkt), message->partition, message->offset));
+      if (const auto count = partition_counts.find(topic); count != partition_counts.end()) {
+        partition = tier_partition(message->partition, count->second);
+      }
     } else if (const auto* r = std::get_if<Republish>(&route)) {
       topic = r->topic;
       out = republish_headers(headers, r->attempt);
@@ -375,7 +412,7 @@ struct Replayer::Impl {
     const std::size_t value_size = message->len;
     void* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
     const auto error = rd_kafka_producev(
-        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key, key_size),
+        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_size),
         RD_KAFKA_V_VALUE(value, value_size),
         // A copy: the consumed message may be dropped (rebalance) before the report.
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(kafka_headers.get()),
@@ -535,7 +572,7 @@ struct Replayer::Impl {
   // Pauses every partition while what a crash would repeat reaches the
   // in-flight window, resumes at half.
   void flow_control() {
-    switch (gate.update(static_cast<std::int64_t>(in_flight.size() + retrying.size()))) {
+    switch (gate.update(uncommitted())) {
       case FlowGate::Change::Pause:
         for (const auto& [tp, ledger] : parts) {
           if (ledger.held()) continue;  // paused already
@@ -603,10 +640,7 @@ struct Replayer::Impl {
                            void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      for (int i = 0; i < partitions->cnt; ++i) {
-        self->parts.insert_or_assign({partitions->elems[i].topic, partitions->elems[i].partition}, PartitionLedger{});
-      }
-      rd_kafka_assign(client, partitions);
+      self->assign(client, partitions);
       // librdkafka keeps an application pause across unassign and assign: a
       // partition this replica held when it was revoked would come back
       // paused for good (found by the mid-stream join test). A new
@@ -630,12 +664,39 @@ struct Replayer::Impl {
       self->held_messages.erase(tp);
       self->held_at.cancel(tp);
       self->parts.erase(tp);
+      self->dedups.erase(tp);
     }
     self->retry_at.erase_if([&](std::uint64_t id) { return from_revoked(self->retrying.at(id)); });
     std::erase_if(self->retrying, [&](const auto& entry) { return from_revoked(entry.second); });
     std::erase_if(self->in_flight, [&](const auto& entry) { return from_revoked(entry.second); });
     rd_kafka_assign(client, nullptr);
     spdlog::info("dead-letter replayer: released {} partition(s)", partitions->cnt);
+  }
+
+  // Starts every assigned partition at the group's committed offset, except
+  // that a tier partition starts `lookback` offsets earlier: those are read
+  // only to remember which dead letters they hold (a crashed replica's moves
+  // that its successor repeats). Without the committed offsets (the request
+  // failed) there is no look-back, and a repeat may go out twice.
+  void assign(rd_kafka_t* client, rd_kafka_topic_partition_list_t* partitions) {
+    kafka::PartitionListHandle committed(rd_kafka_topic_partition_list_copy(partitions));
+    const bool known = rd_kafka_committed(client, committed.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!known) note_error("cannot read the group's committed offsets; a dead letter moved twice may be republished twice");
+    const auto lookback = 3 * static_cast<std::int64_t>(settings.max_in_flight);
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto& p = partitions->elems[i];
+      const TopicPartition tp{p.topic, p.partition};
+      std::optional<std::int64_t> start;
+      if (known) {
+        const auto* c = rd_kafka_topic_partition_list_find(committed.get(), p.topic, p.partition);
+        if (c && c->err == RD_KAFKA_RESP_ERR_NO_ERROR && c->offset >= 0) start = c->offset;
+      }
+      parts.insert_or_assign(tp, PartitionLedger(start));
+      if (tier_of(tp.topic) == 0) continue;
+      dedups.insert_or_assign(tp, MoveDedup(lookback));
+      if (start) p.offset = std::max<std::int64_t>(0, *start - lookback);
+    }
+    rd_kafka_assign(client, partitions);
   }
 
   // Serves delivery reports until none of the matching messages is in
@@ -670,6 +731,7 @@ struct Replayer::Impl {
     stats.moved_total = moved_total;
     stats.republished_total = republished_total;
     stats.parked_total = parked_total;
+    stats.repeats_dropped = repeats_dropped;
     stats.pending = pending;
     stats.assigned_partitions = parts.size();
     stats.paused_partitions = paused;
@@ -707,6 +769,8 @@ struct Replayer::Impl {
 
   // Thread-owned state.
   std::map<TopicPartition, PartitionLedger> parts;
+  std::map<TopicPartition, MoveDedup> dedups;      // per tier partition
+  std::map<std::string, int> partition_counts;     // of the tier topics, from warm_up
   std::map<TopicPartition, kafka::MessageHandle> held_messages;  // the heads of held partitions
   TimerSet<TopicPartition> held_at;
   std::unordered_map<std::uint64_t, Outgoing> in_flight;  // by the id its delivery report carries
@@ -720,6 +784,7 @@ struct Replayer::Impl {
   std::int64_t moved_total = 0;
   std::int64_t republished_total = 0;
   std::int64_t parked_total = 0;
+  std::int64_t repeats_dropped = 0;
 
   mutable std::mutex stats_mu;
   ReplayerStats stats;

@@ -122,6 +122,7 @@ TEST(ParkedReplay, ResetsTheAttemptDropsTheReasonAndSaysWhereItCameFrom) {
   headers.push_back({"app-trace", std::nullopt});
   headers.push_back({std::string(h::kAttempt), "7"});  // an earlier trip's header, twice
   headers.push_back({std::string(kReplayedFrom), "shop.dlq.parked/0/1"});
+  headers.push_back({std::string(h::kMovedFrom), "shop.dlq/0/9"});  // not a repeat of that tier copy
   const auto out = replay_headers(headers, "shop.dlq.parked", 2, 17);
 
   const Headers expected{{std::string(h::kOriginalTopic), "shop.orders"},
