@@ -1,5 +1,6 @@
 #include "agent/replayer/replayer.h"
 
+#include "agent/replayer/client_properties.h"
 #include "agent/replayer/flow.h"
 #include "agent/replayer/kafka_glue.h"
 #include "agent/replayer/ledger.h"
@@ -81,10 +82,9 @@ struct Replayer::Impl {
   // ---- clients ------------------------------------------------------------
 
   kafka::ClientHandle make_producer() {
-    // Tier and republished copies land where a Java producer would put the
-    // key, with the same delivery guarantees as the outbox publisher's.
-    const auto properties = kafka::producer_properties(settings.kafka);
-    auto conf = kafka::make_conf(properties);
+    // Republished copies land where a Java producer would put the key, with
+    // the same delivery guarantees as the outbox publisher's.
+    auto conf = kafka::make_conf(producer_properties(settings));
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_delivery);
     rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_producer_error);
@@ -95,29 +95,7 @@ struct Replayer::Impl {
   }
 
   kafka::ClientHandle make_consumer() {
-    auto properties = kafka::client_properties(settings.kafka);
-    const std::vector<kafka::Property> extra = {
-        {"group.id", settings.group_id},
-        // Offsets are committed by hand, only past acknowledged messages.
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        // A new group must start at the oldest dead letter, not skip the
-        // ones sent before the agent first ran.
-        {"auto.offset.reset", "earliest"},
-        {"enable.partition.eof", "false"},
-        // Round-robin over all subscribed partitions: with the default range
-        // assignor each single-partition tier would go to the same replica.
-        // Eager, which is what on_rebalance's rd_kafka_assign expects.
-        {"partition.assignment.strategy", "roundrobin"},
-        {"session.timeout.ms", std::to_string(settings.session_timeout.count())},
-        {"topic.metadata.refresh.interval.ms", std::to_string(settings.metadata_refresh.count())},
-        // librdkafka keeps one fetch per broker in flight, and a partition
-        // resumed while it long-polls joins only the next one: this bounds how
-        // late the message after a due head is seen (measured: the default
-        // 500 ms made every republish ~400 ms late).
-        {"fetch.wait.max.ms", std::to_string(settings.fetch_wait.count())},
-    };
-    properties.insert(properties.end(), extra.begin(), extra.end());
+    const auto properties = consumer_properties(settings);
     auto conf = kafka::make_conf(properties);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
@@ -256,7 +234,19 @@ struct Replayer::Impl {
     // what they finished is committed; consumer_close (in stop) leaves.
     drain([](const Outgoing&) { return true; });
     commit(true);
+    leave_group();
     publish_stats();
+  }
+
+  // A static member does not leave the group on close (KIP-345), so its
+  // partitions would wait out its session before anyone else reads them; an
+  // unsubscribe does leave. Serves the revoke it causes (which commits).
+  void leave_group() {
+    if (rd_kafka_unsubscribe(consumer.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!parts.empty() && std::chrono::steady_clock::now() < deadline) {
+      kafka::MessageHandle ignored(rd_kafka_consumer_poll(consumer.get(), 100));
+    }
   }
 
   // ---- consuming ----------------------------------------------------------

@@ -55,6 +55,10 @@ struct ReplayerSettings {
   // Empty: group_id_for(pipeline). Replicas of one pipeline share the group
   // and so the partitions.
   std::string group_id;
+  // group.instance.id: the pod name, so a replica restarted under it (a
+  // container restart keeps the pod's name) takes its old member's place and
+  // partitions at once. Empty: dynamic membership.
+  std::string instance_id;
   // The longest a finished offset waits to be committed while running; a
   // burst commits every max_in_flight/4 acknowledgements sooner (and always on
   // stop and on a rebalance).
