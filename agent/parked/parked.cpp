@@ -152,7 +152,9 @@ nlohmann::json to_json(const ParkedMessage& message) {
   j["originalTopic"] = info.original_topic ? nlohmann::json(*info.original_topic) : nlohmann::json(nullptr);
   j["originalPartition"] = info.original_partition ? nlohmann::json(*info.original_partition) : nlohmann::json(nullptr);
   j["originalOffset"] = info.original_offset ? nlohmann::json(*info.original_offset) : nlohmann::json(nullptr);
-  j["attempt"] = info.attempt ? nlohmann::json(*info.attempt) : nlohmann::json(nullptr);
+  const auto attempt = info.attempt ? replayer::parse_number(*info.attempt) : std::nullopt;
+  j["attempt"] = attempt ? nlohmann::json(*attempt) : nlohmann::json(nullptr);
+  if (info.attempt && !attempt) j["attemptText"] = *info.attempt;
   j["reason"] = info.reason;
   j["error"] = info.error;
   j["key"] = message.key ? nlohmann::json(*message.key) : nlohmann::json(nullptr);
