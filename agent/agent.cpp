@@ -105,6 +105,7 @@ struct Agent::Parts {
     s.published_total = stats.published_total;
     s.poison_total = stats.poison_total;
     s.last_error = stats.last_error;
+    s.last_error_at = stats.last_error_at;
     if (replayer) {
       const auto replay = replayer->stats();
       s.dlq_pending = replay.pending;
@@ -128,7 +129,9 @@ struct Agent::Parts {
   }
 
   std::optional<std::string> readiness() const {
-    if (!publisher->stats().database_connected) return "the outbox database is not connected";
+    const auto stats = publisher->stats();
+    if (stats.standing_down) return "Kafka is unreachable from this pod; its outbox buckets went to other replicas";
+    if (!stats.database_connected) return "the outbox database is not connected";
     if (!reporter->api_reachable()) return "the API server has not accepted this pod's status";
     return std::nullopt;
   }

@@ -18,6 +18,11 @@ t0=${SECONDS}
 hack/setup.sh
 t_setup=$(( SECONDS - t0 ))
 
+# ccache keys on paths relative to the checkout and ignores the build
+# directory's own path, so a fresh clone elsewhere (CI) reuses what an
+# earlier build of the same sources compiled.
+export CCACHE_BASEDIR="${REPO_ROOT}" CCACHE_NOHASHDIR=1
+
 t0=${SECONDS}
 cmake -S . -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTFLOW_SANITIZE="${sanitize}" >/dev/null
 cmake --build "${build_dir}" -j "$(nproc)"

@@ -8,6 +8,10 @@
 #   hack/testenv.sh stop|start kafka|postgres
 #                           stop/start one part keeping its data and ports
 #                           (outage tests)
+#   hack/testenv.sh freeze|thaw kafka
+#                           SIGSTOP/SIGCONT the broker: it keeps its
+#                           connections open and answers nothing, the way a
+#                           hung or partitioned server looks to a client
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -48,11 +52,20 @@ case "${1:-}" in
   env)
     [[ -f "${OUTFLOW_TESTENV_DIR}/env.sh" ]] || die "no test environment is up (run: hack/testenv.sh up)"
     cat "${OUTFLOW_TESTENV_DIR}/env.sh" ;;
+  freeze|thaw)
+    case "${2:-}" in
+      kafka)
+        pidfile="${OUTFLOW_TESTENV_DIR}/pids/$2.pid"
+        [[ -f "${pidfile}" ]] || die "$2 is not running"
+        signal=STOP; [[ "$1" == thaw ]] && signal=CONT
+        kill "-${signal}" -- "-$(cat "${pidfile}")" ;;
+      *) die "usage: $0 $1 kafka" ;;
+    esac ;;
   stop|start)
     case "${2:-}" in
       kafka)    "kafka_$1" ;;
       postgres) "pg_$1" ;;
       *) die "usage: $0 $1 kafka|postgres" ;;
     esac ;;
-  *) die "usage: $0 up|down|env|stop PART|start PART" ;;
+  *) die "usage: $0 up|down|env|stop PART|start PART|freeze PART|thaw PART" ;;
 esac

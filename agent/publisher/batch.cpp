@@ -1,20 +1,37 @@
 #include "agent/publisher/batch.h"
 
+#include <fmt/format.h>
+
 #include <set>
 
 namespace outflow::agent::publisher {
 
-BatchPlan plan_batch(const std::vector<OutboxRow>& rows, const pipeline::PipelineSpec& spec) {
+BatchPlan plan_batch(const std::vector<OutboxRow>& rows, const pipeline::PipelineSpec& spec,
+                     const PlanContext& context) {
   BatchPlan plan;
   plan.outcomes.assign(rows.size(), NotSent{});
   std::set<std::string> blocked;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto& key = rows[i].key;
-    if (key && blocked.contains(*key)) continue;  // behind a poison row of its key
-    auto prepared = prepare(rows[i], spec);
+    const auto& row = rows[i];
+    if (row.key && blocked.contains(*row.key)) continue;  // behind a poison or waiting row of its key
+    auto prepared = prepare(row, spec);
+    if (auto* undeclared = std::get_if<UndeclaredTopic>(&prepared)) {
+      const auto age_ms = context.now_ms - row.created_at_ms;
+      if (context.undeclared_topic_grace_ms > 0 && age_ms < context.undeclared_topic_grace_ms) {
+        plan.waiting.push_back(fmt::format("row {}: {}; waiting up to {} s for a config that declares it",
+                                           row.id, undeclared_topic_reason(undeclared->topic),
+                                           context.undeclared_topic_grace_ms / 1000));
+        if (row.key) blocked.insert(*row.key);
+        continue;
+      }
+      prepared = Poison{undeclared_topic_reason(undeclared->topic)};
+    }
+    if (auto* message = std::get_if<KafkaMessage>(&prepared)) {
+      if (auto refused = refused_by_topic(row, *message, context.limits)) prepared = std::move(*refused);
+    }
     if (auto* poison = std::get_if<Poison>(&prepared)) {
       plan.outcomes[i] = std::move(*poison);
-      if (key) blocked.insert(*key);
+      if (row.key) blocked.insert(*row.key);
       continue;
     }
     plan.to_send.emplace_back(i, std::move(std::get<KafkaMessage>(prepared)));
@@ -43,6 +60,10 @@ Settlement settle(const std::vector<OutboxRow>& rows, const std::vector<Outcome>
     } else if (const auto* failed = std::get_if<Failed>(&outcome)) {
       ++s.failed;
       s.last_error = failed->error;
+    } else if (const auto* refused = std::get_if<Refused>(&outcome)) {
+      ++s.refused;
+      s.last_refused_id = std::max(s.last_refused_id, row.id);
+      s.last_error = refused->error;
     } else {
       ++s.not_sent;
     }

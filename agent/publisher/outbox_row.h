@@ -32,10 +32,20 @@ struct Poison {
 struct Failed {
   std::string error;
 };
+// The broker refused the message, possibly only because of others sent in
+// the same record batch (librdkafka reports a batch's error on every message
+// of it): the row stays pending and is sent again alone before anyone calls
+// it poison. Not a sign of a sick cluster: the breaker does not hear of it.
+struct Refused {
+  std::string error;
+  // The broker named this message (or its record batch) as the problem;
+  // false: the producer failed for good and took the message down with it.
+  bool message_at_fault = true;
+};
 // Not attempted (breaker refused, an earlier row of its key did not go out,
 // or the agent is stopping): stays pending, nobody is told anything.
 struct NotSent {};
 
-using Outcome = std::variant<Delivered, Poison, Failed, NotSent>;
+using Outcome = std::variant<Delivered, Poison, Failed, Refused, NotSent>;
 
 }  // namespace outflow::agent::publisher

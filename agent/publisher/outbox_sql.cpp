@@ -73,6 +73,9 @@ OutboxSql outbox_sql(const pipeline::OutboxSpec& outbox, int bucket_count) {
       "DELETE FROM {t} WHERE {id} IN (SELECT {id} FROM {t} WHERE {p} IS NOT NULL "
       "AND {p} < now() - $1::bigint * interval '1 millisecond' LIMIT $2::int)",
       fmt::arg("t", table), fmt::arg("id", id), fmt::arg("p", published));
+  sql.release_poison_like = fmt::format(
+      "UPDATE {t} SET {e} = NULL WHERE {p} IS NULL AND {e} IS NOT NULL AND {e} LIKE $1",
+      fmt::arg("t", table), fmt::arg("e", error), fmt::arg("p", published));
   return sql;
 }
 

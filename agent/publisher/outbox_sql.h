@@ -28,6 +28,9 @@ struct OutboxSql {
   std::string backlog;
   // $1 bigint retention ms, $2 int limit: deletes published rows older than the retention.
   std::string prune;
+  // $1 text LIKE pattern of a poison reason: clears last_error of the pending
+  // rows set aside for it, so they are checked again.
+  std::string release_poison_like;
   // The bucket of the row aliased `o` (for tests that check the split).
   std::string bucket_of_row;
 };

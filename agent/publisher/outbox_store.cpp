@@ -1,6 +1,7 @@
 #include "agent/publisher/outbox_store.h"
 
 #include "agent/postgres/array_literal.h"
+#include "agent/publisher/row_check.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -145,6 +146,10 @@ Backlog OutboxStore::backlog() {
   backlog.rows = std::stoll(std::string(r.value(0, 0)));
   if (!r.is_null(0, 1)) backlog.oldest_age_seconds = std::max<std::int64_t>(0, std::stoll(std::string(r.value(0, 1))));
   return backlog;
+}
+
+long OutboxStore::release_undeclared_topic_rows() {
+  return session().exec(sql_.release_poison_like, {{undeclared_topic_reason("%")}}).affected();
 }
 
 long OutboxStore::prune(std::int64_t retention_ms, int limit) {

@@ -52,6 +52,9 @@ class OutboxStore {
   void mark_published(const std::vector<std::int64_t>& ids);
   void mark_poison(const std::vector<std::pair<std::int64_t, std::string>>& rows);
   Backlog backlog();
+  // Pending rows set aside because their topic was not declared get
+  // checked again (last_error cleared); returns how many.
+  long release_undeclared_topic_rows();
   // Deletes up to `limit` published rows older than the retention; returns how many.
   long prune(std::int64_t retention_ms, int limit);
 

@@ -1,15 +1,23 @@
 #include "agent/publisher/publisher.h"
 
 #include "agent/publisher/batch.h"
+#include "agent/publisher/delivery_outcome.h"
+#include "agent/publisher/error_board.h"
+#include "agent/publisher/in_flight_batch.h"
 #include "agent/publisher/kafka_producer.h"
+#include "agent/publisher/topic_limits.h"
+#include "common/kafka/admin.h"
+#include "common/kafka/producer_settings.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 namespace outflow::agent::publisher {
 namespace {
@@ -31,6 +39,11 @@ class Waker {
     const std::uint64_t one = 1;
     [[maybe_unused]] const auto n = ::write(fd_, &one, sizeof one);
   }
+  // Sleeps until woken or `timeout` passed.
+  void sleep(milliseconds timeout) const {
+    pollfd fd{fd_, POLLIN, 0};
+    ::poll(&fd, 1, static_cast<int>(timeout.count()));
+  }
   int fd() const { return fd_; }
 
  private:
@@ -42,6 +55,18 @@ void call(const std::function<T>& hook, auto&&... args) {
   if (hook) hook(std::forward<decltype(args)>(args)...);
 }
 
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// How long one wait for delivery reports lasts before the loop turns again.
+constexpr milliseconds kReportWait{50};
+// Kafka errors stay on the status until Kafka answers again; while one is
+// shown, the topic limits (one cheap request) are read this often to find out.
+constexpr milliseconds kKafkaErrorRecheck{5000};
+// The longest a stood-down replica's reachability probe may take.
+constexpr milliseconds kProbeTimeout{5000};
+
 }  // namespace
 
 struct Publisher::Loop {
@@ -50,71 +75,175 @@ struct Publisher::Loop {
         breaker(b),
         hooks(std::move(h)),
         store(settings.database_url, settings.spec.outbox),
-        producer(make_producer()) {}
-
-  std::unique_ptr<KafkaProducer> make_producer() {
-    std::vector<std::string> topics;
+        admin(kafka::make_client(RD_KAFKA_PRODUCER,
+                                 kafka::make_conf(kafka::client_properties(settings.kafka)))) {
     for (const auto& t : settings.spec.topics) topics.push_back(t.name);
-    return std::make_unique<KafkaProducer>(settings.kafka, topics, breaker, hooks.breaker_transition);
+    if (settings.stand_down_after.count() <= 0) {
+      settings.stand_down_after = milliseconds(2LL * settings.kafka.request_timeout_ms);
+    }
   }
 
   PublisherSettings settings;
   breaker::CircuitBreaker& breaker;
   PublisherHooks hooks;
   OutboxStore store;
-  std::unique_ptr<KafkaProducer> producer;
+  std::vector<std::string> topics;
+  // Reads the topics' limits: a client of its own, so describing topics
+  // never waits behind (or purges with) the producer's messages.
+  kafka::ClientHandle admin;
+  std::unique_ptr<KafkaProducer> producer;  // made once the limits are known
+  std::optional<TopicLimitMap> limits;
+  Clock::time_point next_limits{};
   Waker waker;
   std::atomic<bool> stopping{false};
 
+  std::optional<InFlightBatch> batch;  // the batch Kafka has not fully reported on
+  std::uint64_t batches_started = 0;
+  // After a refusal, rows up to this id are sent one at a time, so a refused
+  // record batch tells which of its rows (if any) the broker refuses alone.
+  std::int64_t solo_until_id = 0;
+  bool tripped_this_batch = false;
+
   // Acknowledged by Kafka but not yet recorded in the outbox.
   Settlement unsettled;
-  std::string producer_error_seen;
+  ErrorBoard errors;
+  bool undeclared_rechecked = false;
   milliseconds reconnect_delay{0};
   Clock::time_point next_connect{};
   Clock::time_point next_rebalance{};
   Clock::time_point next_backlog{};
   Clock::time_point next_prune{};
+  std::optional<Clock::time_point> unhealthy_since;  // breaker away from Closed since
+  bool standing_down = false;
+  Clock::time_point next_probe{};
 
   mutable std::mutex stats_mutex;
   PublisherStats stats;
 
   void run();
   bool step();  // false: nothing to do right now, wait
+  void wait(Clock::time_point now);
   void ensure_connected();
+  bool ensure_kafka(Clock::time_point now);
   void flush_unsettled();
-  void publish_batch(const std::vector<OutboxRow>& rows);
+  void send_batch(std::vector<OutboxRow> rows);
+  void on_report(std::uint64_t token, Outcome outcome);
+  void watch_in_flight(Clock::time_point now);
+  void finish_batch();
+  void watch_breaker(Clock::time_point now);
+  void stand_down(Clock::time_point now);
+  void probe(Clock::time_point now);
   void record_settlement(const Settlement& s);
+  void refresh_backlog(Clock::time_point now);
   void housekeeping(Clock::time_point now);
   void idle_wait(Clock::time_point now);
   void database_failed(const std::exception& e);
   void drain();
-  void set_error(const std::string& error) {
+  void feed_breaker(BreakerVerdict verdict);
+  void report_transition(const std::optional<breaker::Transition>& t) {
+    if (t) call(hooks.breaker_transition, *t);
+  }
+  void raise(ErrorSource source, const std::string& message) {
+    errors.raise(source, message, std::chrono::system_clock::now());
+    publish_error();
+  }
+  void clear(ErrorSource source) {
+    if (!errors.active(source)) return;
+    errors.clear(source);
+    publish_error();
+  }
+  void publish_error() {
+    const auto shown = errors.current();
     std::lock_guard lock(stats_mutex);
-    stats.last_error = error;
+    stats.last_error = shown ? shown->message : "";
+    stats.last_error_at = shown ? shown->since : std::chrono::system_clock::time_point{};
   }
 };
 
 void Publisher::Loop::database_failed(const std::exception& e) {
   // Any statement failure drops the session: its locks may be gone, and a
-  // fresh session re-derives everything (buckets, LISTEN) from scratch.
+  // fresh session re-derives everything (buckets, LISTEN) from scratch. The
+  // back-off only resets once a statement succeeds again (a claim), so a
+  // missing table or a failing statement backs off like a refused connection.
   store.disconnect();
   reconnect_delay = std::clamp(reconnect_delay * 2, settings.reconnect_initial, settings.reconnect_max);
   next_connect = Clock::now() + reconnect_delay;
   spdlog::warn("outbox database: {}; reconnecting in {} ms", e.what(), reconnect_delay.count());
+  raise(ErrorSource::Database, e.what());
   std::lock_guard lock(stats_mutex);
   stats.database_connected = false;
   stats.owned_buckets = 0;
-  stats.last_error = e.what();
 }
 
 void Publisher::Loop::ensure_connected() {
   if (store.connected()) return;
   store.connect();
   spdlog::info("outbox database connected (table {})", settings.spec.outbox.table);
-  reconnect_delay = milliseconds{0};
   next_rebalance = Clock::now();
+  if (!undeclared_rechecked) {
+    // Rows set aside because their topic was not declared may have been
+    // waiting for exactly the config this agent now runs: look again.
+    const auto released = store.release_undeclared_topic_rows();
+    if (released > 0) spdlog::info("{} row(s) set aside for an undeclared topic are checked again", released);
+    undeclared_rechecked = true;
+  }
   std::lock_guard lock(stats_mutex);
   stats.database_connected = true;
+}
+
+// The topics' real limits come first: they bound the producer's record
+// batches, so the producer is made (and remade when they change) after them.
+bool Publisher::Loop::ensure_kafka(Clock::time_point now) {
+  if (!limits || now >= next_limits) {
+    try {
+      const auto described = kafka::describe_topics(admin.get(), topics, milliseconds(settings.kafka.request_timeout_ms));
+      TopicLimitMap fresh;
+      for (const auto& [name, topic] : described) {
+        fresh[name] = TopicLimits{topic.max_message_bytes.value_or(0), topic.compacted};
+      }
+      if (limits && *limits != fresh) spdlog::info("destination topics' limits changed; the producer follows");
+      limits = std::move(fresh);
+      next_limits = now + settings.limits_refresh;
+      clear(ErrorSource::Kafka);
+    } catch (const kafka::AdminError& e) {
+      next_limits = now + (limits ? kKafkaErrorRecheck : settings.reconnect_max);
+      raise(ErrorSource::Kafka, fmt::format("Kafka: cannot read the topics' limits: {}", e.what()));
+      if (!limits) {
+        // Nothing can be sent safely without them; an unanswered request
+        // is Kafka's silence, as for a message.
+        report_transition(breaker.trip());
+        return false;
+      }
+    }
+  }
+  if (errors.active(ErrorSource::Kafka)) next_limits = std::min(next_limits, now + kKafkaErrorRecheck);
+  const auto bounds = producer_bounds(*limits);
+  if (producer && producer->bounds() != bounds && !batch) {
+    spdlog::info("producer record batches now bounded at {} bytes, messages at {}", bounds.batch_bytes,
+                 bounds.message_max_bytes);
+    producer.reset();
+  }
+  if (!producer) {
+    producer = std::make_unique<KafkaProducer>(settings.kafka, topics, bounds,
+                                               [this](std::uint64_t token, Outcome outcome) {
+                                                 on_report(token, std::move(outcome));
+                                               });
+  }
+  return true;
+}
+
+void Publisher::Loop::feed_breaker(BreakerVerdict verdict) {
+  if (verdict == BreakerVerdict::Success) report_transition(breaker.record_success());
+  if (verdict == BreakerVerdict::Failure) report_transition(breaker.record_failure());
+}
+
+void Publisher::Loop::on_report(std::uint64_t token, Outcome outcome) {
+  if (!batch) return;
+  const auto verdict = breaker_verdict(outcome);
+  const bool delivered = std::holds_alternative<Delivered>(outcome);
+  if (!batch->report(token, std::move(outcome), Clock::now())) return;  // stale: not this batch's
+  feed_breaker(verdict);
+  if (delivered) clear(ErrorSource::Kafka);
 }
 
 void Publisher::Loop::record_settlement(const Settlement& s) {
@@ -136,6 +265,18 @@ void Publisher::Loop::flush_unsettled() {
   unsettled = Settlement{};
 }
 
+void Publisher::Loop::refresh_backlog(Clock::time_point now) {
+  if (now < next_backlog || !store.connected()) return;
+  const auto backlog = store.backlog();
+  // Counting is proportional to the backlog; a huge one must not eat the
+  // session's time, so the count runs at most 5% of the time.
+  const auto took = Clock::now() - now;
+  next_backlog = now + std::max<Clock::duration>(settings.backlog_interval, took * 20);
+  call(hooks.backlog, backlog);
+  std::lock_guard lock(stats_mutex);
+  stats.backlog = backlog;
+}
+
 void Publisher::Loop::housekeeping(Clock::time_point now) {
   if (now >= next_rebalance) {
     store.rebalance();
@@ -143,16 +284,7 @@ void Publisher::Loop::housekeeping(Clock::time_point now) {
     std::lock_guard lock(stats_mutex);
     stats.owned_buckets = store.owned().size();
   }
-  if (now >= next_backlog) {
-    const auto backlog = store.backlog();
-    // Counting is proportional to the backlog; a huge one must not eat the
-    // session's time, so the count runs at most 5% of the time.
-    const auto took = Clock::now() - now;
-    next_backlog = now + std::max<Clock::duration>(settings.backlog_interval, took * 20);
-    call(hooks.backlog, backlog);
-    std::lock_guard lock(stats_mutex);
-    stats.backlog = backlog;
-  }
+  refresh_backlog(now);
   // One replica prunes: whoever owns bucket 0. Deleting published rows is
   // idempotent, this only keeps replicas from doing the same work.
   if (!settings.spec.outbox.delete_after_publish && now >= next_prune && store.owned().contains(0)) {
@@ -167,37 +299,156 @@ void Publisher::Loop::housekeeping(Clock::time_point now) {
   }
 }
 
-void Publisher::Loop::publish_batch(const std::vector<OutboxRow>& rows) {
-  auto plan = plan_batch(rows, settings.spec);
-  std::vector<Outgoing> outgoing;
-  outgoing.reserve(plan.to_send.size());
-  for (auto& [index, message] : plan.to_send) outgoing.push_back({&rows[index], std::move(message)});
-  const auto sent = producer->publish(outgoing);
-  for (std::size_t i = 0; i < sent.size(); ++i) plan.outcomes[plan.to_send[i].first] = sent[i];
+void Publisher::Loop::send_batch(std::vector<OutboxRow> rows) {
+  PlanContext context{*limits, wall_ms(), settings.undeclared_topic_grace.count()};
+  auto plan = plan_batch(rows, settings.spec, context);
+  for (const auto& why : plan.waiting) spdlog::warn("{}", why);
+  const auto now = Clock::now();
+  batch.emplace(++batches_started, std::move(rows), std::move(plan.outcomes), now);
+  tripped_this_batch = false;
+  std::set<std::string> held_back;  // keys with an earlier row of this batch not queued
+  bool refused = false;
+  for (auto& [index, message] : plan.to_send) {
+    const auto& row = batch->rows()[index];
+    if (refused || (row.key && held_back.contains(*row.key))) continue;  // stays NotSent
+    const auto permission = breaker.allow();
+    report_transition(permission.transition);
+    if (!permission.allowed) {
+      refused = true;
+      continue;
+    }
+    const auto token = batch->sent(index, now);
+    auto immediate = producer->send(row, message, token);
+    if (!immediate) continue;
+    feed_breaker(breaker_verdict(*immediate));
+    // A full queue means Kafka is not keeping up; adding more only makes it worse.
+    if (const auto* failed = std::get_if<Failed>(&*immediate)) {
+      refused = true;
+      raise(ErrorSource::Kafka, fmt::format("Kafka: {}", failed->error));
+    }
+    batch->settled_now(index, std::move(*immediate));
+    if (row.key) held_back.insert(*row.key);
+  }
+  producer->flush(milliseconds(0));
+}
 
-  auto settlement = settle(rows, plan.outcomes);
+void Publisher::Loop::watch_in_flight(Clock::time_point now) {
+  const auto silence = batch->silence(now);
+  if (silence < milliseconds(settings.kafka.request_timeout_ms)) return;
+  // A whole request timeout without a single report: the cluster is not
+  // answering. That is an outage whatever the window holds, and the default
+  // alert must fire within requestTimeoutMs of it. Tripping an open breaker
+  // changes nothing; a half-open one whose trial is this silence reopens.
+  const auto transition = breaker.trip();
+  if (!transition) return;
+  const auto message = fmt::format("Kafka acknowledged nothing for {} ms while {} message(s) waited",
+                                   std::chrono::duration_cast<milliseconds>(silence).count(), batch->awaiting());
+  spdlog::warn("{}", message);
+  raise(ErrorSource::Kafka, message);
+  report_transition(transition);
+}
+
+void Publisher::Loop::finish_batch() {
+  const bool solo = batch->rows().size() == 1 && batch->rows().front().id <= solo_until_id;
+  auto outcomes = batch->outcomes();
+  if (solo) {
+    if (const auto* refused = std::get_if<Refused>(&outcomes.front())) {
+      // Alone, it cannot be another row's fault. A producer that stopped for
+      // good is the row's fault only when what stopped it was the broker
+      // refusing this very message (the gapless guarantee turns that into a
+      // fatal error).
+      const auto cause = producer ? producer->fatal_cause() : RD_KAFKA_RESP_ERR_NO_ERROR;
+      if (refused->message_at_fault) {
+        outcomes.front() = Poison{fmt::format("{} (sent alone)", refused->error)};
+      } else if (kafka::is_permanent_for_message(cause)) {
+        outcomes.front() = Poison{fmt::format("the broker refused it: {} (sent alone)", rd_kafka_err2str(cause))};
+      }
+    }
+  }
+  auto settlement = settle(batch->rows(), outcomes);
   for (const auto& key : settlement.overtaken_keys) {
     spdlog::error("order of key \"{}\" broken: a later row was acknowledged before an earlier one", key);
   }
-  if (!settlement.last_error.empty()) set_error(settlement.last_error);
-  // Kept until the outbox has it: if the marks below fail, they are retried
-  // before anything else is read.
+  // A refusal may mean the topics' limits changed under us: read them again
+  // before the next batch.
+  if (settlement.refused > 0) next_limits = Clock::now();
+  if (settlement.refused > 0 && !solo) {
+    solo_until_id = std::max(solo_until_id, batch->rows().back().id);
+    spdlog::warn("the broker refused {} message(s) of a batch ({}); sending rows up to id {} one at a time to "
+                 "find which it refuses alone",
+                 settlement.refused, settlement.last_error, solo_until_id);
+  }
+  // Kept until the outbox has it: if the marks fail, they are retried before
+  // anything else is read.
   unsettled.published.insert(unsettled.published.end(), settlement.published.begin(), settlement.published.end());
   unsettled.poison.insert(unsettled.poison.end(), settlement.poison.begin(), settlement.poison.end());
   unsettled.latencies_seconds.insert(unsettled.latencies_seconds.end(), settlement.latencies_seconds.begin(),
                                      settlement.latencies_seconds.end());
-  flush_unsettled();
-
-  if (producer->fatal()) {
-    spdlog::warn("replacing the Kafka producer after a fatal error");
-    producer = make_producer();
+  batch.reset();
+  if (producer && producer->fatal()) {
+    spdlog::warn("replacing the Kafka producer after a fatal error; its unacknowledged rows stay pending");
+    producer.reset();
   }
+}
+
+void Publisher::Loop::watch_breaker(Clock::time_point now) {
+  const auto snapshot = breaker.snapshot();
+  report_transition(snapshot.transition);
+  if (snapshot.state == breaker::State::Closed) {
+    unhealthy_since.reset();
+    return;
+  }
+  if (!unhealthy_since) unhealthy_since = now;
+  if (!standing_down && now - *unhealthy_since >= settings.stand_down_after) stand_down(now);
+}
+
+// Kafka has been unreachable from here for standDownAfter: stop holding a
+// share of the outbox that other replicas may well be able to publish.
+void Publisher::Loop::stand_down(Clock::time_point now) {
+  spdlog::warn("Kafka unreachable from this replica for {} s: giving up its outbox buckets so healthy replicas "
+               "publish them; probing Kafka every {} ms",
+               std::chrono::duration_cast<std::chrono::seconds>(now - *unhealthy_since).count(),
+               settings.spec.circuit_breaker.open_duration_ms);
+  if (batch) {
+    batch->abandon();
+    finish_batch();
+  }
+  // Purged: none of this replica's messages can reach Kafka after the
+  // rows' new owner sends them.
+  producer.reset();
+  try {
+    if (store.connected()) flush_unsettled();
+  } catch (const std::exception& e) {
+    spdlog::warn("could not mark acknowledged rows before standing down ({}); they will be sent again", e.what());
+    unsettled = Settlement{};
+  }
+  store.disconnect();
+  standing_down = true;
+  next_probe = now + milliseconds(settings.spec.circuit_breaker.open_duration_ms);
+  std::lock_guard lock(stats_mutex);
+  stats.standing_down = true;
+  stats.database_connected = false;
+  stats.owned_buckets = 0;
+}
+
+void Publisher::Loop::probe(Clock::time_point now) {
+  if (now < next_probe) return;
+  next_probe = now + milliseconds(settings.spec.circuit_breaker.open_duration_ms);
+  const auto timeout = std::min(milliseconds(settings.kafka.request_timeout_ms), kProbeTimeout);
+  next_limits = now;  // read them afresh: this is the probe's first request
+  if (!ensure_kafka(now) || !producer->reachable(timeout)) return;
+  spdlog::info("Kafka reachable again: taking outbox buckets back");
+  standing_down = false;
+  unhealthy_since.reset();
+  next_connect = now;
+  std::lock_guard lock(stats_mutex);
+  stats.standing_down = false;
 }
 
 void Publisher::Loop::idle_wait(Clock::time_point now) {
   auto until = std::min(next_rebalance, now + milliseconds(settings.spec.outbox.poll_interval_ms));
   const auto snapshot = breaker.snapshot();
-  if (snapshot.transition) call(hooks.breaker_transition, *snapshot.transition);
+  report_transition(snapshot.transition);
   if (snapshot.state == breaker::State::Open) {
     until = std::min(until, snapshot.since + milliseconds(settings.spec.circuit_breaker.open_duration_ms));
   }
@@ -208,10 +459,27 @@ void Publisher::Loop::idle_wait(Clock::time_point now) {
 
 bool Publisher::Loop::step() {
   const auto now = Clock::now();
-  producer->poll(milliseconds(0));
-  if (producer->last_error() != producer_error_seen) {
-    producer_error_seen = producer->last_error();
-    set_error(producer_error_seen);
+  if (producer) {
+    producer->poll(milliseconds(0));
+    for (int n = producer->take_all_brokers_down(); n > 0; --n) feed_breaker(BreakerVerdict::Failure);
+    if (!producer->last_error().empty()) {
+      raise(ErrorSource::Kafka, producer->last_error());
+      producer->clear_error();
+    }
+  }
+  if (batch) {
+    if (!batch->complete()) {
+      watch_in_flight(now);
+      watch_breaker(now);
+      if (batch && store.connected()) refresh_backlog(now);
+      return false;
+    }
+    finish_batch();
+  }
+  watch_breaker(now);
+  if (standing_down) {
+    probe(now);
+    return false;
   }
   if (!store.connected()) {
     if (now < next_connect) return false;
@@ -219,17 +487,44 @@ bool Publisher::Loop::step() {
   }
   flush_unsettled();
   housekeeping(now);
+  if (!ensure_kafka(now)) return false;
 
   const auto snapshot = breaker.snapshot();
-  if (snapshot.transition) call(hooks.breaker_transition, *snapshot.transition);
+  report_transition(snapshot.transition);
   if (snapshot.state == breaker::State::Open) return false;  // the outbox just grows
   // HalfOpen: read only as many rows as the breaker has trial permits for.
-  const int limit = snapshot.state == breaker::State::HalfOpen ? settings.spec.circuit_breaker.half_open_calls
-                                                               : settings.spec.outbox.batch_size;
-  const auto rows = store.claim(limit);
+  int limit = snapshot.state == breaker::State::HalfOpen ? settings.spec.circuit_breaker.half_open_calls
+                                                         : settings.spec.outbox.batch_size;
+  if (solo_until_id > 0) limit = 1;
+  auto rows = store.claim(limit);
+  reconnect_delay = milliseconds{0};  // a statement went through
+  clear(ErrorSource::Database);
+  if (!rows.empty() && rows.front().id > solo_until_id) solo_until_id = 0;
   if (rows.empty()) return false;
-  publish_batch(rows);
-  return static_cast<int>(rows.size()) >= limit;
+  const bool full = static_cast<int>(rows.size()) >= limit;
+  send_batch(std::move(rows));
+  // A batch with nothing to wait for (all poison or waiting) settles at once.
+  return batch->complete() || full;
+}
+
+void Publisher::Loop::wait(Clock::time_point now) {
+  if (batch && !batch->complete() && producer) {
+    producer->flush(kReportWait);
+  } else if (standing_down) {
+    waker.sleep(std::clamp(std::chrono::duration_cast<milliseconds>(next_probe - now), milliseconds(1),
+                           milliseconds(1000)));
+  } else if (store.connected()) {
+    idle_wait(now);
+  } else {
+    // Waiting out the reconnect back-off, still serving Kafka callbacks.
+    const auto timeout = std::clamp(std::chrono::duration_cast<milliseconds>(next_connect - now), milliseconds(1),
+                                    milliseconds(100));
+    if (producer) {
+      producer->poll(timeout);
+    } else {
+      waker.sleep(timeout);
+    }
+  }
 }
 
 void Publisher::Loop::run() {
@@ -240,14 +535,7 @@ void Publisher::Loop::run() {
     }
     try {
       if (step()) continue;
-      const auto now = Clock::now();
-      if (store.connected()) {
-        idle_wait(now);
-      } else {
-        // Waiting out the reconnect back-off, still serving Kafka callbacks.
-        producer->poll(std::clamp(std::chrono::duration_cast<milliseconds>(next_connect - now),
-                                  milliseconds(1), milliseconds(100)));
-      }
+      wait(Clock::now());
     } catch (const pg::Error& e) {
       database_failed(e);
     } catch (const std::exception& e) {
@@ -261,9 +549,15 @@ void Publisher::Loop::run() {
 }
 
 void Publisher::Loop::drain() {
-  // publish() already waited for every report of the last batch; what is left
-  // is recording them.
   const auto deadline = Clock::now() + settings.drain_timeout;
+  // Reports still due for the batch in flight are waited for (bounded), then
+  // whatever has none is given up: those rows stay pending.
+  while (batch && !batch->complete() && producer && Clock::now() < deadline) producer->flush(kReportWait);
+  if (batch) {
+    if (!batch->complete()) batch->abandon();
+    finish_batch();
+  }
+  producer.reset();
   while (!unsettled.published.empty() || !unsettled.poison.empty()) {
     try {
       ensure_connected();

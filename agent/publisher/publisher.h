@@ -5,9 +5,21 @@
 // buckets to Kafka batch by batch:
 //
 //   rebalance buckets -> ask the breaker -> read pending rows in id order ->
-//   set poison aside -> produce -> wait for every delivery report -> mark
-//   exactly the acknowledged rows -> repeat at once if the batch was full,
-//   else wait for NOTIFY or pollIntervalMs.
+//   set poison aside -> produce -> serve delivery reports until every row of
+//   the batch has its own -> mark exactly the acknowledged rows -> repeat at
+//   once if the batch was full, else wait for NOTIFY or pollIntervalMs.
+//
+// The loop never blocks inside a batch: while reports are awaited it keeps
+// turning (liveness, gauges, the breaker). Kafka acknowledging nothing for
+// requestTimeoutMs while messages wait opens the breaker at once; a breaker
+// that stays open for standDownAfter makes this replica give up its buckets
+// (and fail readiness) so healthy replicas publish them, until a probe finds
+// Kafka again.
+//
+// Order: a key's rows go out in id order, and no later row of a key is ever
+// acknowledged while an earlier one is given up (see kafka_producer.h); a row
+// the broker refuses is sent again alone before it is called poison, so one
+// bad row never takes the rows of other keys down with its record batch.
 //
 // At-least-once: a row is marked only after Kafka acknowledged it, and rows
 // acknowledged while PostgreSQL was away are marked first thing after the
@@ -46,6 +58,16 @@ struct PublisherSettings {
   // acknowledged while PostgreSQL is away (after that they are sent again by
   // whoever owns their bucket next: duplicates, never loss).
   std::chrono::milliseconds drain_timeout{10000};
+  // A row naming a topic the config does not declare waits this long (from
+  // its created_at) before it is poison: long enough for a config roll that
+  // adds the topic. An agent starting on a new config also looks again at
+  // rows set aside for that reason.
+  std::chrono::milliseconds undeclared_topic_grace{300000};
+  // How often the destination topics' size limits are read again.
+  std::chrono::milliseconds limits_refresh{60000};
+  // How long the breaker may stay away from Closed before this replica gives
+  // up its buckets; zero: 2 x requestTimeoutMs.
+  std::chrono::milliseconds stand_down_after{0};
 };
 
 // Called on the publisher's thread; keep them quick.
@@ -62,7 +84,13 @@ struct PublisherStats {
   std::optional<Backlog> backlog;
   std::size_t owned_buckets = 0;
   bool database_connected = false;
+  // The current problem (database or Kafka) and when it began; empty once
+  // its cause is gone.
   std::string last_error;
+  std::chrono::system_clock::time_point last_error_at{};
+  // Kafka stayed unreachable past standDownAfter: this replica holds no
+  // buckets and is not ready until a probe reaches Kafka again.
+  bool standing_down = false;
   // When the loop last went round: a loop that stops turning (a hung call, a
   // deadlock) is what the liveness probe exists for.
   std::chrono::steady_clock::time_point loop_heartbeat{};

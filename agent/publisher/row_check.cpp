@@ -32,15 +32,17 @@ std::variant<std::vector<Header>, std::string> parse_headers(const std::optional
   return headers;
 }
 
+std::string undeclared_topic_reason(const std::string& topic) {
+  return fmt::format("topic \"{}\" is not declared in the pipeline's spec.topics", topic);
+}
+
 Prepared prepare(const OutboxRow& row, const pipeline::PipelineSpec& spec) {
   std::string topic = row.topic.value_or("");
   if (topic.empty()) topic = spec.outbox.default_topic;
   if (topic.empty()) return Poison{"no topic: the row names none and spec.outbox.defaultTopic is not set"};
   const bool declared = std::any_of(spec.topics.begin(), spec.topics.end(),
                                     [&](const pipeline::TopicSpec& t) { return t.name == topic; });
-  if (!declared) {
-    return Poison{fmt::format("topic \"{}\" is not declared in the pipeline's spec.topics", topic)};
-  }
+  if (!declared) return UndeclaredTopic{std::move(topic)};
   auto parsed = parse_headers(row.headers_json);
   if (auto* problem = std::get_if<std::string>(&parsed)) return Poison{*problem};
   auto& own = std::get<std::vector<Header>>(parsed);

@@ -27,7 +27,15 @@ struct KafkaMessage {
   std::vector<Header> headers;  // outflow-event-id first, then the row's own
 };
 
-using Prepared = std::variant<KafkaMessage, Poison>;
+// The row names a topic the agent's config does not declare. Often only a
+// config roll in progress (the topic was just added to the pipeline and this
+// agent still runs the old config), so the caller decides how long to wait
+// before calling it poison.
+struct UndeclaredTopic {
+  std::string topic;
+};
+
+using Prepared = std::variant<KafkaMessage, Poison, UndeclaredTopic>;
 
 // Topic: the row's, else spec.outbox.defaultTopic; it must be one of
 // spec.topics. Headers: a JSON object whose values are strings or null.
@@ -36,5 +44,8 @@ Prepared prepare(const OutboxRow& row, const pipeline::PipelineSpec& spec);
 // The row's headers column (JSON text, nullopt for SQL NULL) as Kafka headers,
 // or why it cannot be.
 std::variant<std::vector<Header>, std::string> parse_headers(const std::optional<std::string>& json_text);
+
+// The poison reason for a row whose topic stayed undeclared past the wait.
+std::string undeclared_topic_reason(const std::string& topic);
 
 }  // namespace outflow::agent::publisher

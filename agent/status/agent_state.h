@@ -26,6 +26,8 @@ struct AgentState {
   std::int64_t parked_total = 0;     // messages this process parked
   // The most recent problem, for a person (never a secret); empty: none.
   std::string last_error{};
+  // When that problem began (status.agents[].lastErrorTime); unset with it.
+  std::chrono::system_clock::time_point last_error_at{};
   bool operator==(const AgentState&) const = default;
 };
 

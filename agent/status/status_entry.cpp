@@ -93,6 +93,9 @@ json status_entry(const std::string& pod, const AgentState& state,
   entry["parkedTotal"] = state.parked_total;
   if (!state.last_error.empty()) {
     entry["lastError"] = clamp_utf8(state.last_error, kLastErrorMaxLength);
+    if (state.last_error_at != std::chrono::system_clock::time_point{}) {
+      entry["lastErrorTime"] = format_rfc3339(state.last_error_at);
+    }
   }
   entry["heartbeatTime"] = format_rfc3339(now);
   return entry;

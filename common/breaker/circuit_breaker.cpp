@@ -88,6 +88,12 @@ std::optional<Transition> CircuitBreaker::record_failure() {
   return record(true);
 }
 
+std::optional<Transition> CircuitBreaker::trip() {
+  const std::lock_guard lock(mu_);
+  if (state_ == State::Open) return std::nullopt;
+  return enter(State::Open, clock_.now());
+}
+
 Snapshot CircuitBreaker::snapshot() {
   const std::lock_guard lock(mu_);
   const auto transition = half_open_if_due(clock_.now());

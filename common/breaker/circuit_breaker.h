@@ -90,6 +90,14 @@ class CircuitBreaker {
   [[nodiscard]] std::optional<Transition> record_success();
   [[nodiscard]] std::optional<Transition> record_failure();
 
+  // Opens the breaker now, whatever the window holds. For a failure that is
+  // no single call's outcome but the absence of any: Kafka acknowledging
+  // nothing for a whole request timeout while messages wait is an outage,
+  // even if too few calls were made to reach minimumCalls. Closed or
+  // HalfOpen -> Open (the open timer starts); Open: nothing, so a long
+  // silence does not postpone the next trial.
+  [[nodiscard]] std::optional<Transition> trip();
+
   // The current state; moves Open -> HalfOpen if openDurationMs has passed, so
   // the reported state never lags behind what allow() would do.
   [[nodiscard]] Snapshot snapshot();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <climits>
 #include <set>
 
@@ -138,6 +139,14 @@ std::optional<TopicLayout> layout_of(const rd_kafka_metadata_topic_t& topic,
   return TopicLayout{topic.topic, topic.partition_cnt, replicas};
 }
 
+std::optional<std::int64_t> parse_int64(const std::string& text) {
+  std::int64_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || ptr != end) return std::nullopt;
+  return value;
+}
+
 int remaining_ms(Clock::time_point deadline, std::string_view what) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() <= 0) {
@@ -253,12 +262,16 @@ std::map<std::string, DescribedTopic> describe_topics(rd_kafka_t* client,
     size_t entry_count = 0;
     const auto* entries = rd_kafka_ConfigResource_configs(resources[i], &entry_count);
     for (size_t j = 0; j < entry_count; ++j) {
+      // A sensitive value comes back as null; no topic config is one today.
+      const char* raw_value = rd_kafka_ConfigEntry_value(entries[j]);
+      const std::string_view entry = rd_kafka_ConfigEntry_name(entries[j]);
+      const std::string value = raw_value ? raw_value : "";
+      if (entry == "max.message.bytes") it->second.max_message_bytes = parse_int64(value);
+      if (entry == "cleanup.policy") it->second.compacted = value.find("compact") != std::string::npos;
       if (rd_kafka_ConfigEntry_source(entries[j]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) {
         continue;
       }
-      // A sensitive value comes back as null; no topic config is one today.
-      const char* value = rd_kafka_ConfigEntry_value(entries[j]);
-      it->second.dynamic_config[rd_kafka_ConfigEntry_name(entries[j])] = value ? value : "";
+      it->second.dynamic_config[std::string(entry)] = value;
     }
   }
   return described;

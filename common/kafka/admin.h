@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -72,6 +73,12 @@ struct DescribedTopic {
   // Only configs set on the topic itself (source DYNAMIC_TOPIC_CONFIG): what
   // AlterConfigs would replace, and what the spec is compared with.
   std::map<std::string, std::string> dynamic_config;
+  // Effective values whatever their source (topic, broker or default): what
+  // a producer must stay within. A record batch above max.message.bytes is
+  // refused whole by the broker; a compacted topic refuses records without
+  // a key.
+  std::optional<std::int64_t> max_message_bytes{};
+  bool compacted{false};
 };
 
 // Layout (one metadata request) and dynamic configs (one DescribeConfigs

@@ -10,6 +10,9 @@ std::vector<Property> producer_properties(const ConnectionSettings& settings) {
       {"enable.idempotence", "true"},
       {"partitioner", "murmur2_random"},
       {"linger.ms", "5"},
+      // Only the operator creates topics: a producer must never bring back a
+      // deleted topic, unowned and with the broker's defaults.
+      {"allow.auto.create.topics", "false"},
       {"message.timeout.ms", std::to_string(settings.request_timeout_ms)},
       {"request.timeout.ms", std::to_string(settings.request_timeout_ms)},
   };

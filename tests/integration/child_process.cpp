@@ -172,4 +172,18 @@ void PartStopped::restart() {
   running_ = true;
 }
 
+BrokerFrozen::BrokerFrozen() { testenv_part("freeze", "kafka"); }
+
+BrokerFrozen::~BrokerFrozen() {
+  try {
+    thaw();
+  } catch (...) {
+  }
+}
+
+void BrokerFrozen::thaw() {
+  if (frozen_) testenv_part("thaw", "kafka");
+  frozen_ = false;
+}
+
 }  // namespace outflow::testenv

@@ -67,4 +67,17 @@ class PartStopped {
   bool running_ = false;
 };
 
+// Freezes the broker (SIGSTOP) for a scope: its sockets stay open and it
+// answers nothing, as a hung or partitioned broker looks to a client. The
+// destructor thaws it. Only for the *OutageTest suites.
+class BrokerFrozen {
+ public:
+  BrokerFrozen();
+  ~BrokerFrozen();
+  void thaw();
+
+ private:
+  bool frozen_ = true;
+};
+
 }  // namespace outflow::testenv

@@ -4,6 +4,7 @@
 #include "operator/workloads/agent_config.h"
 #include "testenv.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,7 +15,10 @@ namespace outflow::agent_tests {
 AgentProcess::AgentProcess(const std::string& pod, const std::string& ns, const std::string& config_path,
                            std::vector<std::string> extra_args)
     : pod_(pod), metrics_port_(testenv::free_port()), health_port_(testenv::free_port()) {
-  std::vector<std::string> argv{OUTFLOW_AGENT_BIN,
+  // OUTFLOW_AGENT_BIN in the environment runs the suite against another
+  // build of the agent (e.g. the last release, to see a new test fail there).
+  const char* binary = std::getenv("OUTFLOW_AGENT_BIN");
+  std::vector<std::string> argv{binary != nullptr && *binary != '\0' ? binary : OUTFLOW_AGENT_BIN,
                                 "--config=" + config_path,
                                 "--kubeconfig=" + testenv::require("KUBECONFIG"),
                                 "--metrics-addr=127.0.0.1:" + std::to_string(metrics_port_),
@@ -79,20 +83,33 @@ void AgentTest::ensure_pipeline() {
                                     {"kind", "EventPipeline"},
                                     {"metadata", {{"name", name_}, {"namespace", ns_}}},
                                     {"spec", spec_}});
-  const op::workloads::PipelineIdentity identity{ns_, name_, created["metadata"].value("uid", "")};
-  auto config = op::workloads::agent_config(identity, pipeline::parse_spec(spec_));
+  uid_ = created["metadata"].value("uid", "");
+  config_path_ = write_config(spec_, "agent.yaml");
+}
+
+std::string AgentTest::write_config(const json& spec, const std::string& file) {
+  const op::workloads::PipelineIdentity identity{ns_, name_, uid_};
+  auto config = op::workloads::agent_config(identity, pipeline::parse_spec(spec));
   // In a pod the Secret is mounted at the path the operator chose; here the
   // same file lives in the test's own directory.
   const auto url_file = dir_ + "/database-url";
   std::ofstream(url_file) << testenv::require("OUTFLOW_TEST_PG_URL");
   config["files"]["databaseUrl"] = url_file;
-  config_path_ = dir_ + "/agent.yaml";
-  std::ofstream(config_path_) << op::workloads::render_agent_config(config);
+  const auto path = dir_ + "/" + file;
+  std::ofstream(path) << op::workloads::render_agent_config(config);
+  return path;
 }
 
 AgentProcess& AgentTest::start_agent(const std::string& pod, std::vector<std::string> extra_args) {
   ensure_pipeline();
   agents_.push_back(std::make_unique<AgentProcess>(pod, ns_, config_path_, std::move(extra_args)));
+  return *agents_.back();
+}
+
+AgentProcess& AgentTest::start_agent_with_spec(const std::string& pod, const json& spec) {
+  ensure_pipeline();
+  const auto path = write_config(spec, "agent-" + pod + ".yaml");
+  agents_.push_back(std::make_unique<AgentProcess>(pod, ns_, path, std::vector<std::string>{}));
   return *agents_.back();
 }
 
@@ -120,6 +137,15 @@ Deliveries deliveries(const std::vector<testenv::Consumed>& messages) {
   }
   d.distinct = seen.size();
   return d;
+}
+
+void expect_per_key_order(const Deliveries& d) {
+  for (const auto& [key, rows] : d.first_by_key) {
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      ASSERT_LT(rows[i - 1], rows[i]) << "key " << key << ": row " << rows[i] << " first arrived after row "
+                                      << rows[i - 1];
+    }
+  }
 }
 
 }  // namespace outflow::agent_tests

@@ -56,6 +56,10 @@ class AgentTest : public ::testing::Test {
   // Creates the EventPipeline (first call) and the config file, then starts
   // an agent as pod `pod`. A pod name may be started again after it stopped.
   AgentProcess& start_agent(const std::string& pod, std::vector<std::string> extra_args = {});
+  // Starts an agent on a config rendered from `spec` instead of spec(): the
+  // same pipeline, as after a config roll, or a pod whose view differs
+  // (another bootstrap address).
+  AgentProcess& start_agent_with_spec(const std::string& pod, const json& spec);
   // Stops every agent with SIGTERM and expects exit 0.
   void stop_agents();
 
@@ -73,8 +77,10 @@ class AgentTest : public ::testing::Test {
 
  private:
   void ensure_pipeline();
+  std::string write_config(const json& spec, const std::string& file);
 
   json spec_;
+  std::string uid_;
   std::string dir_;
   std::string config_path_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
@@ -88,5 +94,9 @@ struct Deliveries {
   std::size_t duplicates = 0;
 };
 Deliveries deliveries(const std::vector<testenv::Consumed>& messages);
+
+// Fails the test at the first key whose rows first reached Kafka out of
+// outbox order.
+void expect_per_key_order(const Deliveries& d);
 
 }  // namespace outflow::agent_tests

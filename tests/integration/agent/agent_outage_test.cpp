@@ -63,6 +63,7 @@ TEST_F(AgentOutageTest, BrokerStoppedOpensTheBreakerAndNothingIsLostWhenItReturn
   const auto d = deliveries(testenv::read_topic(topic_, 500, 20s));
   std::printf("broker outage: 400 rows, %zu distinct delivered, %zu duplicates\n", d.distinct, d.duplicates);
   EXPECT_EQ(d.distinct, 400u) << "rows lost";
+  expect_per_key_order(d);
   const auto log = agent.log();
   EXPECT_NE(log.find("HalfOpen -> Closed"), std::string::npos);
 }
@@ -84,6 +85,7 @@ TEST_F(AgentOutageTest, PostgresRestartedMidStreamTheAgentReconnectsWithoutLoss)
   const auto d = deliveries(testenv::read_topic(topic_, 5000, 20s));
   std::printf("database restart: 4000 rows, %zu distinct delivered, %zu duplicates\n", d.distinct, d.duplicates);
   EXPECT_EQ(d.distinct, 4000u) << "rows lost";
+  expect_per_key_order(d);
 }
 
 }  // namespace

@@ -10,15 +10,6 @@
 namespace outflow::agent_tests {
 namespace {
 
-void expect_per_key_order(const Deliveries& d) {
-  for (const auto& [key, rows] : d.first_by_key) {
-    for (std::size_t i = 1; i < rows.size(); ++i) {
-      ASSERT_LT(rows[i - 1], rows[i]) << "key " << key << ": row " << rows[i] << " first arrived after row "
-                                      << rows[i - 1];
-    }
-  }
-}
-
 TEST_F(AgentTest, ThreeReplicasOneKilledMidRunLoseNothingAndKeepPerKeyOrder) {
   constexpr int kRows = 6000;
   constexpr int kKeys = 200;

@@ -89,6 +89,25 @@ TEST(KafkaAdminDescribe, ReportsLayoutAndOnlyTheTopicsOwnOverrides) {
   EXPECT_EQ(described.size(), 1u);
 }
 
+TEST(KafkaAdminDescribe, ReportsTheEffectiveSizeLimitAndCompactionWhateverTheirSource) {
+  auto client = admin_client(plaintext());
+  const auto limited = testenv::unique_name("outflow.it.limited");
+  const auto plain = testenv::unique_name("outflow.it.plain");
+  create(client.get(), limited, 1, {{"max.message.bytes", "4096"}, {"cleanup.policy", "compact,delete"}});
+  create(client.get(), plain, 1);
+  const auto described = describe_until(client.get(), {limited, plain}, [&](const auto& d) {
+    return d.contains(limited) && d.contains(plain) && d.at(limited).max_message_bytes == 4096;
+  });
+  ASSERT_TRUE(described.contains(limited) && described.contains(plain));
+  EXPECT_EQ(described.at(limited).max_message_bytes, 4096);
+  EXPECT_TRUE(described.at(limited).compacted);
+  // Not set on the topic: the broker's default (1 MiB plus the batch
+  // overhead since Kafka 2.x) still comes back, because it binds the producer.
+  ASSERT_TRUE(described.at(plain).max_message_bytes.has_value());
+  EXPECT_GT(*described.at(plain).max_message_bytes, 4096);
+  EXPECT_FALSE(described.at(plain).compacted);
+}
+
 TEST(KafkaAdminDescribe, UnknownTopicsAndEmptyRequestsGiveAnEmptyMap) {
   auto client = admin_client(plaintext());
   EXPECT_TRUE(kafka::describe_topics(client.get(), {}, 10s).empty());

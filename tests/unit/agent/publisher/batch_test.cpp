@@ -82,3 +82,47 @@ TEST(Settle, LatencyIsNeverNegativeWhenClocksDisagree) {
   const auto s = settle({row(5, "a")}, {Delivered{1000}});  // created at 5000 ms
   EXPECT_EQ(s.latencies_seconds, (std::vector<double>{0.0}));
 }
+
+TEST(PlanBatch, AnUndeclaredTopicWaitsWithinTheGraceHoldingBackOnlyItsKey) {
+  PlanContext context;
+  context.now_ms = 10'000;
+  context.undeclared_topic_grace_ms = 60'000;
+  // row(2) was created at 2 s: 8 s old, well within the grace.
+  const auto plan = plan_batch({row(1, "a"), row(2, "b", "shop.new"), row(3, "b"), row(4, "c")}, spec(), context);
+  EXPECT_EQ(sent_indexes(plan), (std::vector<std::size_t>{0, 3}));
+  EXPECT_TRUE(std::holds_alternative<NotSent>(plan.outcomes[1]));  // waits, is not poison
+  EXPECT_TRUE(std::holds_alternative<NotSent>(plan.outcomes[2]));  // behind it
+  ASSERT_EQ(plan.waiting.size(), 1u);
+  EXPECT_NE(plan.waiting[0].find("shop.new"), std::string::npos);
+}
+
+TEST(PlanBatch, AnUndeclaredTopicPastTheGraceIsPoisonNamingTheTopic) {
+  PlanContext context;
+  context.now_ms = 100'000;
+  context.undeclared_topic_grace_ms = 60'000;
+  const auto plan = plan_batch({row(2, "b", "shop.new")}, spec(), context);
+  ASSERT_TRUE(std::holds_alternative<Poison>(plan.outcomes[0]));
+  EXPECT_NE(std::get<Poison>(plan.outcomes[0]).reason.find("\"shop.new\" is not declared"), std::string::npos);
+}
+
+TEST(PlanBatch, ARowOverItsTopicsRealLimitIsPoisonBeforeSendingAndHoldsBackItsKey) {
+  PlanContext context;
+  context.limits = {{"shop.orders", {200, false}}};
+  auto big = row(2, "a");
+  big.payload.assign(500, 'x');
+  auto small = row(3, "a");
+  const auto plan = plan_batch({row(1, "b"), big, small}, spec(), context);
+  EXPECT_EQ(sent_indexes(plan), (std::vector<std::size_t>{0}));
+  ASSERT_TRUE(std::holds_alternative<Poison>(plan.outcomes[1]));
+  EXPECT_NE(std::get<Poison>(plan.outcomes[1]).reason.find("max.message.bytes of 200"), std::string::npos);
+}
+
+TEST(Settle, RefusedRowsStayPendingAndNameTheHighestRefusedId) {
+  const auto s = settle({row(1, "a"), row(2, "b"), row(3, "c")},
+                        {Refused{"the broker refused it: Broker: Message size too large"}, Delivered{3000},
+                         Refused{"the broker refused it: Broker: Message size too large"}});
+  EXPECT_EQ(s.refused, 2u);
+  EXPECT_EQ(s.last_refused_id, 3);
+  EXPECT_EQ(s.published, (std::vector<std::int64_t>{2}));
+  EXPECT_TRUE(s.poison.empty());
+}

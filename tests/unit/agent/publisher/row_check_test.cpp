@@ -34,7 +34,7 @@ const KafkaMessage& message(const Prepared& p) {
 
 std::string poison_reason(const Prepared& p) {
   if (!std::holds_alternative<Poison>(p)) {
-    ADD_FAILURE() << "expected poison, got a message for " << std::get<KafkaMessage>(p).topic;
+    ADD_FAILURE() << "expected poison, got something else (alternative " << p.index() << ")";
     return {};
   }
   return std::get<Poison>(p).reason;
@@ -52,8 +52,11 @@ TEST(RowCheck, ARowNamingADeclaredTopicGoesThere) {
             "shop.refunds");
 }
 
-TEST(RowCheck, AnUndeclaredTopicIsPoisonNamingTheTopic) {
-  const auto reason = poison_reason(prepare(row("shop.secret"), spec_with({"shop.orders"}, "shop.orders")));
+TEST(RowCheck, AnUndeclaredTopicIsReportedForTheCallerToWaitOnThenNamedInTheReason) {
+  const auto prepared = prepare(row("shop.secret"), spec_with({"shop.orders"}, "shop.orders"));
+  ASSERT_TRUE(std::holds_alternative<UndeclaredTopic>(prepared));
+  EXPECT_EQ(std::get<UndeclaredTopic>(prepared).topic, "shop.secret");
+  const auto reason = undeclared_topic_reason("shop.secret");
   EXPECT_NE(reason.find("\"shop.secret\""), std::string::npos) << reason;
   EXPECT_NE(reason.find("spec.topics"), std::string::npos) << reason;
 }

@@ -34,6 +34,7 @@ AgentState full_state() {
   s.dlq_pending = 7;
   s.parked_total = 2;
   s.last_error = "Local: Broker transport failure";
+  s.last_error_at = kNow - 20s;
   return s;
 }
 
@@ -76,6 +77,7 @@ TEST(StatusEntry, CarriesEveryFieldOfTheCrdsAgentEntry) {
                   {"dlqPending", 7},
                   {"parkedTotal", 2},
                   {"lastError", "Local: Broker transport failure"},
+                  {"lastErrorTime", "2026-11-23T10:14:40Z"},
                   {"heartbeatTime", "2026-11-23T10:15:00Z"}}));
 }
 

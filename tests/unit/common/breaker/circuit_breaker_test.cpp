@@ -232,6 +232,38 @@ TEST_F(CircuitBreakerTest, OpenIgnoresLateOutcomesOfCallsPermittedBeforeItOpened
   EXPECT_TRUE(breaker_.allow().allowed);
 }
 
+// --- trip: an outage that is no call's outcome ----------------------------------
+
+TEST_F(CircuitBreakerTest, TripOpensAClosedBreakerBeforeMinimumCallsAndStartsTheOpenTimer) {
+  EXPECT_FALSE(feed(breaker_, "F").has_value());  // one failure: far below minimumCalls
+  clock_.advance(2s);
+  const auto t = breaker_.trip();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(*t, (Transition{State::Closed, State::Open, clock_.now()}));
+  EXPECT_FALSE(breaker_.allow().allowed);
+  clock_.advance(1000ms);
+  EXPECT_EQ(state_of(breaker_), State::HalfOpen);
+}
+
+TEST_F(CircuitBreakerTest, TripWhileOpenChangesNothingSoASilenceDoesNotPostponeTheTrial) {
+  const auto opened = open();
+  clock_.advance(600ms);
+  EXPECT_FALSE(breaker_.trip().has_value());
+  EXPECT_EQ(breaker_.snapshot().since, opened);
+  clock_.advance(400ms);
+  EXPECT_EQ(state_of(breaker_), State::HalfOpen);
+}
+
+TEST_F(CircuitBreakerTest, TripWhileHalfOpenReopensAndRestartsTheOpenTimer) {
+  half_open();
+  EXPECT_TRUE(breaker_.allow().allowed);
+  const auto t = breaker_.trip();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(*t, (Transition{State::HalfOpen, State::Open, clock_.now()}));
+  clock_.advance(999ms);
+  EXPECT_EQ(state_of(breaker_), State::Open);
+}
+
 // --- HalfOpen --------------------------------------------------------------------
 
 TEST_F(CircuitBreakerTest, HalfOpenPermitsAtMostHalfOpenCallsTrials) {
