@@ -40,6 +40,7 @@ struct Agent::Parts {
       replay.pipeline = config.pipeline;
       replay.spec = config.spec;
       replay.kafka = config.kafka;
+      replay.instance_id = config.pod_name;  // static membership: a restarted container takes its place back
       replayer = std::make_unique<replayer::Replayer>(std::move(replay), breaker, replayer_hooks());
     }
     reporter = std::make_unique<StatusReporter>(api, config.pipeline, config.pod_name, [this] { return state(); },

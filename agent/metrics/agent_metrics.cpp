@@ -23,6 +23,12 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }
 
+// 50 ms (a replayer keeping up; the fetch wait alone is 100 ms) to 10 min
+// (dead letters that waited out an outage or an open breaker).
+prometheus::Histogram::BucketBoundaries due_lag_buckets() {
+  return {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+}
+
 }  // namespace
 
 double breaker_state_value(breaker::State state) {
@@ -80,8 +86,12 @@ AgentMetrics::AgentMetrics(const std::string& pipeline)
                                "Dead letters republished to their original topic")),
       dlq_parked_(counter(*registry_, {{"pipeline", pipeline}}, "outflow_dlq_parked_total",
                           "Dead letters parked after their last attempt or without headers")),
-      dlq_due_lag_(gauge(*registry_, {{"pipeline", pipeline}}, "outflow_dlq_due_lag_seconds",
-                         "How late the last republished dead letter was past its due time")) {
+      dlq_due_lag_(prometheus::BuildHistogram()
+                       .Name("outflow_dlq_due_lag_seconds")
+                       .Help("How late each republished dead letter went out past its due time")
+                       .Labels({{"pipeline", pipeline}})
+                       .Register(*registry_)
+                       .Add({}, due_lag_buckets())) {
   // The breaker's only edges, present from the start at 0: a series that
   // appears with its first increment hides that increment from increase().
   using breaker::State;
@@ -126,6 +136,6 @@ void AgentMetrics::dlq_parked(std::size_t messages) {
   dlq_parked_.Increment(static_cast<double>(messages));
 }
 
-void AgentMetrics::dlq_due_lag(double seconds) { dlq_due_lag_.Set(seconds); }
+void AgentMetrics::dlq_due_lag(double seconds) { dlq_due_lag_.Observe(seconds > 0 ? seconds : 0); }
 
 }  // namespace outflow::agent

@@ -16,7 +16,8 @@
 //   outflow_dlq_received_total              counter  dead letters taken from the DLQ topic
 //   outflow_dlq_republished_total           counter  dead letters sent back to their topic
 //   outflow_dlq_parked_total                counter  dead letters parked
-//   outflow_dlq_due_lag_seconds             gauge    how late the last republished dead letter was
+//   outflow_dlq_due_lag_seconds             histogram  how late each republished dead letter was past its
+//                                                      due time (50 ms to 10 min)
 //
 // outflow_breaker_state is one gauge with the state as its value, not one
 // series per state: the OutflowBreakerOpen rule is
@@ -76,8 +77,8 @@ class AgentMetrics {
   void dlq_received(std::size_t messages = 1);
   void dlq_republished(std::size_t messages = 1);
   void dlq_parked(std::size_t messages = 1);
-  // How far past its due time the replayer republished a dead letter; 0 when
-  // it keeps up.
+  // How far past its due time the replayer republished a dead letter, per
+  // dead letter; 0 when it keeps up. A negative value (clocks apart) counts as 0.
   void dlq_due_lag(double seconds);
 
  private:
@@ -92,7 +93,7 @@ class AgentMetrics {
   prometheus::Counter& dlq_received_;
   prometheus::Counter& dlq_republished_;
   prometheus::Counter& dlq_parked_;
-  prometheus::Gauge& dlq_due_lag_;
+  prometheus::Histogram& dlq_due_lag_;
 };
 
 }  // namespace outflow::agent

@@ -4,6 +4,7 @@
 #include "agent/replayer/routing.h"
 #include "agent/replayer/schedule.h"
 #include "common/kafka/client_config.h"
+#include "common/kube/yaml_json.h"
 
 #include <fmt/format.h>
 
@@ -40,7 +41,17 @@ ParkedCommand add_parked_command(CLI::App& app, ParkedOptions& o) {
                                 "Act on the pipeline's parked dead letters (<deadLetter.topic>.parked): list, replay "
                                 "through retry tier 1, or purge old ones. Loads the agent config (--config, default "
                                 "/etc/outflow/agent.yaml). Exit 0 ok, 1 bad arguments or config, 2 Kafka error.");
-  c.parked->require_subcommand(1);
+  // Checked in the callback below rather than by require_subcommand(1),
+  // whose "A subcommand is required" names none of them.
+  c.parked->add_option("subcommand", o.unknown)->expected(0, -1);
+  auto* parked = c.parked;
+  c.parked->callback([&o, parked] {
+    if (!o.unknown.empty()) {
+      throw CLI::ValidationError(
+          "parked", fmt::format("\"{}\" is not a subcommand: use list, replay or purge", o.unknown.front()));
+    }
+    if (parked->get_subcommands().empty()) throw CLI::ValidationError("parked", "name a subcommand: list, replay or purge");
+  });
   // So `parked list --config x` works as well as `--config x parked list`.
   c.parked->fallthrough();
 
@@ -275,6 +286,9 @@ int run(const Request& r, const AgentConfig& config, std::ostream& out, std::ost
     }
     err << "parked: name an action: list, replay or purge\n";
     return kExitUsage;
+  } catch (const ArgumentError& e) {
+    err << "parked: " << e.what() << '\n';
+    return kExitUsage;
   } catch (const kafka::ConfigError& e) {
     // Settings librdkafka refuses: the config's fault, named without values.
     err << "parked: invalid Kafka settings: " << e.what() << '\n';
@@ -289,6 +303,45 @@ int run(const Request& r, const AgentConfig& config, std::ostream& out, std::ost
   }
 }
 
+namespace {
+
+// The pipeline's namespace as the config text names it, if it can be read;
+// load_agent_config reports a config it cannot read, with every problem.
+std::optional<std::string> pipeline_namespace(const std::string& text) {
+  try {
+    const auto documents = kube::parse_yaml_documents(text);
+    if (documents.size() != 1) return std::nullopt;
+    const auto& ns = documents[0].value("/pipeline/namespace"_json_pointer, nlohmann::json());
+    if (ns.is_string()) return ns.get<std::string>();
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+AgentConfig load_command_config(const std::string& path) {
+  std::string text;
+  try {
+    text = read_file_from_disk(path);
+  } catch (const FileReadError& e) {
+    throw ConfigError(fmt::format("--config: cannot read {}: {}", path, e.what()));
+  }
+  // POD_NAME and POD_NAMESPACE name the pod the agent writes its status
+  // for; the command writes none. Outside the pod (a person with the same
+  // config on a laptop) they are unset: stand-ins let the config load, while
+  // one that is set is still checked, as in the pod.
+  const auto ns = pipeline_namespace(text);
+  const Environment env = [&ns](const std::string& name) -> std::optional<std::string> {
+    auto value = process_environment(name);
+    if (value) return value;
+    if (name == "POD_NAME") return std::string(kCommandPodName);
+    if (name == "POD_NAMESPACE") return ns;
+    return std::nullopt;
+  };
+  return load_agent_config(text, read_file_from_disk, env);
+}
+
 int run_parked(const ParkedOptions& options, const std::string& config_path, std::ostream& out, std::ostream& err) {
   auto checked = check(options);
   if (const auto* problem = std::get_if<std::string>(&checked)) {
@@ -298,7 +351,7 @@ int run_parked(const ParkedOptions& options, const std::string& config_path, std
   std::optional<AgentConfig> config;
   const std::string path = config_path.empty() ? kDefaultConfigPath : config_path;
   try {
-    config = load_agent_config(std::filesystem::path(path));
+    config = load_command_config(path);
   } catch (const ConfigError& e) {
     err << "parked: invalid configuration: " << e.what() << '\n';
     return kExitUsage;

@@ -43,6 +43,7 @@ struct ParkedOptions {
   std::optional<std::int64_t> from_offset;
   std::string output = "text";  // text | json
   bool dry_run = false;
+  std::vector<std::string> unknown;  // words after `parked` that name no subcommand
 };
 
 struct ParkedCommand {
@@ -69,6 +70,12 @@ std::variant<Request, std::string> check(const ParkedOptions& options);
 
 // Runs a checked request against the pipeline of `config`.
 int run(const Request& request, const AgentConfig& config, std::ostream& out, std::ostream& err);
+
+// The agent's config at `path`, loaded without the pod's downward-API
+// variables when they are unset (POD_NAME then reads kCommandPodName,
+// POD_NAMESPACE the pipeline's namespace). Throws ConfigError.
+inline constexpr const char* kCommandPodName = "outflow-parked-command";
+AgentConfig load_command_config(const std::string& path);
 
 // check(), load the config at `config_path` (empty: kDefaultConfigPath), run().
 int run_parked(const ParkedOptions& options, const std::string& config_path, std::ostream& out, std::ostream& err);

@@ -95,7 +95,9 @@ Headers replay_headers(const Headers& headers, const std::string& parked_topic, 
   Headers out;
   out.reserve(headers.size() + 2);
   for (const auto& header : headers) {
-    if (header.name == h::kParkedReason || header.name == h::kAttempt) continue;
+    // outflow-moved-from names an earlier tier copy: a replayed copy is a new
+    // dead letter, not a repeat of that one (move_dedup.h).
+    if (header.name == h::kParkedReason || header.name == h::kAttempt || header.name == h::kMovedFrom) continue;
     out.push_back(header);
   }
   out.push_back({std::string(h::kAttempt), "1"});
@@ -150,7 +152,9 @@ nlohmann::json to_json(const ParkedMessage& message) {
   j["originalTopic"] = info.original_topic ? nlohmann::json(*info.original_topic) : nlohmann::json(nullptr);
   j["originalPartition"] = info.original_partition ? nlohmann::json(*info.original_partition) : nlohmann::json(nullptr);
   j["originalOffset"] = info.original_offset ? nlohmann::json(*info.original_offset) : nlohmann::json(nullptr);
-  j["attempt"] = info.attempt ? nlohmann::json(*info.attempt) : nlohmann::json(nullptr);
+  const auto attempt = info.attempt ? replayer::parse_number(*info.attempt) : std::nullopt;
+  j["attempt"] = attempt ? nlohmann::json(*attempt) : nlohmann::json(nullptr);
+  if (info.attempt && !attempt) j["attemptText"] = *info.attempt;
   j["reason"] = info.reason;
   j["error"] = info.error;
   j["key"] = message.key ? nlohmann::json(*message.key) : nlohmann::json(nullptr);

@@ -99,7 +99,10 @@ std::optional<std::string> replay_refusal(const Headers& replayed, const replaye
 std::string format_line(const ParkedMessage& message);
 std::string header_line();
 // One JSON object (--output json); the value is given by size only: it may be
-// large, binary or personal data, and list is for finding messages.
+// large, binary or personal data, and list is for finding messages. Numbers
+// are numbers: partition, offset, originalPartition, originalOffset, attempt
+// (null when absent or unreadable; an unreadable one is also given as
+// `attemptText`, as written).
 nlohmann::json to_json(const ParkedMessage& message);
 // Dumps without throwing on bytes that are not UTF-8 (replaced by U+FFFD).
 std::string dump_line(const nlohmann::json& object);

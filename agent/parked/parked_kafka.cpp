@@ -63,6 +63,8 @@ Client make_reader(const Connection& c) {
       // watermark (aborted transactions, compacted tails) still finishes.
       {"enable.partition.eof", "true"},
       {"auto.offset.reset", "earliest"},
+      // Looking up a missing parked or tier topic must not create it.
+      {"allow.auto.create.topics", "false"},
       {"socket.timeout.ms", std::to_string(std::max<std::int64_t>(c.timeout.count(), 10))},
   };
   properties.insert(properties.end(), extra.begin(), extra.end());
@@ -106,7 +108,7 @@ std::vector<std::int32_t> partitions_of(Client& client, const std::string& topic
   const int count = partition_count(client, topic, timeout);
   if (only) {
     if (*only < 0 || *only >= count) {
-      throw KafkaError(fmt::format("topic {} has no partition {} (it has {})", topic, *only, count));
+      throw ArgumentError(fmt::format("--partition: topic {} has no partition {} (it has {})", topic, *only, count));
     }
     return {*only};
   }
@@ -240,6 +242,8 @@ Producer::Producer(const Connection& connection, std::string topic) : state_(std
       // Where the replayer (and a Java producer) would put the key.
       {"partitioner", "murmur2_random"},
       {"linger.ms", "5"},
+      // A replay into a missing tier fails; it never creates the topic.
+      {"allow.auto.create.topics", "false"},
       {"message.timeout.ms", std::to_string(std::max<std::int64_t>(connection.timeout.count(), 1000))},
   };
   properties.insert(properties.end(), extra.begin(), extra.end());

@@ -28,6 +28,14 @@ class KafkaError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The cluster answered, and the answer shows the request was wrong (a
+// partition the topic does not have): the caller's to fix, exit 1 like any
+// bad argument, so a script that retries Kafka errors does not retry a typo.
+class ArgumentError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct Connection {
   kafka::ConnectionSettings kafka;
   // Bound on each request and on a read that makes no progress.

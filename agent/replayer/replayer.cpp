@@ -1,26 +1,25 @@
 #include "agent/replayer/replayer.h"
 
+#include "agent/replayer/client_properties.h"
+#include "agent/replayer/flow.h"
+#include "agent/replayer/kafka_glue.h"
+#include "agent/replayer/ledger.h"
+#include "agent/replayer/move_dedup.h"
 #include "agent/replayer/routing.h"
+#include "agent/replayer/timer_set.h"
 #include "common/kafka/handles.h"
 #include "common/kafka/producer_settings.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
-#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -40,113 +39,23 @@ constexpr int kBatch = 1000;
 // bounds how long a missed wake-up could cost.
 constexpr int kMaxSleepMs = 1000;
 
-// The eventfd librdkafka writes to when its queues turn non-empty, and
-// stop() writes to as well. Closed last, after both clients are gone, since
-// librdkafka may write to it until then.
-class EventFd {
- public:
-  EventFd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (fd_ < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
-  }
-  ~EventFd() { ::close(fd_); }
-  EventFd(const EventFd&) = delete;
-  EventFd& operator=(const EventFd&) = delete;
-
-  int fd() const { return fd_; }
-  void signal() const {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const auto n = ::write(fd_, &one, sizeof one);  // a full counter still wakes
-  }
-  void drain() const {
-    std::uint64_t count = 0;
-    [[maybe_unused]] const auto n = ::read(fd_, &count, sizeof count);
-  }
-  // Sleeps until signalled or `timeout_ms` passed.
-  void wait(int timeout_ms) const {
-    pollfd p{fd_, POLLIN, 0};
-    ::poll(&p, 1, timeout_ms);
-  }
-
- private:
-  int fd_;
-};
-
-// The eventfd counter is 8 bytes; librdkafka writes exactly this payload.
-constexpr std::uint64_t kWakePayload = 1;
-
-struct TopicPartition {
-  std::string topic;
-  std::int32_t partition;
-  auto operator<=>(const TopicPartition&) const = default;
-};
-
-TopicPartition source_of(const rd_kafka_message_t* m) {
-  return {rd_kafka_topic_name(m->rkt), m->partition};
-}
-
-Headers headers_of(const rd_kafka_message_t* m) {
-  Headers out;
-  rd_kafka_headers_t* raw = nullptr;
-  // Borrowed: the message keeps ownership.
-  if (rd_kafka_message_headers(m, &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
-  const char* name = nullptr;
-  const void* value = nullptr;
-  std::size_t size = 0;
-  for (std::size_t i = 0; rd_kafka_header_get_all(raw, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-    out.push_back({name, value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
-                               : std::nullopt});
-  }
-  return out;
-}
-
-kafka::HeadersHandle to_kafka(const Headers& headers) {
-  kafka::HeadersHandle out(rd_kafka_headers_new(headers.size()));
-  for (const auto& h : headers) {
-    rd_kafka_header_add(out.get(), h.name.data(), static_cast<ssize_t>(h.name.size()),
-                        h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
-  }
-  return out;
-}
-
-kafka::PartitionListHandle one_partition(const TopicPartition& tp, std::int64_t offset = RD_KAFKA_OFFSET_INVALID) {
-  kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
-  return list;
-}
-
-using TopicHandle = std::unique_ptr<rd_kafka_topic_t, kafka::Deleter<rd_kafka_topic_destroy>>;
-
 }  // namespace
 
 std::string group_id_for(const PipelineRef& pipeline) {
   return fmt::format("outflow-{}-{}-replayer", pipeline.namespace_name, pipeline.name);
 }
 
+// The adapter: turns librdkafka's events (messages, delivery reports,
+// rebalances, commit results) into calls on the pure parts (route, the
+// partition ledgers, the timers, the flow gate and commit pacer) and their
+// answers into librdkafka calls. Everything below runs on the replayer's
+// thread, except the lifecycle and stats entry points.
 struct Replayer::Impl {
-  // What a consumed message is waiting for, or was produced as.
-  struct InFlight {
+  // A consumed message on its way somewhere, or waiting to be sent again.
+  struct Outgoing {
     kafka::MessageHandle message;  // the consumed message, kept to send it again
     Route route;
     std::int64_t produced_ms = 0;
-  };
-  // A message whose produce failed and is sent again at `wake_ms`; its
-  // partition keeps flowing, only its offset blocks the commit.
-  struct Retry {
-    kafka::MessageHandle message;
-    Route route;
-    std::int64_t wake_ms;
-  };
-  // The head of a paused partition: not yet due, or the breaker refused it.
-  struct Held {
-    kafka::MessageHandle message;
-    std::int64_t wake_ms;
-  };
-  struct PartitionState {
-    std::set<std::int64_t> unfinished;  // consumed, not yet acknowledged downstream
-    std::int64_t next_offset = -1;      // last consumed + 1; -1: nothing consumed yet
-    std::int64_t committed = -1;        // last offset committed (or asked to be)
-    bool held = false;                  // paused with its head in held_
-    bool flow_paused = false;           // paused because too much is in flight
   };
 
   Impl(ReplayerSettings s, breaker::CircuitBreaker& b, ReplayerHooks h)
@@ -155,7 +64,12 @@ struct Replayer::Impl {
         breaker(b),
         hooks(std::move(h)),
         dlq(settings.spec.dead_letter->topic),
-        parked(parked_topic(dlq)) {
+        parked(parked_topic(dlq)),
+        gate(static_cast<std::int64_t>(settings.max_in_flight)),
+        // Commits as acknowledgements come, a quarter window at a time: the
+        // window (what a crash repeats) then holds mostly work in flight.
+        pacer(std::max<std::int64_t>(1, static_cast<std::int64_t>(settings.max_in_flight) / 4),
+              settings.commit_interval.count()) {
     if (!settings.now_ms) settings.now_ms = system_now_ms;
     if (settings.group_id.empty()) settings.group_id = group_id_for(settings.pipeline);
     for (int tier = 1; tier <= rules.schedule.max_attempts(); ++tier) tiers[retry_tier_topic(dlq, tier)] = tier;
@@ -168,43 +82,20 @@ struct Replayer::Impl {
   // ---- clients ------------------------------------------------------------
 
   kafka::ClientHandle make_producer() {
-    // Tier and republished copies land where a Java producer would put the
-    // key, with the same delivery guarantees as the outbox publisher's.
-    const auto properties = kafka::producer_properties(settings.kafka);
-    auto conf = kafka::make_conf(properties);
+    // Republished copies land where a Java producer would put the key, with
+    // the same delivery guarantees as the outbox publisher's.
+    auto conf = kafka::make_conf(producer_properties(settings));
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_delivery);
     rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_producer_error);
     auto client = kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
     producer_queue.reset(rd_kafka_queue_get_main(client.get()));
-    rd_kafka_queue_io_event_enable(producer_queue.get(), wake.fd(), &kWakePayload, sizeof kWakePayload);
+    wake.attach(producer_queue.get());
     return client;
   }
 
   kafka::ClientHandle make_consumer() {
-    auto properties = kafka::client_properties(settings.kafka);
-    const std::vector<kafka::Property> extra = {
-        {"group.id", settings.group_id},
-        // Offsets are committed by hand, only past acknowledged messages.
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        // A new group must start at the oldest dead letter, not skip the
-        // ones sent before the agent first ran.
-        {"auto.offset.reset", "earliest"},
-        {"enable.partition.eof", "false"},
-        // Round-robin over all subscribed partitions: with the default range
-        // assignor each single-partition tier would go to the same replica.
-        // Eager, which is what on_rebalance's rd_kafka_assign expects.
-        {"partition.assignment.strategy", "roundrobin"},
-        {"session.timeout.ms", std::to_string(settings.session_timeout.count())},
-        {"topic.metadata.refresh.interval.ms", std::to_string(settings.metadata_refresh.count())},
-        // librdkafka keeps one fetch per broker in flight, and a partition
-        // resumed while it long-polls joins only the next one: this bounds how
-        // late the message after a due head is seen (measured: the default
-        // 500 ms made every republish ~400 ms late).
-        {"fetch.wait.max.ms", std::to_string(settings.fetch_wait.count())},
-    };
-    properties.insert(properties.end(), extra.begin(), extra.end());
+    const auto properties = consumer_properties(settings);
     auto conf = kafka::make_conf(properties);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
@@ -215,7 +106,7 @@ struct Replayer::Impl {
     // served by rd_kafka_consumer_poll, which is what wakes the thread.
     rd_kafka_poll_set_consumer(client.get());
     consumer_queue.reset(rd_kafka_queue_get_consumer(client.get()));
-    rd_kafka_queue_io_event_enable(consumer_queue.get(), wake.fd(), &kWakePayload, sizeof kWakePayload);
+    wake.attach(consumer_queue.get());
     return client;
   }
 
@@ -248,10 +139,10 @@ struct Replayer::Impl {
       // What a killed process leaves: nothing queued is sent, no offset is
       // committed, the group is not told.
       if (producer) rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      release_messages();
       consumer_queue.reset();
       producer_queue.reset();
       if (consumer) rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-      in_flight.clear();
       known_topics.clear();
       producer.reset();
       return;
@@ -260,12 +151,23 @@ struct Replayer::Impl {
       // Served here because the thread may never have run (stop before start).
       rd_kafka_consumer_close(consumer.get());
     }
+    release_messages();
     consumer_queue.reset();
     producer_queue.reset();
     consumer.reset();
-    in_flight.clear();
     known_topics.clear();
     producer.reset();
+  }
+
+  // Every consumed message still kept. Before the consumer is destroyed:
+  // rd_kafka_destroy waits for the messages it handed out (measured: an
+  // abandon() with thousands in flight hung in it for good).
+  void release_messages() {
+    in_flight.clear();
+    retrying.clear();
+    retry_at.erase_if([](std::uint64_t) { return true; });
+    held_messages.clear();
+    held_at.erase_if([](const TopicPartition&) { return true; });
   }
 
   // A producer learns a topic's leader on its first message to it, through a
@@ -279,7 +181,7 @@ struct Replayer::Impl {
     destinations.push_back(parked);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     for (const auto& name : destinations) {
-      TopicHandle topic(rd_kafka_topic_new(producer.get(), name.c_str(), nullptr));
+      kafka::TopicHandle topic(rd_kafka_topic_new(producer.get(), name.c_str(), nullptr));
       if (!topic) continue;
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() > 0 && !stopping) {
@@ -287,6 +189,9 @@ struct Replayer::Impl {
         if (rd_kafka_metadata(producer.get(), 0, topic.get(), &raw, static_cast<int>(left.count())) ==
             RD_KAFKA_RESP_ERR_NO_ERROR) {
           kafka::MetadataHandle owned(raw);
+          if (owned->topic_cnt == 1 && owned->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            partition_counts[name] = owned->topics[0].partition_cnt;
+          }
         }
       }
       known_topics.push_back(std::move(topic));  // kept so the producer keeps the topic's leader
@@ -295,7 +200,6 @@ struct Replayer::Impl {
 
   void run() {
     warm_up();
-    std::int64_t next_commit = settings.now_ms() + settings.commit_interval.count();
     while (!stopping) {
       wake.drain();
       int served = 0;
@@ -310,26 +214,39 @@ struct Replayer::Impl {
       const auto now = settings.now_ms();
       fire_timers(now);
       flow_control();
-      if (now >= next_commit) {
+      if (pacer.due(now)) {
         commit(false);
-        next_commit = now + settings.commit_interval.count();
+        pacer.committed();
       }
       publish_stats();
       if (served == kBatch) continue;  // more may be queued: no io event comes for them
 
       // An idle replayer with nothing left to commit sleeps the full turn.
       std::int64_t sleep = kMaxSleepMs;
-      if (uncommitted()) sleep = std::min(sleep, next_commit - now);
-      if (const auto t = next_timer()) sleep = std::min(sleep, *t - now);
+      if (const auto t = pacer.deadline()) sleep = std::min(sleep, *t - now);
+      if (const auto t = held_at.next()) sleep = std::min(sleep, *t - now);
+      if (const auto t = retry_at.next()) sleep = std::min(sleep, *t - now);
       if (sleep > 0) wake.wait(static_cast<int>(sleep));
     }
     if (abandoning) return;
 
     // Stop: nothing new is consumed; what is in flight gets its reports,
     // what they finished is committed; consumer_close (in stop) leaves.
-    drain([](const InFlight&) { return true; });
+    drain([](const Outgoing&) { return true; });
     commit(true);
+    leave_group();
     publish_stats();
+  }
+
+  // A static member does not leave the group on close (KIP-345), so its
+  // partitions would wait out its session before anyone else reads them; an
+  // unsubscribe does leave. Serves the revoke it causes (which commits).
+  void leave_group() {
+    if (rd_kafka_unsubscribe(consumer.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!parts.empty() && std::chrono::steady_clock::now() < deadline) {
+      kafka::MessageHandle ignored(rd_kafka_consumer_poll(consumer.get(), 100));
+    }
   }
 
   // ---- consuming ----------------------------------------------------------
@@ -344,18 +261,43 @@ struct Replayer::Impl {
     const auto it = parts.find(tp);
     // Not (or no longer) ours: whoever owns it reads it from the committed offset.
     if (it == parts.end()) return;
-    auto& state = it->second;
+    auto& ledger = it->second;
+    if (ledger.before_start(message->offset)) {
+      look_back(tp, message.get());
+      return;
+    }
     // Fetched before the partition was paused; read again after the resume,
     // which seeks back to just after the held head.
-    if (state.held) return;
-    if (state.next_offset >= 0 && message->offset < state.next_offset) return;  // a re-fetch we already have
-    state.next_offset = message->offset + 1;
-    state.unfinished.insert(message->offset);
+    if (ledger.held()) return;
+    if (!ledger.consume(message->offset)) return;  // a re-fetch we already have
+    if (repeated_move(tp, message.get())) {
+      // The first copy is (or was) republished: this one is dropped, as if done.
+      ledger.finish(message->offset);
+      pacer.finished(1, settings.now_ms());
+      ++repeats_dropped;
+      return;
+    }
     if (tier_of(tp.topic) == 0) {
       ++received_total;
       if (hooks.received) hooks.received(1);
     }
     dispatch(std::move(message), false);
+  }
+
+  // A tier message read below the committed offset, after an assignment: only
+  // its position is remembered, so a repeat of it further on is recognised.
+  void look_back(const TopicPartition& tp, const rd_kafka_message_t* m) {
+    const auto it = dedups.find(tp);
+    if (it == dedups.end()) return;
+    if (const auto from = last_value(headers_of(m), header::kMovedFrom)) it->second.repeat(*from, m->offset);
+  }
+
+  // Whether a tier message is a second copy of a dead letter moved twice.
+  bool repeated_move(const TopicPartition& tp, const rd_kafka_message_t* m) {
+    const auto it = dedups.find(tp);
+    if (it == dedups.end()) return false;
+    const auto from = last_value(headers_of(m), header::kMovedFrom);
+    return from && it->second.repeat(*from, m->offset);
   }
 
   int tier_of(const std::string& topic) const {
@@ -390,21 +332,20 @@ struct Replayer::Impl {
   }
 
   void hold(const TopicPartition& tp, kafka::MessageHandle message, std::int64_t wake_ms, bool already_paused) {
-    auto& state = parts.at(tp);
     if (!already_paused) {
       // Stops fetching; librdkafka drops what it had fetched past the head,
       // and the resume seeks back to just after it.
       auto list = one_partition(tp);
       rd_kafka_pause_partitions(consumer.get(), list.get());
-      state.held = true;
     }
-    held[tp] = Held{std::move(message), wake_ms};
+    parts.at(tp).hold(wake_ms);
+    held_messages[tp] = std::move(message);
+    held_at.schedule(tp, wake_ms);
   }
 
   void resume(const TopicPartition& tp, std::int64_t from) {
-    auto& state = parts.at(tp);
-    state.held = false;
-    if (state.flow_paused) return;  // flow_control resumes it
+    parts.at(tp).release();
+    if (gate.paused()) return;  // flow_control resumes it
     restart(tp, from);
   }
 
@@ -433,9 +374,13 @@ struct Replayer::Impl {
     const auto headers = headers_of(message.get());
     std::string topic;
     Headers out;
+    std::int32_t partition = RD_KAFKA_PARTITION_UA;  // by key
     if (const auto* t = std::get_if<MoveToTier>(&route)) {
       topic = retry_tier_topic(dlq, t->tier);
-      out = headers;
+      out = tier_headers(headers, moved_from(rd_kafka_topic_name(message->rkt), message->partition, message->offset));
+      if (const auto count = partition_counts.find(topic); count != partition_counts.end()) {
+        partition = tier_partition(message->partition, count->second);
+      }
     } else if (const auto* r = std::get_if<Republish>(&route)) {
       topic = r->topic;
       out = republish_headers(headers, r->attempt);
@@ -457,14 +402,14 @@ struct Replayer::Impl {
     const std::size_t value_size = message->len;
     void* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
     const auto error = rd_kafka_producev(
-        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key, key_size),
+        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_size),
         RD_KAFKA_V_VALUE(value, value_size),
         // A copy: the consumed message may be dropped (rebalance) before the report.
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(kafka_headers.get()),
         RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
       (void)kafka_headers.release();  // librdkafka owns them now
-      in_flight.emplace(id, InFlight{std::move(message), route, settings.now_ms()});
+      in_flight.emplace(id, Outgoing{std::move(message), route, settings.now_ms()});
       return true;
     }
     if (kafka::is_permanent_for_message(error) && !std::holds_alternative<Park>(route)) {
@@ -501,17 +446,25 @@ struct Replayer::Impl {
     const std::string topic = rd_kafka_topic_name(report->rkt);
     if (permanent && !std::holds_alternative<Park>(entry.route)) {
       entry.route = Park{fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(report->err))};
-      retries.push_back(Retry{std::move(entry.message), std::move(entry.route), settings.now_ms()});
+      retry_later(std::move(entry), settings.now_ms());
       return;
     }
     if (!purged) note_error(fmt::format("delivery to {} failed: {}", topic, rd_kafka_err2str(report->err)));
-    retries.push_back(
-        Retry{std::move(entry.message), std::move(entry.route), settings.now_ms() + settings.retry_backoff.count()});
+    retry_later(std::move(entry), settings.now_ms() + settings.retry_backoff.count());
   }
 
-  void finished_one(const InFlight& entry) {
+  // A message whose produce failed is sent again at `at`; its partition keeps
+  // flowing, only its offset blocks the commit.
+  void retry_later(Outgoing entry, std::int64_t at) {
+    const auto id = next_id++;
+    retrying.emplace(id, std::move(entry));
+    retry_at.schedule(id, at);
+  }
+
+  void finished_one(const Outgoing& entry) {
     const auto tp = source_of(entry.message.get());
-    if (const auto it = parts.find(tp); it != parts.end()) it->second.unfinished.erase(entry.message->offset);
+    if (const auto it = parts.find(tp); it != parts.end()) it->second.finish(entry.message->offset);
+    pacer.finished(1, settings.now_ms());
     if (std::holds_alternative<MoveToTier>(entry.route)) {
       ++moved_total;
     } else if (const auto* r = std::get_if<Republish>(&entry.route)) {
@@ -572,9 +525,8 @@ struct Replayer::Impl {
     rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(producer.get(), 0);
     // Reports the purge did not produce: those messages are sent again.
-    for (auto& [id, entry] : in_flight) {
-      retries.push_back(Retry{std::move(entry.message), std::move(entry.route), settings.now_ms()});
-    }
+    const auto now = settings.now_ms();
+    for (auto& [id, entry] : in_flight) retry_later(std::move(entry), now);
     in_flight.clear();
     known_topics.clear();
     producer_queue.reset();
@@ -584,85 +536,60 @@ struct Replayer::Impl {
 
   // ---- timers -------------------------------------------------------------
 
-  std::optional<std::int64_t> next_timer() const {
-    std::optional<std::int64_t> next;
-    for (const auto& [tp, h] : held) next = next ? std::min(*next, h.wake_ms) : h.wake_ms;
-    for (const auto& r : retries) next = next ? std::min(*next, r.wake_ms) : r.wake_ms;
-    return next;
-  }
-
   void fire_timers(std::int64_t now) {
-    std::vector<TopicPartition> due;
-    for (const auto& [tp, h] : held) {
-      if (h.wake_ms <= now) due.push_back(tp);
+    for (const auto& tp : held_at.take_due(now)) {
+      auto node = held_messages.extract(tp);
+      if (node.empty()) continue;
+      parts.at(tp).release();
+      dispatch(std::move(node.mapped()), true);
     }
-    for (const auto& tp : due) {
-      auto message = std::move(held.at(tp).message);
-      held.erase(tp);
-      dispatch(std::move(message), true);
-    }
-
-    std::vector<Retry> ready;
-    for (auto it = retries.begin(); it != retries.end();) {
-      if (it->wake_ms <= now) {
-        ready.push_back(std::move(*it));
-        it = retries.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto& r : ready) {
-      if (!produce(r.message, r.route)) {
-        r.wake_ms = now + std::max(settings.retry_backoff, settings.breaker_recheck).count();
-        retries.push_back(std::move(r));
+    for (const auto id : retry_at.take_due(now)) {
+      auto node = retrying.extract(id);
+      if (node.empty()) continue;
+      auto& entry = node.mapped();
+      if (!produce(entry.message, entry.route)) {
+        retry_later(std::move(entry), now + std::max(settings.retry_backoff, settings.breaker_recheck).count());
       }
     }
   }
 
-  // Pauses every partition while too much is unacknowledged, resumes at half.
+  std::int64_t uncommitted() const {
+    std::int64_t sum = 0;
+    for (const auto& [tp, ledger] : parts) sum += ledger.uncommitted();
+    return sum;
+  }
+
+  // Pauses every partition while what a crash would repeat reaches the
+  // in-flight window, resumes at half.
   void flow_control() {
-    const auto outstanding = in_flight.size() + retries.size();
-    if (!flow_paused_all && outstanding >= settings.max_in_flight) {
-      flow_paused_all = true;
-      for (auto& [tp, state] : parts) {
-        state.flow_paused = true;
-        if (!state.held) {
+    switch (gate.update(uncommitted())) {
+      case FlowGate::Change::Pause:
+        for (const auto& [tp, ledger] : parts) {
+          if (ledger.held()) continue;  // paused already
           auto list = one_partition(tp);
           rd_kafka_pause_partitions(consumer.get(), list.get());
         }
-      }
-    } else if (flow_paused_all && outstanding <= settings.max_in_flight / 2) {
-      flow_paused_all = false;
-      for (auto& [tp, state] : parts) {
-        state.flow_paused = false;
-        if (!state.held) restart(tp, state.next_offset);
-      }
+        break;
+      case FlowGate::Change::Resume:
+        for (const auto& [tp, ledger] : parts) {
+          if (!ledger.held()) restart(tp, ledger.next_offset().value_or(-1));
+        }
+        break;
+      case FlowGate::Change::None: break;
     }
   }
 
   // ---- offsets ------------------------------------------------------------
 
-  // Each partition's first unfinished offset, or just past the last consumed.
-  static std::int64_t commit_position(const PartitionState& state) {
-    return state.unfinished.empty() ? state.next_offset : *state.unfinished.begin();
-  }
-
-  bool uncommitted() const {
-    return std::any_of(parts.begin(), parts.end(), [](const auto& p) {
-      const auto position = commit_position(p.second);
-      return position >= 0 && position > p.second.committed;
-    });
-  }
-
   void commit(bool sync, const std::set<TopicPartition>* only = nullptr) {
     kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
     std::vector<std::pair<TopicPartition, std::int64_t>> asked;
-    for (const auto& [tp, state] : parts) {
+    for (const auto& [tp, ledger] : parts) {
       if (only && !only->contains(tp)) continue;
-      const auto position = commit_position(state);
-      if (position < 0 || position <= state.committed) continue;
-      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = position;
-      asked.emplace_back(tp, position);
+      const auto position = ledger.committable();
+      if (!position) continue;
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = *position;
+      asked.emplace_back(tp, *position);
     }
     if (asked.empty()) return;
     const auto error = rd_kafka_commit(consumer.get(), list.get(), sync ? 0 : 1);
@@ -670,22 +597,30 @@ struct Replayer::Impl {
       note_error(fmt::format("commit failed: {}", rd_kafka_err2str(error)));
       return;
     }
-    // Recorded when asked; a failure reported later (on_commit) resets it so
-    // the next turn asks again.
-    for (const auto& [tp, position] : asked) parts[tp].committed = position;
+    // An asynchronous result comes through on_commit.
+    for (const auto& [tp, position] : asked) {
+      auto& ledger = parts.at(tp);
+      ledger.commit_sent(position);
+      if (sync) ledger.commit_confirmed(position);
+    }
   }
 
   static void on_commit(rd_kafka_t*, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* offsets,
                         void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
-    self->note_error(fmt::format("commit failed: {}", rd_kafka_err2str(error)));
+    if (error == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) self->note_error(fmt::format("commit failed: {}", rd_kafka_err2str(error)));
     if (offsets == nullptr) return;
     for (int i = 0; i < offsets->cnt; ++i) {
       const auto& p = offsets->elems[i];
-      if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
       const auto it = self->parts.find({p.topic, p.partition});
-      if (it != self->parts.end()) it->second.committed = -1;
+      if (it == self->parts.end()) continue;
+      if (error == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        it->second.commit_confirmed(p.offset);
+      } else {
+        it->second.commit_failed();
+        self->pacer.finished(1, self->settings.now_ms());  // so the pacer asks again
+      }
     }
   }
 
@@ -695,16 +630,13 @@ struct Replayer::Impl {
                            void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
     if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      for (int i = 0; i < partitions->cnt; ++i) {
-        self->parts[{partitions->elems[i].topic, partitions->elems[i].partition}] = PartitionState{};
-      }
-      rd_kafka_assign(client, partitions);
+      self->assign(client, partitions);
       // librdkafka keeps an application pause across unassign and assign: a
       // partition this replica held when it was revoked would come back
       // paused for good (found by the mid-stream join test). A new
       // assignment starts with nothing held, so nothing paused.
       rd_kafka_resume_partitions(client, partitions);
-      self->flow_paused_all = false;
+      self->gate.reset();
       spdlog::info("dead-letter replayer: assigned {} partition(s)", partitions->cnt);
       return;
     }
@@ -713,19 +645,48 @@ struct Replayer::Impl {
     // possible; then let go.
     std::set<TopicPartition> revoked;
     for (int i = 0; i < partitions->cnt; ++i) revoked.insert({partitions->elems[i].topic, partitions->elems[i].partition});
+    const auto from_revoked = [&](const Outgoing& o) { return revoked.contains(source_of(o.message.get())); };
     if (!self->abandoning) {
-      self->drain([&](const InFlight& f) { return revoked.contains(source_of(f.message.get())); });
+      self->drain(from_revoked);
       self->commit(true, &revoked);
     }
     for (const auto& tp : revoked) {
-      self->held.erase(tp);
+      self->held_messages.erase(tp);
+      self->held_at.cancel(tp);
       self->parts.erase(tp);
+      self->dedups.erase(tp);
     }
-    std::erase_if(self->retries, [&](const Retry& r) { return revoked.contains(source_of(r.message.get())); });
-    std::erase_if(self->in_flight,
-                  [&](const auto& entry) { return revoked.contains(source_of(entry.second.message.get())); });
+    self->retry_at.erase_if([&](std::uint64_t id) { return from_revoked(self->retrying.at(id)); });
+    std::erase_if(self->retrying, [&](const auto& entry) { return from_revoked(entry.second); });
+    std::erase_if(self->in_flight, [&](const auto& entry) { return from_revoked(entry.second); });
     rd_kafka_assign(client, nullptr);
     spdlog::info("dead-letter replayer: released {} partition(s)", partitions->cnt);
+  }
+
+  // Starts every assigned partition at the group's committed offset, except
+  // that a tier partition starts `lookback` offsets earlier: those are read
+  // only to remember which dead letters they hold (a crashed replica's moves
+  // that its successor repeats). Without the committed offsets (the request
+  // failed) there is no look-back, and a repeat may go out twice.
+  void assign(rd_kafka_t* client, rd_kafka_topic_partition_list_t* partitions) {
+    kafka::PartitionListHandle committed(rd_kafka_topic_partition_list_copy(partitions));
+    const bool known = rd_kafka_committed(client, committed.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!known) note_error("cannot read the group's committed offsets; a dead letter moved twice may be republished twice");
+    const auto lookback = 3 * static_cast<std::int64_t>(settings.max_in_flight);
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto& p = partitions->elems[i];
+      const TopicPartition tp{p.topic, p.partition};
+      std::optional<std::int64_t> start;
+      if (known) {
+        const auto* c = rd_kafka_topic_partition_list_find(committed.get(), p.topic, p.partition);
+        if (c && c->err == RD_KAFKA_RESP_ERR_NO_ERROR && c->offset >= 0) start = c->offset;
+      }
+      parts.insert_or_assign(tp, PartitionLedger(start));
+      if (tier_of(tp.topic) == 0) continue;
+      dedups.insert_or_assign(tp, MoveDedup(lookback));
+      if (start) p.offset = std::max<std::int64_t>(0, *start - lookback);
+    }
+    rd_kafka_assign(client, partitions);
   }
 
   // Serves delivery reports until none of the matching messages is in
@@ -733,7 +694,9 @@ struct Replayer::Impl {
   template <typename Match>
   void drain(Match match) {
     const auto deadline = std::chrono::steady_clock::now() + settings.drain_timeout;
-    auto waiting = [&] { return std::any_of(in_flight.begin(), in_flight.end(), [&](const auto& e) { return match(e.second); }); };
+    auto waiting = [&] {
+      return std::any_of(in_flight.begin(), in_flight.end(), [&](const auto& e) { return match(e.second); });
+    };
     while (waiting() && std::chrono::steady_clock::now() < deadline) rd_kafka_poll(producer.get(), 100);
     if (waiting()) note_error("deliveries still in flight after the drain timeout; they will be repeated");
   }
@@ -749,15 +712,16 @@ struct Replayer::Impl {
   void publish_stats() {
     std::int64_t pending = 0;
     std::size_t paused = 0;
-    for (const auto& [tp, state] : parts) {
-      pending += static_cast<std::int64_t>(state.unfinished.size());
-      if (state.held || state.flow_paused) ++paused;
+    for (const auto& [tp, ledger] : parts) {
+      pending += ledger.unfinished();
+      if (ledger.held() || gate.paused()) ++paused;
     }
     std::lock_guard lock(stats_mu);
     stats.received_total = received_total;
     stats.moved_total = moved_total;
     stats.republished_total = republished_total;
     stats.parked_total = parked_total;
+    stats.repeats_dropped = repeats_dropped;
     stats.pending = pending;
     stats.assigned_partitions = parts.size();
     stats.paused_partitions = paused;
@@ -777,14 +741,15 @@ struct Replayer::Impl {
   std::string parked;
   std::map<std::string, int> tiers;  // tier topic -> tier
 
-  // Declared before the clients so it is closed after them.
+  // Declared before the clients so it is closed after them: librdkafka may
+  // write to it until they are gone.
   EventFd wake;
   kafka::ClientHandle producer;
   kafka::ClientHandle consumer;
   // Released before the clients they belong to.
   kafka::QueueHandle producer_queue;
   kafka::QueueHandle consumer_queue;
-  std::vector<TopicHandle> known_topics;  // producer's topics, released before it
+  std::vector<kafka::TopicHandle> known_topics;  // producer's topics, released before it
 
   std::mutex lifecycle_mu;
   std::thread thread;
@@ -793,17 +758,23 @@ struct Replayer::Impl {
   std::atomic<bool> abandoning{false};
 
   // Thread-owned state.
-  std::map<TopicPartition, PartitionState> parts;
-  std::map<TopicPartition, Held> held;
-  std::vector<Retry> retries;
-  std::unordered_map<std::uint64_t, InFlight> in_flight;
+  std::map<TopicPartition, PartitionLedger> parts;
+  std::map<TopicPartition, MoveDedup> dedups;      // per tier partition
+  std::map<std::string, int> partition_counts;     // of the tier topics, from warm_up
+  std::map<TopicPartition, kafka::MessageHandle> held_messages;  // the heads of held partitions
+  TimerSet<TopicPartition> held_at;
+  std::unordered_map<std::uint64_t, Outgoing> in_flight;  // by the id its delivery report carries
+  std::map<std::uint64_t, Outgoing> retrying;
+  TimerSet<std::uint64_t> retry_at;
+  FlowGate gate;
+  CommitPacer pacer;
   std::uint64_t next_id = 1;
-  bool flow_paused_all = false;
   bool producer_fatal = false;
   std::int64_t received_total = 0;
   std::int64_t moved_total = 0;
   std::int64_t republished_total = 0;
   std::int64_t parked_total = 0;
+  std::int64_t repeats_dropped = 0;
 
   mutable std::mutex stats_mu;
   ReplayerStats stats;

@@ -41,11 +41,30 @@ Route route(const Headers& headers, const Source& source, std::int64_t now_ms, c
   return Republish{letter.original_topic, source.tier + 1, due};
 }
 
+Headers tier_headers(const Headers& headers, const std::string& moved_from) {
+  Headers out;
+  out.reserve(headers.size() + 1);
+  for (const auto& h : headers) {
+    if (h.name != header::kMovedFrom) out.push_back(h);
+  }
+  out.push_back({std::string(header::kMovedFrom), moved_from});
+  return out;
+}
+
+std::string moved_from(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  return fmt::format("{}/{}/{}", topic, partition, offset);
+}
+
+std::int32_t tier_partition(std::int32_t source_partition, std::int32_t tier_partitions) {
+  if (tier_partitions < 1 || source_partition < 0) return 0;
+  return source_partition % tier_partitions;
+}
+
 Headers republish_headers(const Headers& headers, int attempt) {
   Headers out;
   out.reserve(headers.size() + 1);
   for (const auto& h : headers) {
-    if (h.name != header::kAttempt) out.push_back(h);
+    if (h.name != header::kAttempt && h.name != header::kMovedFrom) out.push_back(h);
   }
   out.push_back({std::string(header::kAttempt), std::to_string(attempt)});
   return out;

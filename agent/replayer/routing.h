@@ -63,8 +63,22 @@ RoutingRules routing_rules(const pipeline::PipelineSpec& spec);  // spec.dead_le
 
 Route route(const Headers& headers, const Source& source, std::int64_t now_ms, const RoutingRules& rules);
 
+// The headers of the copy moved to a retry tier: all of them, in order,
+// except an earlier `outflow-moved-from` (from an earlier trip), replaced by
+// `moved_from` ("<dlq>/<partition>/<offset>", see moved_from()).
+Headers tier_headers(const Headers& headers, const std::string& moved_from);
+std::string moved_from(const std::string& topic, std::int32_t partition, std::int64_t offset);
+
+// Which partition of a tier with `tier_partitions` partitions a dead letter
+// from dead-letter partition `source_partition` goes to: every dead letter of
+// one dead-letter partition to one tier partition, in order, so a repeated
+// move lands beside the first (move_dedup.h). The operator creates the tiers
+// with the dead-letter topic's partition count, which makes it one to one.
+std::int32_t tier_partition(std::int32_t source_partition, std::int32_t tier_partitions);
+
 // The headers of the copy sent back to the original topic: all of them, in
-// order, except every `outflow-attempt`, which is replaced by one with `attempt`.
+// order, except every `outflow-attempt`, which is replaced by one with
+// `attempt`, and `outflow-moved-from`, which only means something in a tier.
 Headers republish_headers(const Headers& headers, int attempt);
 
 // The headers of the parked copy: all of them plus `outflow-parked-reason`

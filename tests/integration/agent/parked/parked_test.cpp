@@ -19,8 +19,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace {
@@ -117,7 +119,7 @@ TEST_F(ParkedTest, ListSelectsByOriginalTopicAndParkedTime) {
   for (std::string line; std::getline(stream, line);) {
     const auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["originalTopic"], orders_);
-    EXPECT_EQ(j["attempt"], "3");
+    EXPECT_EQ(j["attempt"], 3);
     EXPECT_EQ(j["originalOffset"], 7);
     EXPECT_EQ(j["error"], "NullPointerException");
   }
@@ -261,6 +263,19 @@ TEST_F(ParkedTest, AnUnreachableClusterIsExitTwoWithOneLine) {
   EXPECT_EQ(r.out, "");
 }
 
+// Issue 17: a partition the topic does not have is the caller's typo (exit 1),
+// not a Kafka failure a script would retry (exit 2).
+TEST_F(ParkedTest, APartitionTheTopicDoesNotHaveIsABadArgument) {
+  for (const auto& args : {std::vector<std::string>{"parked", "list", "--partition", "99"},
+                           std::vector<std::string>{"parked", "purge", "--before", "2030-01-01T00:00:00Z",
+                                                    "--partition", "99", "--dry-run"}}) {
+    auto r = run(args);
+    EXPECT_EQ(r.code, parked::kExitUsage) << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("has no partition 99 (it has 2)"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(ParkedTest, AMissingParkedTopicIsNamed) {
   config_.spec.dead_letter->topic = outflow::testenv::unique_name("no-such-dlq");
   auto r = run({"parked", "list"});
@@ -285,9 +300,11 @@ TEST_F(ParkedTest, TheAgentBinaryListsWithTheRenderedConfig) {
     std::ofstream(path) << outflow::op::workloads::render_agent_config(config);
     return path;
   };
-  const auto run_binary = [&](std::vector<std::string> args) {
+  const auto run_binary = [&](std::vector<std::string> args,
+                                std::map<std::string, std::string> env = {{"POD_NAME", "orders-agent-0"},
+                                                                          {"POD_NAMESPACE", "test"}}) {
     args.insert(args.begin(), OUTFLOW_AGENT_BIN);
-    outflow::testenv::ChildProcess process(args, {{"POD_NAME", "orders-agent-0"}, {"POD_NAMESPACE", "test"}});
+    outflow::testenv::ChildProcess process(args, env);
     EXPECT_TRUE(outflow::testenv::eventually([&] { return !process.running(); }, 60s));
     const int code = process.terminate();
     return Result{code, process.log(), ""};
@@ -312,6 +329,18 @@ TEST_F(ParkedTest, TheAgentBinaryListsWithTheRenderedConfig) {
   auto bad_flag = run_binary({"parked", "purge", "--config=" + path});
   EXPECT_EQ(bad_flag.code, 1) << bad_flag.out;
   EXPECT_NE(bad_flag.out.find("--before"), std::string::npos) << bad_flag.out;
+
+  // Issue 17: run outside the pod with the same config, there is no
+  // downward API; the command needs neither variable.
+  ASSERT_EQ(std::getenv("POD_NAME"), nullptr) << "the test must run without POD_NAME";
+  ASSERT_EQ(std::getenv("POD_NAMESPACE"), nullptr) << "the test must run without POD_NAMESPACE";
+  auto outside = run_binary({"parked", "list", "--config=" + path, "--original-topic", orders_}, {});
+  EXPECT_EQ(outside.code, 0) << outside.out;
+  EXPECT_NE(outside.out.find("\tbin-1\t"), std::string::npos) << outside.out;
+
+  auto unknown = run_binary({"parked", "lsit", "--config=" + path});
+  EXPECT_EQ(unknown.code, 1) << unknown.out;
+  EXPECT_NE(unknown.out.find("list, replay or purge"), std::string::npos) << unknown.out;
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
 }

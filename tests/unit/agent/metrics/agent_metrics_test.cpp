@@ -92,7 +92,7 @@ TEST(AgentMetrics, ExportsEveryMetricOfTheDesignUnderItsNameAndType) {
       {"outflow_dlq_received_total", "counter"},
       {"outflow_dlq_republished_total", "counter"},
       {"outflow_dlq_parked_total", "counter"},
-      {"outflow_dlq_due_lag_seconds", "gauge"},
+      {"outflow_dlq_due_lag_seconds", "histogram"},
   };
   std::map<std::string, std::string> exported;
   for (const auto& f : families) exported[f.name] = type_name(f.type);
@@ -205,8 +205,31 @@ TEST(AgentMetrics, BacklogGaugesShowTheLatestMeasurementAndZeroAgeWhenNothingIsP
   metrics.backlog(0, std::nullopt);
   EXPECT_EQ(value(metrics, "outflow_outbox_backlog"), 0);
   EXPECT_EQ(value(metrics, "outflow_outbox_oldest_pending_seconds"), 0);
+}
+
+// Issue 17: one gauge held only the last lateness; the distribution is what
+// an alert on "dead letters go out late" needs.
+TEST(AgentMetrics, DueLagIsADistributionOverEveryRepublishedDeadLetter) {
+  AgentMetrics metrics("orders");
+  metrics.dlq_due_lag(0.02);
+  metrics.dlq_due_lag(0.3);
   metrics.dlq_due_lag(4.5);
-  EXPECT_EQ(value(metrics, "outflow_dlq_due_lag_seconds"), 4.5);
+  metrics.dlq_due_lag(900);   // past the last bound: only +Inf
+  metrics.dlq_due_lag(-1);    // clocks apart: counts as 0
+  const auto families = collect(metrics);
+  const auto* f = family(families, "outflow_dlq_due_lag_seconds");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->type, MetricType::Histogram);
+  const auto& h = f->metric.at(0).histogram;
+  EXPECT_EQ(h.sample_count, 5u);
+  EXPECT_DOUBLE_EQ(h.sample_sum, 0.02 + 0.3 + 4.5 + 900);
+  std::map<double, std::uint64_t> cumulative;
+  for (const auto& b : h.bucket) cumulative[b.upper_bound] = b.cumulative_count;
+  EXPECT_EQ(cumulative.at(0.05), 2u);
+  EXPECT_EQ(cumulative.at(0.5), 3u);
+  EXPECT_EQ(cumulative.at(5), 4u);
+  EXPECT_EQ(cumulative.at(600), 4u);
+  EXPECT_EQ(h.bucket.back().cumulative_count, 5u);
 }
 
 TEST(AgentMetrics, PublishLatencyBucketsSpanAMillisecondToAMinute) {

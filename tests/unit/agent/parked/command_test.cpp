@@ -59,6 +59,15 @@ TEST(ParkedCommand, NeedsAnAction) {
   EXPECT_NE(problem(parse({})), "");
 }
 
+// Issue 17: an unknown subcommand said only "A subcommand is required".
+TEST(ParkedCommand, AnUnknownSubcommandNamesTheValidOnes) {
+  for (const auto& p : {parse({"parked", "lsit"}), parse({"parked"})}) {
+    const auto said = p.error.empty() ? problem(p) : p.error;
+    EXPECT_NE(said.find("list, replay or purge"), std::string::npos) << said;
+  }
+  EXPECT_NE(parse({"parked", "lsit"}).error.find("\"lsit\""), std::string::npos) << parse({"parked", "lsit"}).error;
+}
+
 TEST(ParkedCommand, RejectsBadTimesAndRanges) {
   EXPECT_NE(problem(parse({"parked", "list", "--since", "yesterday"})).find("--since"), std::string::npos);
   EXPECT_NE(problem(parse({"parked", "list", "--since", "2026-11-24T11:00:00Z", "--until", "2026-11-24T10:00:00Z"}))

@@ -122,6 +122,7 @@ TEST(ParkedReplay, ResetsTheAttemptDropsTheReasonAndSaysWhereItCameFrom) {
   headers.push_back({"app-trace", std::nullopt});
   headers.push_back({std::string(h::kAttempt), "7"});  // an earlier trip's header, twice
   headers.push_back({std::string(kReplayedFrom), "shop.dlq.parked/0/1"});
+  headers.push_back({std::string(h::kMovedFrom), "shop.dlq/0/9"});  // not a repeat of that tier copy
   const auto out = replay_headers(headers, "shop.dlq.parked", 2, 17);
 
   const Headers expected{{std::string(h::kOriginalTopic), "shop.orders"},
@@ -173,13 +174,25 @@ TEST(ParkedOutput, JsonGivesTheValueBySizeOnly) {
   EXPECT_EQ(j["originalTopic"], "shop.orders");
   EXPECT_EQ(j["originalPartition"], 3);
   EXPECT_EQ(j["originalOffset"], 42);
-  EXPECT_EQ(j["attempt"], "6");
+  EXPECT_EQ(j["attempt"], 6) << "a number, like partition and offset";
+  EXPECT_FALSE(j.contains("attemptText"));
   EXPECT_EQ(j["reason"], "retries used up");
   EXPECT_EQ(j["error"], "boom");
   EXPECT_EQ(j["valueBytes"], 14);
   const auto line = dump_line(j);  // a non-UTF-8 key must not throw
   EXPECT_EQ(line.find("secret"), std::string::npos);
   EXPECT_EQ(line.find('\n'), std::string::npos);
+}
+
+TEST(ParkedOutput, JsonShowsAnUnreadableAttemptAsTextBesideANullNumber) {
+  auto headers = outflow_headers("shop.orders");
+  headers.push_back({"outflow-attempt", "x"});
+  const auto j = to_json(parked(1, 5, 1500, headers));
+  EXPECT_TRUE(j["attempt"].is_null());
+  EXPECT_EQ(j["attemptText"], "x");
+  auto none = parked(1, 6, 1500, {});
+  EXPECT_TRUE(to_json(none)["attempt"].is_null());
+  EXPECT_FALSE(to_json(none).contains("attemptText"));
 }
 
 TEST(ParkedPurge, DeletesUpToTheFirstNewEnoughRecord) {

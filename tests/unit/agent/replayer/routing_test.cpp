@@ -110,3 +110,22 @@ TEST(ParkedHeaders, KeepEverythingAndSayWhy) {
   const Headers expected{{"trace-id", "t1"}, {"outflow-attempt", "4"}, {"outflow-parked-reason", "why"}};
   EXPECT_EQ(parked_headers(in, "why"), expected);
 }
+
+TEST(TierHeaders, KeepEverythingAndSayWhereTheCopyCameFrom) {
+  const Headers in{{"trace-id", "t1"}, {"outflow-moved-from", "dlq/1/3"}, {"outflow-attempt", "2"}};
+  const Headers expected{{"trace-id", "t1"}, {"outflow-attempt", "2"}, {"outflow-moved-from", "dlq/0/42"}};
+  EXPECT_EQ(tier_headers(in, moved_from("dlq", 0, 42)), expected) << "an earlier trip's position is replaced";
+}
+
+TEST(RepublishHeaders, DropTheTierPosition) {
+  const Headers in{{"trace-id", "t1"}, {"outflow-moved-from", "dlq/0/42"}, {"outflow-attempt", "1"}};
+  const Headers expected{{"trace-id", "t1"}, {"outflow-attempt", "2"}};
+  EXPECT_EQ(republish_headers(in, 2), expected);
+}
+
+TEST(TierPartition, OneDeadLetterPartitionGoesToOneTierPartition) {
+  EXPECT_EQ(tier_partition(0, 3), 0);
+  EXPECT_EQ(tier_partition(2, 3), 2);
+  EXPECT_EQ(tier_partition(4, 3), 1) << "more dead-letter partitions than tier partitions wrap";
+  EXPECT_EQ(tier_partition(5, 0), 0) << "an unknown count cannot divide by zero";
+}
