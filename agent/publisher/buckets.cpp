@@ -1,5 +1,7 @@
 #include "agent/publisher/buckets.h"
 
+#include "agent/publisher/outbox_sql.h"
+
 #include <algorithm>
 #include <string>
 
@@ -16,15 +18,6 @@ std::int32_t positive_hash(std::string_view text) {
   return static_cast<std::int32_t>(hash & 0x7fffffffu);
 }
 
-std::string quoted(std::string_view identifier) {
-  std::string out = "\"";
-  for (const char c : identifier) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 LockSpace lock_space(std::string_view schema, std::string_view table) {
@@ -33,7 +26,7 @@ LockSpace lock_space(std::string_view schema, std::string_view table) {
   const auto plain = [](std::string_view name) { return name.find_first_of(".\"") == std::string_view::npos; };
   const std::string qualified = plain(schema) && plain(table)
                                     ? std::string(schema) + "." + std::string(table)
-                                    : quoted(schema) + "." + quoted(table);
+                                    : quote_identifier(schema) + "." + quote_identifier(table);
   LockSpace space{positive_hash("outflow/members/" + qualified), positive_hash("outflow/buckets/" + qualified)};
   // A collision would make members count as buckets; nudge it away.
   if (space.members == space.buckets) {
