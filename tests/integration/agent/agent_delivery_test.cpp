@@ -115,7 +115,12 @@ TEST_F(AgentDeliveryTest, AReplicaThatCannotReachKafkaGivesItsBucketsToAHealthyO
   // Both replicas share the buckets, about half each; the rows of the sick
   // one's half can only go out once it lets go of them.
   auto& sick = start_agent_with_spec("orders-agent-sick", cut_off);
-  start_agent("orders-agent-healthy");
+  auto& healthy = start_agent("orders-agent-healthy");
+  const auto owns_half = [](const AgentProcess& agent) {
+    return agent.log().find("this one owns 32 of 64") != std::string::npos;
+  };
+  ASSERT_TRUE(eventually([&] { return owns_half(sick) && owns_half(healthy); }, 15s))
+      << "the replicas never shared the buckets";
   db_.insert_many(1000, 200);
   const auto inserted = std::chrono::steady_clock::now();
   // Bound: the sick replica trips after requestTimeoutMs of silence (2 s),
@@ -125,9 +130,15 @@ TEST_F(AgentDeliveryTest, AReplicaThatCannotReachKafkaGivesItsBucketsToAHealthyO
       << db_.pending() << " rows still pending: the sick replica kept its buckets";
   std::printf("all rows published %.1f s after insert with one replica cut off from Kafka\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - inserted).count());
-  const auto ready = testenv::http_get(sick.health_port(), "/readyz");
-  EXPECT_EQ(ready.first, 503);
-  EXPECT_NE(ready.second.find("Kafka"), std::string::npos) << ready.second;
+  EXPECT_GT(db_.count("published_at IS NOT NULL"), 0);
+  std::pair<int, std::string> ready;
+  EXPECT_TRUE(eventually(
+      [&] {
+        ready = testenv::http_get(sick.health_port(), "/readyz");
+        return ready.first == 503 && ready.second.find("Kafka") != std::string::npos;
+      },
+      10s))
+      << ready.first << " " << ready.second;
   const auto d = deliveries(testenv::read_topic(topic_, 1000, 20s));
   EXPECT_EQ(d.distinct, 1000u);
   expect_per_key_order(d);

@@ -83,6 +83,7 @@ TEST_F(AgentTest, SigtermMidStreamExitsCleanlyAndEveryMarkedRowIsInKafka) {
   std::printf("stopped after %lld rows marked, %zu in Kafka\n", static_cast<long long>(marked), d.distinct);
   // Every marked row is in Kafka: nothing was marked ahead of its acknowledgement.
   EXPECT_GE(static_cast<std::int64_t>(d.distinct), marked);
+  expect_per_key_order(d);
   EXPECT_NE(agent.log().find("draining"), std::string::npos);
 }
 
