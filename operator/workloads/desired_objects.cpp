@@ -20,7 +20,7 @@ std::vector<DesiredObject> desired_objects(const PipelineIdentity& pipeline,
   namespace kinds = kube::kinds;
   std::vector<DesiredObject> objects{
       {kinds::service_accounts(), agent_service_account(pipeline)},
-      {kinds::roles(), agent_role(pipeline, spec)},
+      {kinds::roles(), agent_role(pipeline)},
       {kinds::role_bindings(), agent_role_binding(pipeline)},
       {kinds::config_maps(), agent_config_map(pipeline, rendered_config)},
       {kinds::services(), agent_metrics_service(pipeline, defaults)},

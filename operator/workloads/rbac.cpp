@@ -12,22 +12,17 @@ json agent_service_account(const PipelineIdentity& pipeline) {
           {"metadata", object_metadata(pipeline, agent_name(pipeline))}};
 }
 
-json agent_role(const PipelineIdentity& pipeline, const pipeline::PipelineSpec& spec) {
-  json rules = json::array({
-      // Server-side apply of its own status.agents entry is a PATCH; get lets
-      // it read back what it applied.
+json agent_role(const PipelineIdentity& pipeline) {
+  // Server-side apply of its own status.agents entry is a PATCH; get lets it
+  // read back what it applied. Nothing else: the agent reads its Secrets as
+  // the files the Deployment mounts (kubelet fetches them), so a grant to
+  // read them through the API would only widen what a stolen token opens.
+  const json rules = json::array({
       {{"apiGroups", json::array({"outflow.dev"})},
        {"resources", json::array({"eventpipelines/status"})},
        {"resourceNames", json::array({pipeline.name})},
        {"verbs", json::array({"get", "patch"})}},
   });
-  const auto secrets = referenced_secrets(spec);
-  if (!secrets.empty()) {
-    rules.push_back({{"apiGroups", json::array({""})},
-                     {"resources", json::array({"secrets"})},
-                     {"resourceNames", secrets},
-                     {"verbs", json::array({"get"})}});
-  }
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "Role"},
           {"metadata", object_metadata(pipeline, agent_name(pipeline))},

@@ -11,7 +11,7 @@
 namespace outflow::op::workloads {
 
 nlohmann::json agent_service_account(const PipelineIdentity& pipeline);
-nlohmann::json agent_role(const PipelineIdentity& pipeline, const pipeline::PipelineSpec& spec);
+nlohmann::json agent_role(const PipelineIdentity& pipeline);
 nlohmann::json agent_role_binding(const PipelineIdentity& pipeline);
 
 }  // namespace outflow::op::workloads

@@ -69,5 +69,33 @@ TEST_F(ShippedRbacTest, TheOperatorReconcilesWithOnlyTheChartsClusterRole) {
   std::remove(kubeconfig.c_str());
 }
 
+// What the API server itself says the subject may do, through a
+// SubjectAccessReview: the answer RBAC gives, not our reading of the Role.
+bool allowed(kube::ApiClient& api, const std::string& user, const std::string& ns, const std::string& verb,
+             const std::string& group, const std::string& resource, const std::string& name,
+             const std::string& subresource = "") {
+  const kube::ResourceKind reviews{"authorization.k8s.io", "v1", "subjectaccessreviews", false};
+  json attributes = {{"namespace", ns}, {"verb", verb}, {"group", group}, {"resource", resource}, {"name", name}};
+  if (!subresource.empty()) attributes["subresource"] = subresource;
+  const auto answer = api.create(reviews, "",
+                                 {{"apiVersion", "authorization.k8s.io/v1"},
+                                  {"kind", "SubjectAccessReview"},
+                                  {"spec", {{"user", user}, {"resourceAttributes", attributes}}}});
+  return answer.value("status", json::object()).value("allowed", false);
+}
+
+TEST_F(ShippedRbacTest, TheAgentMayPatchOnlyItsOwnStatusAndReadsNoSecretThroughTheApi) {
+  // The agent reads its Secrets as the files the Deployment mounts; a grant
+  // to read them through the API would only widen what a stolen token opens.
+  start_operator();
+  apply(pipeline("shop", json::array({{{"name", unique_topic("shop")}, {"partitions", 1}, {"replicationFactor", 1}}})));
+  ASSERT_TRUE(eventually([&] { return api_.get_if_exists(kinds::role_bindings(), ns_, "shop-agent").has_value(); }, 30s));
+  const auto agent = "system:serviceaccount:" + ns_ + ":shop-agent";
+  EXPECT_TRUE(allowed(api_, agent, ns_, "patch", "outflow.dev", "eventpipelines", "shop", "status"));
+  EXPECT_FALSE(allowed(api_, agent, ns_, "patch", "outflow.dev", "eventpipelines", "other", "status"));
+  EXPECT_FALSE(allowed(api_, agent, ns_, "get", "", "secrets", "orders-db"));
+  EXPECT_FALSE(allowed(api_, agent, ns_, "list", "", "secrets", ""));
+}
+
 }  // namespace
 }  // namespace outflow::operator_tests
