@@ -16,6 +16,7 @@
 
 #include "agent/outbox_fixture.h"
 #include "agent/publisher/batch.h"
+#include "agent/publisher/in_flight_batch.h"
 #include "agent/publisher/kafka_producer.h"
 #include "common/kafka/producer_settings.h"
 #include "agent/publisher/outbox_store.h"
@@ -783,23 +784,33 @@ Breakdown batch_breakdown(const Options& o) {
   pub::OutboxStore store(testenv::require("OUTFLOW_TEST_PG_URL"), spec.outbox);
   store.connect();
   store.rebalance();
-  breaker::CircuitBreaker breaker(spec.circuit_breaker, SteadyClock::instance());
-  pub::KafkaProducer producer(agent_kafka(), {scoped.name()}, breaker, {});
+  // The publisher's own pieces: one batch in flight, reports charged to it
+  // by their tokens, the producer flushed until every report is in.
+  std::optional<pub::InFlightBatch> in_flight;
+  pub::KafkaProducer producer(agent_kafka(), {scoped.name()}, pub::ProducerBounds{},
+                              [&](std::uint64_t token, pub::Outcome outcome) {
+                                if (in_flight) in_flight->report(token, std::move(outcome), Steady::now());
+                              });
 
   Breakdown b;
   auto ms_since = [](Steady::time_point t) { return 1000.0 * seconds_since(t); };
+  std::uint64_t batch_number = 0;
   for (int round = -1; round < kBatches; ++round) {  // round -1 warms the producer up, untimed
     auto t = Steady::now();
-    const auto rows = store.claim(o.batch_size);
+    auto rows = store.claim(o.batch_size);
     const double claim = ms_since(t);
     if (rows.empty()) break;
     t = Steady::now();
     auto plan = pub::plan_batch(rows, spec);
-    std::vector<pub::Outgoing> outgoing;
-    for (auto& [index, message] : plan.to_send) outgoing.push_back({&rows[index], std::move(message)});
-    const auto sent = producer.publish(outgoing);
-    for (std::size_t i = 0; i < sent.size(); ++i) plan.outcomes[plan.to_send[i].first] = sent[i];
-    const auto settlement = pub::settle(rows, plan.outcomes);
+    in_flight.emplace(++batch_number, std::move(rows), std::move(plan.outcomes), t);
+    for (auto& [index, message] : plan.to_send) {
+      const auto token = in_flight->sent(index, t);
+      if (auto immediate = producer.send(in_flight->rows()[index], message, token)) {
+        in_flight->settled_now(index, std::move(*immediate));
+      }
+    }
+    while (!in_flight->complete()) producer.flush(50ms);
+    const auto settlement = pub::settle(in_flight->rows(), in_flight->outcomes());
     const double publish = ms_since(t);
     t = Steady::now();
     store.mark_published(settlement.published);
