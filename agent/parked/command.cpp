@@ -65,7 +65,8 @@ ParkedCommand add_parked_command(CLI::App& app, ParkedOptions& o) {
       "original topic: the replayer republishes them after tier 1's delay, with a fresh attempt count. Key, value "
       "and headers are kept, except outflow-parked-reason (removed) and outflow-attempt (reset to 1); "
       "outflow-replayed-from says where each came from. Messages the replayer would only park again (no "
-      "original-topic header, a topic outside the pipeline) are skipped and listed. Kafka cannot delete single "
+      "original-topic header, a topic outside the pipeline) and copies parked without their value are skipped "
+      "and listed. Kafka cannot delete single "
       "messages: the replayed ones stay parked, and replaying again sends them again. Use the printed "
       "--partition/--from-offset (or --since) next time, and `purge --before` to delete old ones.");
   c.purge = c.parked->add_subcommand(

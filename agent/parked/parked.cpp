@@ -106,6 +106,13 @@ Headers replay_headers(const Headers& headers, const std::string& parked_topic, 
 }
 
 std::optional<std::string> replay_refusal(const Headers& replayed, const replayer::RoutingRules& rules) {
+  // A copy parked without its value (too big for the parked topic): replayed,
+  // the application would get an empty message in its place.
+  if (const auto dropped = replayer::last_value(replayed, replayer::header::kParkedValueDropped)) {
+    return fmt::format("parked without its value ({} bytes dropped, see outflow-parked-reason); replaying it "
+                       "would send an empty message",
+                       *dropped);
+  }
   // Ask the replayer's own routing what it will do with the copy in tier 1
   // (timestamp unknown = due at once): anything but Republish means the copy
   // would go straight back to the parked topic, a pointless loop.

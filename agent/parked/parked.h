@@ -90,7 +90,9 @@ Headers replay_headers(const Headers& headers, const std::string& parked_topic, 
 
 // Why a replayed copy would only be parked again (the replayer's own routing
 // decision on the rewritten headers, from tier 1): no original-topic header,
-// or a topic outside the pipeline. nullopt: it would be republished.
+// or a topic outside the pipeline; or why it must not be replayed at all: it
+// was parked without its value (`outflow-parked-value-dropped`). nullopt: it
+// would be republished.
 std::optional<std::string> replay_refusal(const Headers& replayed, const replayer::RoutingRules& rules);
 
 // One human line: partition, offset, time, original topic, attempt, key, reason.

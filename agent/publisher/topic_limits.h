@@ -10,11 +10,13 @@
 // measured as a record batch holding it alone.
 
 #include "agent/publisher/row_check.h"
+#include "common/kafka/record_size.h"
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace outflow::agent::publisher {
 
@@ -25,10 +27,10 @@ struct TopicLimits {
 };
 using TopicLimitMap = std::map<std::string, TopicLimits>;
 
-// Upper bound of the size of a v2 record batch holding just this record:
-// the 61-byte batch header plus the record with every varint at its widest.
-std::int64_t single_record_batch_bytes(const std::optional<std::string>& key, std::size_t value_size,
-                                       const std::vector<Header>& headers);
+// Shared with the dead-letter replayer (common/kafka/record_size.h); a row's
+// Header is a kafka::RecordHeader.
+using kafka::single_record_batch_bytes;
+static_assert(std::is_same_v<Header, kafka::RecordHeader>);
 
 // Why the topic will refuse this row, or nullopt when it will take it. A topic
 // missing from `limits` is not checked (its limits are not known yet).

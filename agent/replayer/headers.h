@@ -52,6 +52,8 @@ inline constexpr std::string_view kError = "outflow-error";
 inline constexpr std::string_view kAttempt = "outflow-attempt";
 inline constexpr std::string_view kFailedAt = "outflow-failed-at";
 inline constexpr std::string_view kParkedReason = "outflow-parked-reason";
+// On a parked copy without its value: the size in bytes of the value dropped.
+inline constexpr std::string_view kParkedValueDropped = "outflow-parked-value-dropped";
 // On a tier copy: `<dlq>/<partition>/<offset>` it was moved from, so a second
 // move of the same dead letter (after a crash) is recognised (move_dedup.h).
 inline constexpr std::string_view kMovedFrom = "outflow-moved-from";

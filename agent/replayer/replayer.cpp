@@ -6,9 +6,12 @@
 #include "agent/replayer/ledger.h"
 #include "agent/replayer/move_dedup.h"
 #include "agent/replayer/routing.h"
+#include "agent/replayer/size_limits.h"
 #include "agent/replayer/timer_set.h"
+#include "common/kafka/admin.h"
 #include "common/kafka/handles.h"
 #include "common/kafka/producer_settings.h"
+#include "common/kafka/record_size.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -56,6 +59,10 @@ struct Replayer::Impl {
     kafka::MessageHandle message;  // the consumed message, kept to send it again
     Route route;
     std::int64_t produced_ms = 0;
+    // Permanent refusals of `route` so far: the first is tried once more
+    // alone (the broker refuses a whole record batch, so a message may be
+    // refused for its neighbours), the second sends something smaller.
+    int refusals = 0;
   };
 
   Impl(ReplayerSettings s, breaker::CircuitBreaker& b, ReplayerHooks h)
@@ -176,11 +183,8 @@ struct Replayer::Impl {
   // first due message. Best effort: a topic that is missing now is looked up
   // the slow way later.
   void warm_up() {
-    std::vector<std::string> destinations(rules.topics.begin(), rules.topics.end());
-    for (const auto& [name, tier] : tiers) destinations.push_back(name);
-    destinations.push_back(parked);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (const auto& name : destinations) {
+    for (const auto& name : destinations()) {
       kafka::TopicHandle topic(rd_kafka_topic_new(producer.get(), name.c_str(), nullptr));
       if (!topic) continue;
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -196,6 +200,33 @@ struct Replayer::Impl {
       }
       known_topics.push_back(std::move(topic));  // kept so the producer keeps the topic's leader
     }
+    read_limits();
+  }
+
+  std::vector<std::string> destinations() const {
+    std::vector<std::string> out(rules.topics.begin(), rules.topics.end());
+    for (const auto& [name, tier] : tiers) out.push_back(name);
+    out.push_back(parked);
+    return out;
+  }
+
+  // The effective max.message.bytes of every destination, from the broker,
+  // and the producer's own message.max.bytes. At start and after a size
+  // refusal (the config may have changed). A failure keeps what was known.
+  void read_limits() {
+    refresh_limits = false;
+    char value[64] = {0};
+    std::size_t size = sizeof value;
+    if (rd_kafka_conf_get(rd_kafka_conf(producer.get()), "message.max.bytes", value, &size) == RD_KAFKA_CONF_OK) {
+      if (const auto n = parse_number(value)) limits.producer_max = *n;
+    }
+    try {
+      for (const auto& [name, topic] : kafka::describe_topics(producer.get(), destinations(), std::chrono::seconds(5))) {
+        if (topic.max_message_bytes) limits.topics[name] = *topic.max_message_bytes;
+      }
+    } catch (const kafka::AdminError& e) {
+      note_error(fmt::format("cannot read the size limits of the replayer's topics: {}", e.what()));
+    }
   }
 
   void run() {
@@ -210,6 +241,7 @@ struct Replayer::Impl {
       }
       rd_kafka_poll(producer.get(), 0);
       if (producer_fatal) replace_producer();
+      if (refresh_limits) read_limits();
 
       const auto now = settings.now_ms();
       fire_timers(now);
@@ -364,61 +396,119 @@ struct Replayer::Impl {
 
   // ---- producing ----------------------------------------------------------
 
-  // Sends `message` as `route` says. False when it was not sent (the breaker
-  // refused, or librdkafka's queue did): the caller keeps it and tries later.
-  bool produce(kafka::MessageHandle& message, const Route& route) {
+  // Sends `message` as `route` says, or something smaller when it cannot go
+  // whole (size_limits.h). False when it was not sent (the breaker refused,
+  // or librdkafka's queue did): the caller keeps it and tries later. True
+  // also when it was given up: its offset is finished.
+  bool produce(kafka::MessageHandle& message, Route route, int refusals = 0) {
     const auto permission = breaker.allow();
     if (permission.transition) report(*permission.transition);
     if (!permission.allowed) return false;
 
     const auto headers = headers_of(message.get());
-    std::string topic;
-    Headers out;
-    std::int32_t partition = RD_KAFKA_PARTITION_UA;  // by key
-    if (const auto* t = std::get_if<MoveToTier>(&route)) {
-      topic = retry_tier_topic(dlq, t->tier);
-      out = tier_headers(headers, moved_from(rd_kafka_topic_name(message->rkt), message->partition, message->offset));
-      if (const auto count = partition_counts.find(topic); count != partition_counts.end()) {
-        partition = tier_partition(message->partition, count->second);
+    const std::optional<std::string> key =
+        message->key ? std::optional<std::string>(std::string(static_cast<const char*>(message->key), message->key_len))
+                     : std::nullopt;
+    for (;;) {
+      std::string topic;
+      Headers out;
+      std::int32_t partition = RD_KAFKA_PARTITION_UA;  // by key
+      bool with_value = true;
+      if (const auto* t = std::get_if<MoveToTier>(&route)) {
+        topic = retry_tier_topic(dlq, t->tier);
+        out = tier_headers(headers, moved_from(rd_kafka_topic_name(message->rkt), message->partition, message->offset));
+        if (const auto count = partition_counts.find(topic); count != partition_counts.end()) {
+          partition = tier_partition(message->partition, count->second);
+        }
+      } else if (const auto* r = std::get_if<Republish>(&route)) {
+        topic = r->topic;
+        out = republish_headers(headers, r->attempt);
+      } else if (const auto* p = std::get_if<Park>(&route)) {
+        topic = parked;
+        out = parked_headers(headers, *p);
+        with_value = !p->dropped_value;
+      } else {
+        return false;
       }
-    } else if (const auto* r = std::get_if<Republish>(&route)) {
-      topic = r->topic;
-      out = republish_headers(headers, r->attempt);
-    } else if (const auto* p = std::get_if<Park>(&route)) {
-      topic = parked;
-      out = parked_headers(headers, p->reason);
-      spdlog::warn("parking {}[{}]@{}: {}", rd_kafka_topic_name(message->rkt), message->partition, message->offset,
-                   p->reason);
-    } else {
+
+      const std::size_t value_size = with_value ? message->len : 0;
+      if (const auto why = over_limit(topic, kafka::single_record_batch_bytes(key, value_size, record_headers(out)),
+                                      limits)) {
+        auto next = smaller(route, *why, message->len);
+        if (!next) {
+          give_up(message.get(), *why);
+          return true;
+        }
+        route = std::move(*next);
+        refusals = 0;
+        continue;
+      }
+      if (const auto* p = std::get_if<Park>(&route)) {
+        spdlog::warn("parking {}[{}]@{}: {}", rd_kafka_topic_name(message->rkt), message->partition, message->offset,
+                     p->reason);
+      }
+
+      auto kafka_headers = to_kafka(out);
+      const auto id = next_id++;
+      // librdkafka's V_ macros cast their arguments without parentheses.
+      const void* key_data = message->key;
+      const std::size_t key_size = message->key_len;
+      void* value = with_value ? message->payload : nullptr;
+      void* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+      const auto error = rd_kafka_producev(
+          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+          RD_KAFKA_V_KEY(key_data, key_size), RD_KAFKA_V_VALUE(value, value_size),
+          // A copy: the consumed message may be dropped (rebalance) before the report.
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(kafka_headers.get()),
+          RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+      if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        (void)kafka_headers.release();  // librdkafka owns them now
+        in_flight.emplace(id, Outgoing{std::move(message), route, settings.now_ms(), refusals});
+        return true;
+      }
+      if (kafka::is_permanent_for_message(error)) {
+        // This message's fault, never the cluster's: no breaker failure (the
+        // permit was used, so it hears a success), and something smaller goes.
+        feed_breaker(false);
+        refresh_limits = true;
+        auto next = smaller(route, fmt::format("the producer refused it for {}: {}", topic, rd_kafka_err2str(error)),
+                            message->len);
+        if (!next) {
+          give_up(message.get(), fmt::format("the producer refused it for {}: {}", topic, rd_kafka_err2str(error)));
+          return true;
+        }
+        route = std::move(*next);
+        refusals = 0;
+        continue;
+      }
+      note_error(fmt::format("cannot produce to {}: {}", topic, rd_kafka_err2str(error)));
+      feed_breaker(true);
       return false;
     }
+  }
 
-    auto kafka_headers = to_kafka(out);
-    const auto id = next_id++;
-    // librdkafka's V_ macros cast their arguments without parentheses.
-    const void* key = message->key;
-    const std::size_t key_size = message->key_len;
-    void* value = message->payload;
-    const std::size_t value_size = message->len;
-    void* opaque = reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
-    const auto error = rd_kafka_producev(
-        producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_size),
-        RD_KAFKA_V_VALUE(value, value_size),
-        // A copy: the consumed message may be dropped (rebalance) before the report.
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(kafka_headers.get()),
-        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-    if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      (void)kafka_headers.release();  // librdkafka owns them now
-      in_flight.emplace(id, Outgoing{std::move(message), route, settings.now_ms()});
-      return true;
-    }
-    if (kafka::is_permanent_for_message(error) && !std::holds_alternative<Park>(route)) {
-      feed_breaker(false);  // not the cluster's fault, but the permit was used
-      return produce(message, Park{fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(error))});
-    }
-    note_error(fmt::format("cannot produce to {}: {}", topic, rd_kafka_err2str(error)));
-    feed_breaker(true);
-    return false;
+  static std::vector<kafka::RecordHeader> record_headers(const Headers& headers) {
+    std::vector<kafka::RecordHeader> out;
+    out.reserve(headers.size());
+    for (const auto& h : headers) out.emplace_back(h.name, h.value);
+    return out;
+  }
+
+  // Not even a copy without its value can be parked (its key and headers
+  // alone are too big, or Kafka refused that too). Nothing would change by
+  // trying again, and a partition must never be pinned by one message: it
+  // is said loudly and counted, and its offset finished. The dead letter
+  // itself stays in its topic until the topic's retention removes it.
+  void give_up(const rd_kafka_message_t* m, const std::string& why) {
+    spdlog::error("dead letter {}[{}]@{} given up: it cannot be parked, not even without its value: {}",
+                  rd_kafka_topic_name(m->rkt), m->partition, m->offset, why);
+    note_error(fmt::format("dead letter {}[{}]@{} given up: {}", rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                           why));
+    const auto tp = source_of(m);
+    if (const auto it = parts.find(tp); it != parts.end()) it->second.finish(m->offset);
+    pacer.finished(1, settings.now_ms());
+    ++given_up_total;
+    if (hooks.given_up) hooks.given_up(1);
   }
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* report, void* opaque) {
@@ -444,8 +534,26 @@ struct Replayer::Impl {
       return;
     }
     const std::string topic = rd_kafka_topic_name(report->rkt);
-    if (permanent && !std::holds_alternative<Park>(entry.route)) {
-      entry.route = Park{fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(report->err))};
+    if (permanent) {
+      // The limits may have changed; the next produce checks against new ones.
+      refresh_limits = true;
+      const auto why = fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(report->err));
+      note_error(fmt::format("{}[{}]@{}: {}", rd_kafka_topic_name(entry.message->rkt), entry.message->partition,
+                             entry.message->offset, why));
+      if (entry.refusals == 0) {
+        // Kafka refuses a whole record batch: tried once more before it is
+        // taken for this message's own fault.
+        entry.refusals = 1;
+        retry_later(std::move(entry), settings.now_ms() + settings.retry_backoff.count());
+        return;
+      }
+      auto next = smaller(entry.route, why, entry.message->len);
+      if (!next) {
+        give_up(entry.message.get(), why);
+        return;
+      }
+      entry.route = std::move(*next);
+      entry.refusals = 0;
       retry_later(std::move(entry), settings.now_ms());
       return;
     }
@@ -547,7 +655,7 @@ struct Replayer::Impl {
       auto node = retrying.extract(id);
       if (node.empty()) continue;
       auto& entry = node.mapped();
-      if (!produce(entry.message, entry.route)) {
+      if (!produce(entry.message, entry.route, entry.refusals)) {
         retry_later(std::move(entry), now + std::max(settings.retry_backoff, settings.breaker_recheck).count());
       }
     }
@@ -722,6 +830,7 @@ struct Replayer::Impl {
     stats.republished_total = republished_total;
     stats.parked_total = parked_total;
     stats.repeats_dropped = repeats_dropped;
+    stats.given_up_total = given_up_total;
     stats.pending = pending;
     stats.assigned_partitions = parts.size();
     stats.paused_partitions = paused;
@@ -775,6 +884,9 @@ struct Replayer::Impl {
   std::int64_t republished_total = 0;
   std::int64_t parked_total = 0;
   std::int64_t repeats_dropped = 0;
+  std::int64_t given_up_total = 0;
+  SizeLimits limits;
+  bool refresh_limits = false;
 
   mutable std::mutex stats_mu;
   ReplayerStats stats;

@@ -32,7 +32,16 @@
 //
 // Every produce first asks the circuit breaker (shared with the outbox
 // publisher: both talk to the same cluster) and every delivery report feeds
-// it; while it refuses, the message is kept and its partition paused.
+// it; while it refuses, the message is kept and its partition paused. A
+// permanent refusal (kafka::is_permanent_for_message: too big, invalid) is
+// the message's fault and never a breaker failure.
+//
+// Sizes (issue 10 point 11): every message is measured before it is sent
+// against its destination's effective max.message.bytes (read from the broker
+// at start and after a size refusal) and the producer's message.max.bytes.
+// One that cannot go whole is parked; one the parked topic cannot take whole
+// is parked without its value; one that cannot go even so is given up, loudly
+// (size_limits.h). No message pins its partition's commit.
 
 #include "agent/config/agent_config.h"
 #include "common/breaker/circuit_breaker.h"
@@ -98,6 +107,9 @@ struct ReplayerHooks {
   std::function<void(std::size_t messages)> received;     // taken from the dead-letter topic
   std::function<void(std::size_t messages)> republished;  // acknowledged by the original topic
   std::function<void(std::size_t messages)> parked;       // acknowledged by <dlq>.parked
+  // Could not be parked, not even without its value; logged as an error and
+  // its offset finished (never retried: it would pin its partition).
+  std::function<void(std::size_t messages)> given_up;
   // How late a due message went out (produce time minus due time, >= 0), per
   // republished message, once acknowledged.
   std::function<void(double seconds)> due_lag;
@@ -109,6 +121,7 @@ struct ReplayerStats {
   std::int64_t republished_total = 0;  // acknowledged by the original topic
   std::int64_t parked_total = 0;       // acknowledged by <dlq>.parked
   std::int64_t repeats_dropped = 0;    // second tier copies of one dead letter, recognised and dropped
+  std::int64_t given_up_total = 0;     // could not be parked even without their value (logged as errors)
   // Consumed by this process and not yet acknowledged where they go next
   // (including tier heads waiting to be due). Messages still unread in the
   // tier topics are not counted.

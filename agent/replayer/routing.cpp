@@ -70,13 +70,14 @@ Headers republish_headers(const Headers& headers, int attempt) {
   return out;
 }
 
-Headers parked_headers(const Headers& headers, const std::string& reason) {
+Headers parked_headers(const Headers& headers, const Park& park) {
   Headers out;
-  out.reserve(headers.size() + 1);
+  out.reserve(headers.size() + 2);
   for (const auto& h : headers) {
-    if (h.name != header::kParkedReason) out.push_back(h);
+    if (h.name != header::kParkedReason && h.name != header::kParkedValueDropped) out.push_back(h);
   }
-  out.push_back({std::string(header::kParkedReason), reason});
+  out.push_back({std::string(header::kParkedReason), park.reason});
+  if (park.dropped_value) out.push_back({std::string(header::kParkedValueDropped), std::to_string(*park.dropped_value)});
   return out;
 }
 

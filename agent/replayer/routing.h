@@ -18,7 +18,9 @@
 #include "agent/replayer/headers.h"
 #include "agent/replayer/schedule.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <variant>
@@ -37,6 +39,10 @@ struct Republish {
 };
 struct Park {
   std::string reason;
+  // Set: the parked copy goes without its value (the whole message is more
+  // than the parked topic or the producer takes), and this is the size of the
+  // value it dropped (size_limits.h).
+  std::optional<std::size_t> dropped_value{};
   bool operator==(const Park&) const = default;
 };
 struct NotYetDue {
@@ -83,7 +89,8 @@ Headers republish_headers(const Headers& headers, int attempt);
 
 // The headers of the parked copy: all of them plus `outflow-parked-reason`
 // (replacing an earlier one, so a parked message replayed and parked again
-// says why this time).
-Headers parked_headers(const Headers& headers, const std::string& reason);
+// says why this time) and, for a copy without its value,
+// `outflow-parked-value-dropped` with the size of the value it dropped.
+Headers parked_headers(const Headers& headers, const Park& park);
 
 }  // namespace outflow::agent::replayer

@@ -11,6 +11,7 @@
 #include "child_process.h"
 #include "common/breaker/circuit_breaker.h"
 #include "common/clock.h"
+#include "common/kafka/admin.h"
 #include "operator/workloads/agent_config.h"
 #include "testenv.h"
 
@@ -281,6 +282,42 @@ TEST_F(ParkedTest, AMissingParkedTopicIsNamed) {
   auto r = run({"parked", "list"});
   EXPECT_EQ(r.code, parked::kExitKafka);
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  // The test broker auto-creates topics on request: asking must not.
+  EXPECT_FALSE(outflow::testenv::topic_exists(
+      outflow::agent::replayer::parked_topic(config_.spec.dead_letter->topic)));
+}
+
+// Issue 10 point 12: a replay whose tier 1 was deleted fails, and does not
+// bring the tier back with the broker's defaults.
+TEST_F(ParkedTest, AReplayToADeletedTierCreatesNothing) {
+  producer_.send(parked_, "k1", "value-1", parked_headers(orders_));
+  producer_.flush();
+  {
+    auto admin = outflow::kafka::make_client(
+        RD_KAFKA_PRODUCER, outflow::kafka::make_conf(outflow::kafka::client_properties(config_.kafka)));
+    for (const auto& outcome : outflow::kafka::delete_topics(admin.get(), {tier1_}, std::chrono::seconds(30))) {
+      ASSERT_TRUE(outcome.ok()) << outcome.message;
+    }
+  }
+  ASSERT_TRUE(outflow::testenv::eventually([&] { return !outflow::testenv::topic_exists(tier1_); },
+                                           std::chrono::seconds(20), std::chrono::milliseconds(200)));
+  auto r = run({"parked", "replay"});
+  EXPECT_NE(r.code, 0) << r.out << r.err;
+  EXPECT_FALSE(outflow::testenv::topic_exists(tier1_)) << "parked replay created the deleted tier";
+}
+
+// A copy the replayer parked without its value (too big for the parked
+// topic) would reach the application as an empty message: never replayed.
+TEST_F(ParkedTest, ReplaySkipsACopyParkedWithoutItsValue) {
+  auto headers = parked_headers(orders_);
+  headers.push_back({std::string(h::kParkedValueDropped), "50000"});
+  producer_.send(parked_, "k1", "", headers);
+  producer_.flush();
+  auto r = run({"parked", "replay"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("replayed 0 of 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("parked without its value"), std::string::npos) << r.out;
+  EXPECT_TRUE(outflow::testenv::read_all(tier1_).empty());
 }
 
 // The binary, as `kubectl exec deploy/<pipeline>-agent -- outflow-agent parked

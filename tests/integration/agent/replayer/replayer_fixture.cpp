@@ -16,7 +16,8 @@ namespace outflow::testenv {
 using agent::replayer::Headers;
 
 pipeline::PipelineSpec create_replay_pipeline(int max_attempts, std::int64_t initial_ms, int multiplier,
-                                              std::int64_t max_ms, int dlq_partitions) {
+                                              std::int64_t max_ms, int dlq_partitions,
+                                              const ExtraTopicConfig& extra_config) {
   const auto prefix = unique_name("replay");
   pipeline::PipelineSpec spec;
   spec.topics = {{prefix + "-orders", 2, 1, {}}, {prefix + "-payments", 1, 1, {}}};
@@ -33,6 +34,9 @@ pipeline::PipelineSpec create_replay_pipeline(int max_attempts, std::int64_t ini
   std::vector<kafka::NewTopic> topics;
   for (const auto& t : op::topics::desired_topics(spec)) {
     topics.push_back({t.name, t.partitions, t.replication_factor, t.config});
+    if (extra_config) {
+      for (auto& [name, value] : extra_config(t.name)) topics.back().config[name] = value;
+    }
   }
   auto client = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(plaintext_kafka())));
   for (const auto& outcome : kafka::create_topics(client.get(), topics, std::chrono::seconds(30))) {
@@ -49,6 +53,14 @@ pipeline::PipelineSpec create_replay_pipeline(int max_attempts, std::int64_t ini
   return spec;
 }
 
+bool topic_exists(const std::string& topic) {
+  auto props = kafka::client_properties(plaintext_kafka());
+  props.push_back({"allow.auto.create.topics", "false"});
+  auto client = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(props));
+  // Every topic's metadata: a request naming no topic creates none.
+  return kafka::describe_topics(client.get(), {topic}, std::chrono::seconds(10)).contains(topic);
+}
+
 struct TestProducer::State {
   kafka::ClientHandle client;
   std::atomic<int> pending{0};
@@ -60,6 +72,9 @@ TestProducer::TestProducer() : state_(std::make_unique<State>()) {
   auto props = kafka::client_properties(plaintext_kafka());
   props.push_back({"enable.idempotence", "true"});
   props.push_back({"linger.ms", "5"});
+  // Dead letters bigger than a producer's default limit, for the tests of
+  // what the replayer does with them.
+  props.push_back({"message.max.bytes", "10000000"});
   auto conf = kafka::make_conf(props);
   rd_kafka_conf_set_opaque(conf.get(), state_.get());
   rd_kafka_conf_set_dr_msg_cb(conf.get(), [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {

@@ -12,18 +12,29 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace outflow::testenv {
 
+// Topic config to add to the operator's plan for `topic` (e.g. a small
+// max.message.bytes on the parked topic); empty: the plan as it is.
+using ExtraTopicConfig = std::function<std::map<std::string, std::string>(const std::string& topic)>;
+
 // A pipeline with two original topics ("<prefix>-orders", "<prefix>-payments")
 // and a dead-letter block of `dlq_partitions`; all its topics exist when this returns.
 pipeline::PipelineSpec create_replay_pipeline(int max_attempts, std::int64_t initial_ms, int multiplier,
-                                              std::int64_t max_ms, int dlq_partitions = 2);
+                                              std::int64_t max_ms, int dlq_partitions = 2,
+                                              const ExtraTopicConfig& extra_config = {});
+
+// Whether the broker knows `topic`, asked so that the question cannot create it.
+bool topic_exists(const std::string& topic);
 
 struct Record {
   std::string topic;
@@ -64,7 +75,13 @@ template <typename Done>
 std::vector<Record> read_until(const std::string& topic, Done done, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto records = read_all(topic);
+    std::vector<Record> records;
+    try {
+      records = read_all(topic);
+    } catch (const std::runtime_error&) {
+      // A topic created a moment ago may not have a leader yet.
+      if (std::chrono::steady_clock::now() > deadline) throw;
+    }
     if (done(records) || std::chrono::steady_clock::now() > deadline) return records;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

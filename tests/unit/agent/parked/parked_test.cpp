@@ -151,6 +151,16 @@ TEST(ParkedReplay, RefusesWhatTheReplayerWouldOnlyParkAgain) {
   EXPECT_NE(headerless->find("original-topic"), std::string::npos) << *headerless;
 }
 
+TEST(ParkedReplay, RefusesACopyParkedWithoutItsValue) {
+  const auto rules = rules_for({"shop.orders"});
+  auto headers = outflow_headers("shop.orders");
+  headers.push_back({"outflow-parked-value-dropped", "50000"});
+  const auto refusal = replay_refusal(replay_headers(headers, "p", 0, 0), rules);
+  ASSERT_TRUE(refusal);
+  EXPECT_NE(refusal->find("50000 bytes dropped"), std::string::npos) << *refusal;
+  EXPECT_NE(refusal->find("empty message"), std::string::npos) << *refusal;
+}
+
 TEST(ParkedOutput, OneLinePerMessageWithBinaryEscaped) {
   auto m = parked(2, 17, 1500, outflow_headers("shop.orders"));
   m.key = std::string("a\tb\n\x01\xff", 6);

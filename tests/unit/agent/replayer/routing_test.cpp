@@ -108,7 +108,13 @@ TEST(RepublishHeaders, KeepEverythingAndReplaceTheAttempt) {
 TEST(ParkedHeaders, KeepEverythingAndSayWhy) {
   const Headers in{{"trace-id", "t1"}, {"outflow-parked-reason", "old"}, {"outflow-attempt", "4"}};
   const Headers expected{{"trace-id", "t1"}, {"outflow-attempt", "4"}, {"outflow-parked-reason", "why"}};
-  EXPECT_EQ(parked_headers(in, "why"), expected);
+  EXPECT_EQ(parked_headers(in, Park{"why"}), expected);
+}
+
+TEST(ParkedHeaders, ACopyWithoutItsValueSaysHowBigTheValueWas) {
+  const Headers in{{"trace-id", "t1"}, {"outflow-parked-value-dropped", "7"}};
+  const Headers expected{{"trace-id", "t1"}, {"outflow-parked-reason", "why"}, {"outflow-parked-value-dropped", "50000"}};
+  EXPECT_EQ(parked_headers(in, Park{"why", 50000}), expected) << "an earlier trip's size is replaced";
 }
 
 TEST(TierHeaders, KeepEverythingAndSayWhereTheCopyCameFrom) {
