@@ -73,6 +73,7 @@ struct Agent::Parts {
     h.received = [this](std::size_t n) { metrics.dlq_received(n); };
     h.republished = [this](std::size_t n) { metrics.dlq_republished(n); };
     h.parked = [this](std::size_t n) { metrics.dlq_parked(n); };
+    h.given_up = [this](std::size_t n) { metrics.dlq_given_up(n); };
     h.due_lag = [this](double seconds) { metrics.dlq_due_lag(seconds); };
     return h;
   }

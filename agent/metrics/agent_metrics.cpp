@@ -86,6 +86,8 @@ AgentMetrics::AgentMetrics(const std::string& pipeline)
                                "Dead letters republished to their original topic")),
       dlq_parked_(counter(*registry_, {{"pipeline", pipeline}}, "outflow_dlq_parked_total",
                           "Dead letters parked after their last attempt or without headers")),
+      dlq_given_up_(counter(*registry_, {{"pipeline", pipeline}}, "outflow_dlq_given_up_total",
+                            "Dead letters no topic would take, not even parked without their value")),
       dlq_due_lag_(prometheus::BuildHistogram()
                        .Name("outflow_dlq_due_lag_seconds")
                        .Help("How late each republished dead letter went out past its due time")
@@ -134,6 +136,10 @@ void AgentMetrics::dlq_republished(std::size_t messages) {
 
 void AgentMetrics::dlq_parked(std::size_t messages) {
   dlq_parked_.Increment(static_cast<double>(messages));
+}
+
+void AgentMetrics::dlq_given_up(std::size_t messages) {
+  dlq_given_up_.Increment(static_cast<double>(messages));
 }
 
 void AgentMetrics::dlq_due_lag(double seconds) { dlq_due_lag_.Observe(seconds > 0 ? seconds : 0); }

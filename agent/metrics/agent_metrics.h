@@ -16,6 +16,8 @@
 //   outflow_dlq_received_total              counter  dead letters taken from the DLQ topic
 //   outflow_dlq_republished_total           counter  dead letters sent back to their topic
 //   outflow_dlq_parked_total                counter  dead letters parked
+//   outflow_dlq_given_up_total              counter  dead letters no topic would take, not even parked
+//                                                      without their value (each logged as an error)
 //   outflow_dlq_due_lag_seconds             histogram  how late each republished dead letter was past its
 //                                                      due time (50 ms to 10 min)
 //
@@ -77,6 +79,7 @@ class AgentMetrics {
   void dlq_received(std::size_t messages = 1);
   void dlq_republished(std::size_t messages = 1);
   void dlq_parked(std::size_t messages = 1);
+  void dlq_given_up(std::size_t messages = 1);
   // How far past its due time the replayer republished a dead letter, per
   // dead letter; 0 when it keeps up. A negative value (clocks apart) counts as 0.
   void dlq_due_lag(double seconds);
@@ -93,6 +96,7 @@ class AgentMetrics {
   prometheus::Counter& dlq_received_;
   prometheus::Counter& dlq_republished_;
   prometheus::Counter& dlq_parked_;
+  prometheus::Counter& dlq_given_up_;
   prometheus::Histogram& dlq_due_lag_;
 };
 

@@ -92,6 +92,7 @@ TEST(AgentMetrics, ExportsEveryMetricOfTheDesignUnderItsNameAndType) {
       {"outflow_dlq_received_total", "counter"},
       {"outflow_dlq_republished_total", "counter"},
       {"outflow_dlq_parked_total", "counter"},
+      {"outflow_dlq_given_up_total", "counter"},
       {"outflow_dlq_due_lag_seconds", "histogram"},
   };
   std::map<std::string, std::string> exported;
@@ -190,11 +191,13 @@ TEST(AgentMetrics, CountersAddWhatTheyAreGiven) {
   metrics.dlq_received(3);
   metrics.dlq_republished();
   metrics.dlq_parked(2);
+  metrics.dlq_given_up();
   EXPECT_EQ(value(metrics, "outflow_outbox_published_total"), 520);
   EXPECT_EQ(value(metrics, "outflow_outbox_poison_total"), 2);
   EXPECT_EQ(value(metrics, "outflow_dlq_received_total"), 3);
   EXPECT_EQ(value(metrics, "outflow_dlq_republished_total"), 1);
   EXPECT_EQ(value(metrics, "outflow_dlq_parked_total"), 2);
+  EXPECT_EQ(value(metrics, "outflow_dlq_given_up_total"), 1);
 }
 
 TEST(AgentMetrics, BacklogGaugesShowTheLatestMeasurementAndZeroAgeWhenNothingIsPending) {
