@@ -390,7 +390,11 @@ void Publisher::Loop::watch_breaker(Clock::time_point now) {
     return;
   }
   if (!unhealthy_since) unhealthy_since = now;
-  if (!standing_down && now - *unhealthy_since >= settings.stand_down_after) stand_down(now);
+  // The breaker is shared with the replayer: stand down only when this
+  // publisher has seen Kafka fail it too, not for the replayer's trouble alone.
+  if (!standing_down && errors.active(ErrorSource::Kafka) && now - *unhealthy_since >= settings.stand_down_after) {
+    stand_down(now);
+  }
 }
 
 // Kafka has been unreachable from here for standDownAfter: stop holding a
