@@ -55,6 +55,31 @@ TEST_F(OwnershipTest, TwoSpellingsOfOneClusterAreOneClusterForConflictsAndDeleti
   EXPECT_EQ(describe({shared}).size(), 1u) << "the topic pipeline first uses stays";
 }
 
+// A pipeline whose cluster never answered has no recorded id: it may be on
+// this very cluster under an address the operator cannot reach, so a topic it
+// names is kept.
+TEST_F(OwnershipTest, ATopicNamedByAPipelineWhoseClusterIdIsUnknownIsKept) {
+  start_operator();
+  const auto shared = unique_topic("unsure");
+  auto unknown = pipeline("unknown", json::array({topic(shared)}));
+  unknown["spec"]["kafka"]["bootstrapServers"] = {"127.0.0.1:1"};  // nothing listens there
+  apply(unknown);
+  wait_for_condition("unknown", "TopicsReady", "False", "KafkaUnreachable");
+  EXPECT_FALSE(get("unknown")["status"].contains("kafkaClusterId"));
+
+  auto deleting = pipeline("deleting", json::array({topic(shared)}));
+  deleting["spec"]["topicDeletionPolicy"] = "Delete";
+  apply(deleting);
+  const auto ready = wait_for_condition("deleting", "Ready", "True");
+  ASSERT_NE(status_topic(ready, shared), nullptr);
+  EXPECT_EQ((*status_topic(ready, shared)).value("origin", ""), "Created");
+  EXPECT_TRUE(eventually([&] { return get("deleting")["metadata"].value("finalizers", json::array()).size() == 1; }, 10s));
+
+  api_.remove(kinds::event_pipelines(), ns_, "deleting");
+  EXPECT_TRUE(eventually([&] { return !api_.get_if_exists(kinds::event_pipelines(), ns_, "deleting"); }, 30s));
+  EXPECT_EQ(describe({shared}).size(), 1u) << "pipeline unknown may use it: kept";
+}
+
 TEST_F(OwnershipTest, DeletePolicyDeletesWhatThePipelineCreatedButNotWhatItAdopted) {
   const auto existing = unique_topic("before");
   const auto created = kafka::create_topics(kafka_.get(), {{existing, 1, 1, {}}}, 10s);
