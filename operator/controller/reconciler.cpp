@@ -8,6 +8,7 @@
 #include "operator/controller/topic_sync.h"
 #include "operator/status/pipeline_status.h"
 #include "operator/status/rollup.h"
+#include "operator/topics/cluster_identity.h"
 #include "operator/topics/connection.h"
 #include "operator/topics/deletion.h"
 #include "operator/topics/desired_topics.h"
@@ -75,31 +76,27 @@ std::vector<topics::TopicStatus> topic_statuses_from(const json& status) {
     s.reason = t.value("reason", "");
     s.message = t.value("message", "");
     s.managed = t.value("managed", false);
+    s.origin = s.managed ? topics::origin_from_string(t.value("origin", "")) : topics::TopicOrigin::Unknown;
     out.push_back(std::move(s));
   }
   return out;
 }
 
-// Pipelines share topics only when they talk to the same cluster. Without a
-// cluster id in every pipeline's status, "the same cluster" is approximated by
-// a shared bootstrap address, which is how one cluster is normally addressed.
-bool same_cluster(const pipeline::KafkaSpec& a, const pipeline::KafkaSpec& b) {
-  for (const auto& server : a.bootstrap_servers) {
-    if (std::find(b.bootstrap_servers.begin(), b.bootstrap_servers.end(), server) != b.bootstrap_servers.end()) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::vector<topics::Claim> claims_of_others(const std::vector<json>& pipelines, const std::string& self_uid,
-                                            const pipeline::KafkaSpec& kafka) {
+// The claims of every other pipeline whose cluster `matches` ours: the
+// operator's own ownership rules (topics::same_cluster for conflicts,
+// topics::may_be_same_cluster for deletion) decide on the cluster ids the
+// pipelines recorded in their status.
+std::vector<topics::Claim> claims_of_others(
+    const std::vector<json>& pipelines, const std::string& self_uid, const topics::ClusterIdentity& self_cluster,
+    bool (*matches)(const topics::ClusterIdentity&, const topics::ClusterIdentity&)) {
   std::vector<topics::Claim> claims;
   for (const auto& other : pipelines) {
     if (other.at("metadata").value("uid", "") == self_uid) continue;
     try {
       const auto spec = pipeline::parse_spec(other.value("spec", json::object()));
-      if (!same_cluster(kafka, spec.kafka)) continue;
+      const topics::ClusterIdentity theirs_at{status::kafka_cluster_id(status_of(other)),
+                                              spec.kafka.bootstrap_servers};
+      if (!matches(self_cluster, theirs_at)) continue;
       auto theirs = topics::claims_of(ref_of(other), spec);
       claims.insert(claims.end(), theirs.begin(), theirs.end());
     } catch (const pipeline::SpecError&) {
@@ -257,7 +254,8 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
     const auto bad = condition("TopicsReady", false, "InvalidSpec", message, generation);
     status::Findings f{generation, bad, condition("AgentsReady", false, "InvalidSpec", message, generation),
                        condition("BreakersClosed", false, "InvalidSpec", message, generation),
-                       condition("AlertsReady", false, "InvalidSpec", message, generation), {}, {"-", "-", "-"}};
+                       condition("AlertsReady", false, "InvalidSpec", message, generation), {}, {"-", "-", "-"},
+                       {}};
     const auto desired = status::operator_status(f, current_status, wall_now());
     if (status::needs_write(desired, current_status)) {
       throw_if_cancelled();
@@ -311,20 +309,28 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
     memory.topic_statuses = r.statuses;
     memory.topics_condition = r.condition;
     memory.topics_summary = r.summary;
+    memory.kafka_cluster_id.clear();  // no connection: which cluster is not known
     memory.topic_check = topics::record_check(memory.topic_check, generation, "", topics::CheckOutcome::Refused, now);
   } else if (topics::check_due(memory.topic_check, generation, connection, now, config_.topic_checks)) {
     throw_if_cancelled();
     topics::Input input;
     input.desired = desired_topics;
     input.managed = status::managed_topics(current_status);
+    input.origins = status::topic_origins(current_status);
     for (const auto& s : memory.topic_statuses) {
-      if (s.managed) input.managed.insert(s.name);
+      if (!s.managed) continue;
+      input.managed.insert(s.name);
+      if (s.origin != topics::TopicOrigin::Unknown) input.origins[s.name] = s.origin;
     }
     input.self = ref_of(object);
-    input.claims = claims_of_others(view_.pipelines(), id.uid, spec.kafka);
+    const auto claims_for = [&](const std::string& cluster_id) {
+      return claims_of_others(view_.pipelines(), id.uid, {cluster_id, spec.kafka.bootstrap_servers},
+                              topics::same_cluster);
+    };
     auto admin = admins_.get(connection, *settings);
-    auto r = sync_topics(admin->get(), input, last_known,
+    auto r = sync_topics(admin->get(), input, claims_for, last_known,
                          std::chrono::milliseconds(spec.kafka.request_timeout_ms), metrics_);
+    memory.kafka_cluster_id = r.cluster_id;
     memory.topic_statuses = r.statuses;
     memory.topics_condition = r.condition;
     memory.topics_summary = r.summary;
@@ -430,7 +436,8 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
                             breakers,
                             alerts_cond,
                             memory.topic_statuses,
-                            status::summarize(memory.topics_summary, agents, live_entries)};
+                            status::summarize(memory.topics_summary, agents, live_entries),
+                            memory.kafka_cluster_id};
   const auto desired_status = status::operator_status(findings, current_status, wall_now());
   if (status::needs_write(desired_status, current_status)) {
     throw_if_cancelled();
@@ -478,13 +485,14 @@ Result Reconciler::finalize(const json& object, Memory& memory) {
     return release(kube::EventType::Warning, "TopicsRetained",
                    "the pipeline was paused when it was deleted; no topic was deleted");
   }
-  auto plan = topics::deletion_plan(topics::desired_topics(spec), status::managed_topics(status_of(object)),
-                                    ref_of(object), claims_of_others(view_.pipelines(), id.uid, spec.kafka));
-  for (const auto& kept : plan.retained) {
-    spdlog::info("{}/{}: keeping topic {}: {}", id.namespace_name, id.name, kept.topic, kept.message);
-  }
-  if (plan.remove.empty()) {
-    return release(kube::EventType::Normal, "TopicsRetained", "no topic of this pipeline needed deleting");
+  const auto desired = topics::desired_topics(spec);
+  const auto created = status::created_topics(status_of(object));
+  // At most the created topics can go; when there are none, there is no need
+  // to ask the cluster anything.
+  const auto at_most = topics::deletion_plan(desired, created, ref_of(object), {}).remove;
+  if (at_most.empty()) {
+    return release(kube::EventType::Normal, "TopicsRetained",
+                   "this pipeline created none of its topics (adopted topics are never deleted)");
   }
 
   std::string failure;
@@ -499,9 +507,26 @@ Result Reconciler::finalize(const json& object, Memory& memory) {
     try {
       const auto settings = topics::connection_settings(spec.kafka, secret_data);
       auto admin = admins_.get(topics::connection_key(settings), settings);
+      const auto timeout = std::chrono::milliseconds(spec.kafka.request_timeout_ms);
       throw_if_cancelled();
-      const auto outcomes = kafka::delete_topics(admin->get(), plan.remove,
-                                                 std::chrono::milliseconds(spec.kafka.request_timeout_ms));
+      // Ask the cluster who it is now rather than trusting the status: the
+      // other pipelines' claims are matched against this id, and one whose id
+      // is unknown keeps every topic it names.
+      const topics::ClusterIdentity here{kafka::cluster_id(admin->get(), timeout), spec.kafka.bootstrap_servers};
+      metrics_.admin_call("cluster_id", true);
+      const auto plan = topics::deletion_plan(
+          desired, created, ref_of(object),
+          claims_of_others(view_.pipelines(), id.uid, here, topics::may_be_same_cluster));
+      std::string kept;
+      for (const auto& k : plan.retained) {
+        spdlog::info("{}/{}: keeping topic {}: {}", id.namespace_name, id.name, k.topic, k.message);
+        kept += " " + k.message;
+      }
+      if (plan.remove.empty()) {
+        return release(kube::EventType::Normal, "TopicsRetained", "no topic of this pipeline was deleted:" + kept);
+      }
+      throw_if_cancelled();
+      const auto outcomes = kafka::delete_topics(admin->get(), plan.remove, timeout);
       metrics_.admin_call("delete_topics", true);
       std::vector<std::string> failed;
       for (const auto& o : outcomes) {
@@ -509,7 +534,7 @@ Result Reconciler::finalize(const json& object, Memory& memory) {
       }
       if (failed.empty()) {
         return release(kube::EventType::Normal, "TopicsDeleted",
-                       fmt::format("deleted topics {} (topicDeletionPolicy: Delete)", join(plan.remove)));
+                       fmt::format("deleted topics {} (topicDeletionPolicy: Delete).{}", join(plan.remove), kept));
       }
       failure = join(failed);
     } catch (const kafka::AdminError& e) {
@@ -521,7 +546,7 @@ Result Reconciler::finalize(const json& object, Memory& memory) {
     return release(kube::EventType::Warning, "TopicDeletionAbandoned",
                    fmt::format("could not delete topics {} within {}s ({}); the finalizer was removed so the "
                                "pipeline (and its namespace) can go; delete the topics by hand",
-                               join(plan.remove), config_.topic_deletion_timeout.count(), failure));
+                               join(at_most), config_.topic_deletion_timeout.count(), failure));
   }
   events_.record(object, kube::EventType::Warning, "TopicDeletionFailed",
                  fmt::format("deleting topics failed, retrying: {}", failure));

@@ -70,6 +70,7 @@ class Reconciler {
     std::vector<topics::TopicStatus> topic_statuses;
     topics::TopicsReadyCondition topics_condition;
     std::string topics_summary;
+    std::string kafka_cluster_id;  // from the last topic check; empty: unknown
     std::map<std::string, std::string> secret_versions;
     secrets::SecretData secrets;
     AppliedRecords applied;

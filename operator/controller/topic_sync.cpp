@@ -19,12 +19,16 @@ void mark_failures(std::vector<topics::TopicStatus>& statuses, const std::vector
         // Someone created it between our describe and our create: not ours;
         // the next check decides whether it can be adopted.
         s.managed = false;
+        s.origin = topics::TopicOrigin::Unknown;
         s.state = topics::TopicState::Pending;
         s.reason = "TopicAppeared";
         s.message = fmt::format("topic {} was created by someone else meanwhile; checking it again", s.name);
         continue;
       }
-      if (created) s.managed = false;
+      if (created) {
+        s.managed = false;
+        s.origin = topics::TopicOrigin::Unknown;
+      }
       s.state = topics::TopicState::Error;
       s.reason = reason;
       s.message = fmt::format("{} topic {} failed: {} ({}); fix the spec or the broker and the operator retries",
@@ -72,13 +76,18 @@ TopicSyncResult unchecked_topics(const std::vector<pipeline::TopicSpec>& desired
   return result;
 }
 
-TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input,
+TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const ClaimsFor& claims_for,
                             const std::vector<topics::TopicStatus>& last_known,
                             std::chrono::milliseconds timeout, Metrics& metrics) {
   std::vector<std::string> names;
   for (const auto& t : input.desired) names.push_back(t.name);
   const auto desired = input.desired;
+  std::string cluster_id;
   try {
+    // Asked on every check, not remembered: cheap (one metadata request), and
+    // the address may have come to point at another cluster.
+    cluster_id = kafka::cluster_id(admin, timeout);
+    metrics.admin_call("cluster_id", true);
     const auto described = kafka::describe_topics(admin, names, timeout);
     metrics.admin_call("describe", true);
     for (const auto& [name, d] : described) {
@@ -94,8 +103,10 @@ TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input,
                             topics::CheckOutcome::Unreachable);
   }
 
+  input.claims = claims_for(cluster_id);
   auto plan = topics::plan(input);
   TopicSyncResult result;
+  result.cluster_id = cluster_id;
   result.statuses = plan.topics;
   result.adopted = plan.adopted;
   try {
@@ -132,6 +143,7 @@ TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input,
 
   result.condition = topics::roll_up(result.statuses);
   result.summary = topics::summary(result.statuses);
+  result.cluster_id = cluster_id;
   bool pending = plan.has_calls();
   bool error = false;
   for (const auto& s : result.statuses) {

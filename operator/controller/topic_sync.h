@@ -11,6 +11,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,13 +27,20 @@ struct TopicSyncResult {
   std::vector<std::string> grown;
   std::vector<std::string> reconfigured;
   std::vector<std::string> adopted;
+  // The id the cluster reported; empty when it could not be asked or has none.
+  std::string cluster_id;
 };
 
-// `input.observed` is filled here from the broker. Never throws for Kafka
+// The other pipelines' claims that count against this one, given the id the
+// cluster just reported ("" when it reported none).
+using ClaimsFor = std::function<std::vector<topics::Claim>(const std::string& cluster_id)>;
+
+// `input.observed` is filled here from the broker, `input.claims` from
+// `claims_for` once the cluster has said who it is. Never throws for Kafka
 // trouble: an unreachable cluster comes back as outcome Unreachable with a
 // KafkaUnreachable condition.
 // `last_known`: the statuses reported before, kept when the broker cannot be asked.
-TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input,
+TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const ClaimsFor& claims_for,
                             const std::vector<topics::TopicStatus>& last_known,
                             std::chrono::milliseconds timeout, Metrics& metrics);
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct Findings {
   Condition alerts_ready{};
   std::vector<topics::TopicStatus> topics{};
   Summary summary{};
+  // status.kafkaClusterId: the id the pipeline's cluster reported at the last
+  // check; empty (field removed) when not known.
+  std::string kafka_cluster_id{};
 };
 
 // The operator's status fields: the four conditions plus Ready (from
@@ -43,5 +47,15 @@ nlohmann::json to_json(const std::vector<topics::TopicStatus>& topics);
 // Names of topics marked managed in status.topics: what earlier reconciles
 // created or adopted.
 std::set<std::string> managed_topics(const nlohmann::json& current_status);
+
+// Origins recorded for the managed topics in status.topics (absent: Unknown).
+std::map<std::string, topics::TopicOrigin> topic_origins(const nlohmann::json& current_status);
+
+// Names of managed topics with origin Created: what topicDeletionPolicy:
+// Delete may delete.
+std::set<std::string> created_topics(const nlohmann::json& current_status);
+
+// The id recorded in status.kafkaClusterId, empty when there is none.
+std::string kafka_cluster_id(const nlohmann::json& status);
 
 }  // namespace outflow::op::status

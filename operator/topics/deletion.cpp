@@ -16,17 +16,19 @@ const PipelineRef* other_claimant(const std::string& topic, const PipelineRef& s
 }  // namespace
 
 DeletionPlan deletion_plan(const std::vector<pipeline::TopicSpec>& desired,
-                           const std::set<std::string>& managed, const PipelineRef& self,
+                           const std::set<std::string>& created, const PipelineRef& self,
                            const std::vector<Claim>& claims) {
   DeletionPlan out;
   std::set<std::string> seen;
   for (const pipeline::TopicSpec& want : desired) {
     const std::string& topic = want.name;
     if (!seen.insert(topic).second) continue;
-    if (!managed.contains(topic)) {
+    if (!created.contains(topic)) {
       out.retained.push_back(
-          {topic, "NotManaged",
-           fmt::format("kept topic {}: this pipeline neither created nor adopted it.", topic)});
+          {topic, "NotCreatedByPipeline",
+           fmt::format("kept topic {}: this pipeline did not create it (it existed before and was "
+                       "adopted, or was never managed).",
+                       topic)});
     } else if (const PipelineRef* other = other_claimant(topic, self, claims)) {
       out.retained.push_back(
           {topic, "ClaimedByOtherPipeline",

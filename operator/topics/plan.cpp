@@ -123,6 +123,8 @@ class Planner {
       adopt_or_refuse(st, want, *have);
     } else {
       st.managed = true;
+      auto origin = in_.origins.find(want.name);
+      st.origin = origin == in_.origins.end() ? TopicOrigin::Unknown : origin->second;
       reconcile(st, want, *have);
     }
   }
@@ -138,6 +140,7 @@ class Planner {
     out_.create.push_back(
         kafka::NewTopic{want.name, want.partitions, want.replication_factor, want.config});
     st.managed = true;
+    st.origin = TopicOrigin::Created;
     finish(st, TopicState::Pending,
            {{"Creating", fmt::format("creating topic {} with {}.", want.name,
                                      layout(want.partitions, want.replication_factor))}});
@@ -153,6 +156,7 @@ class Planner {
     }
     out_.adopted.push_back(want.name);
     st.managed = true;
+    st.origin = TopicOrigin::Adopted;
     finish(st, TopicState::Ready,
            {{"Adopted", fmt::format("adopted existing topic {} ({}), which matches the spec.",
                                     want.name, layout(have.partitions, have.replication_factor))}});

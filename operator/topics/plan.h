@@ -36,6 +36,9 @@ struct Input {
   std::vector<pipeline::TopicSpec> desired{};       // desired_topics(spec)
   std::map<std::string, ObservedTopic> observed{};  // absent: the topic does not exist
   std::set<std::string> managed{};                  // names with status.topics[].managed
+  // status.topics[].origin of managed topics; a managed topic missing here
+  // keeps origin Unknown (recorded before origins were).
+  std::map<std::string, TopicOrigin> origins{};
   PipelineRef self{};
   // Claims of the other pipelines on the same Kafka cluster; claims carrying
   // self's uid are ignored, so passing every pipeline's claims is fine.
@@ -79,13 +82,13 @@ struct Plan {
 
 // Per desired topic, first match wins:
 //  1. an older pipeline claims it: Error/ResourceConflict, no call;
-//  2. it does not exist: create it (Pending/Creating);
-//  3. it exists but is not managed: adopt it (Ready/Adopted) only if partitions,
+//  2. it does not exist: create it (Pending/Creating, origin Created);
+//  3. it exists but is not managed: adopt it (Ready/Adopted, origin Adopted) only if partitions,
 //     replication factor and the dynamic overrides equal the spec exactly
 //     (an override the spec lacks would be wiped by our next AlterConfigs, so
 //     it blocks adoption too); else Error/TopicExistsWithDifferentSettings,
 //     no call - Outflow never changes a topic it does not own;
-//  4. it is managed: refuse a partition decrease (PartitionDecreaseRefused) or
+//  4. it is managed (origin carried over): refuse a partition decrease (PartitionDecreaseRefused) or
 //     a replication-factor change (ReplicationFactorChangeRefused); increase
 //     partitions; replace drifted config. A refusal is an Error but does not
 //     hold back the topic's other, independent corrections.

@@ -47,6 +47,24 @@ std::string_view to_string(TopicState state) {
   return "Unknown";
 }
 
+std::string_view to_string(TopicOrigin origin) {
+  switch (origin) {
+    case TopicOrigin::Created:
+      return "Created";
+    case TopicOrigin::Adopted:
+      return "Adopted";
+    case TopicOrigin::Unknown:
+      break;
+  }
+  return "";
+}
+
+TopicOrigin origin_from_string(std::string_view text) {
+  if (text == "Created") return TopicOrigin::Created;
+  if (text == "Adopted") return TopicOrigin::Adopted;
+  return TopicOrigin::Unknown;
+}
+
 TopicsReadyCondition roll_up(const std::vector<TopicStatus>& topics) {
   const auto failing = in_state(topics, TopicState::Error);
   if (!failing.empty()) {

@@ -17,6 +17,17 @@ enum class TopicState { Ready, Pending, Error };
 // "Ready", "Pending", "Error": the spelling status.topics[].state uses.
 std::string_view to_string(TopicState state);
 
+// How a managed topic came to be the pipeline's. Only Created topics are
+// deleted under topicDeletionPolicy: Delete: an adopted topic existed before
+// the pipeline, with data it does not own. Unknown: not managed, or managed
+// in a status written before origins were recorded (never deleted: when
+// unsure, keep).
+enum class TopicOrigin { Unknown, Created, Adopted };
+
+// "Created", "Adopted", "" (Unknown): the spelling status.topics[].origin uses.
+std::string_view to_string(TopicOrigin origin);
+TopicOrigin origin_from_string(std::string_view text);
+
 struct TopicStatus {
   std::string name;
   // What the topic has now; for a topic not created yet, what it will be
@@ -30,6 +41,7 @@ struct TopicStatus {
   // plan (and deletion) knows which topics are ours; a planned create counts,
   // and the driver clears the flag if the broker rejects that create.
   bool managed = false;
+  TopicOrigin origin = TopicOrigin::Unknown;  // meaningful only when managed
   bool operator==(const TopicStatus&) const = default;
 };
 

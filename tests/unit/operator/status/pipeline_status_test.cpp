@@ -8,6 +8,7 @@
 #include <vector>
 
 using namespace outflow::op::status;
+using outflow::op::topics::TopicOrigin;
 using outflow::op::topics::TopicState;
 using outflow::op::topics::TopicStatus;
 using nlohmann::json;
@@ -18,7 +19,7 @@ constexpr const char* kEarlier = "2027-01-15T08:00:00Z";
 constexpr const char* kNow = "2027-01-15T09:30:00Z";
 
 TopicStatus topic(std::string name, TopicState state = TopicState::Ready, bool managed = true) {
-  return {std::move(name), 6, 3, state, "", "", managed};
+  return {std::move(name), 6, 3, state, "", "", managed, TopicOrigin::Unknown};
 }
 
 // A healthy pipeline at generation 4 with two topics.
@@ -207,6 +208,40 @@ TEST(ManagedTopics, RoundTripThroughTheStatusTheOperatorWrites) {
             (std::set<std::string>{"shop.orders", "shop.orders.dlq"}));
 }
 
+TEST(CreatedTopics, AreOnlyTheManagedTopicsWithOriginCreated) {
+  const json status = {{"topics", json::array({{{"name", "made"}, {"managed", true}, {"origin", "Created"}},
+                                               {{"name", "found"}, {"managed", true}, {"origin", "Adopted"}},
+                                               {{"name", "legacy"}, {"managed", true}},
+                                               {{"name", "lost"}, {"managed", false}, {"origin", "Created"}}})}};
+  EXPECT_EQ(created_topics(status), (std::set<std::string>{"made"}));
+  EXPECT_EQ(topic_origins(status).size(), 2u);
+  EXPECT_TRUE(created_topics(nullptr).empty());
+}
+
+TEST(CreatedTopics, RoundTripThroughTheStatusTheOperatorWrites) {
+  auto f = healthy();
+  f.topics = {topic("made"), topic("found")};
+  f.topics[0].origin = TopicOrigin::Created;
+  f.topics[1].origin = TopicOrigin::Adopted;
+  const auto status = operator_status(f, nullptr, kNow);
+  EXPECT_EQ(created_topics(status), (std::set<std::string>{"made"}));
+  EXPECT_EQ(status["topics"][1]["origin"], "Adopted");
+}
+
+TEST(KafkaClusterId, IsWrittenWhenKnownAndRemovedWhenNoLongerKnown) {
+  auto f = healthy();
+  f.kafka_cluster_id = "Qe3pZ9";
+  const auto with_id = operator_status(f, nullptr, kNow);
+  EXPECT_EQ(kafka_cluster_id(with_id), "Qe3pZ9");
+  EXPECT_FALSE(needs_write(with_id, with_id));
+
+  f.kafka_cluster_id.clear();
+  const auto without_id = operator_status(f, with_id, kNow);
+  EXPECT_FALSE(without_id.contains("kafkaClusterId"));
+  EXPECT_TRUE(needs_write(without_id, with_id)) << "a stale id must not stay in the status";
+  EXPECT_EQ(kafka_cluster_id(json::object()), "");
+}
+
 TEST(ManagedTopics, NoneWhenTheStatusHasNoTopics) {
   EXPECT_TRUE(managed_topics(nullptr).empty());
   EXPECT_TRUE(managed_topics(json::object()).empty());
@@ -216,13 +251,15 @@ TEST(ManagedTopics, NoneWhenTheStatusHasNoTopics) {
 
 TEST(TopicStatusJson, WritesEveryFieldOfAnEntry) {
   const auto out = to_json(std::vector<TopicStatus>{
-      {"shop.orders", 6, 3, TopicState::Error, "PartitionDecreaseRefused", "shop.orders has 12 partitions", true}});
+      {"shop.orders", 6, 3, TopicState::Error, "PartitionDecreaseRefused", "shop.orders has 12 partitions", true,
+       TopicOrigin::Created}});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], json({{"name", "shop.orders"},
                           {"partitions", 6},
                           {"replicationFactor", 3},
                           {"state", "Error"},
                           {"managed", true},
+                          {"origin", "Created"},
                           {"reason", "PartitionDecreaseRefused"},
                           {"message", "shop.orders has 12 partitions"}}));
 }

@@ -22,12 +22,15 @@ TEST(TopicDeletion, ManagedTopicsAreDeletedInDesiredOrder) {
   EXPECT_TRUE(d.retained.empty());
 }
 
-TEST(TopicDeletion, TopicsThisPipelineNeitherCreatedNorAdoptedAreKept) {
+// `created` holds only topics with origin Created: one the pipeline adopted
+// (it existed before, with its data) is not in it and stays.
+TEST(TopicDeletion, TopicsThisPipelineDidNotCreateAreKept) {
   const auto d = deletion_plan({topic("mine"), topic("theirs")}, {"mine"}, self(), {});
   EXPECT_EQ(d.remove, (std::vector<std::string>{"mine"}));
   ASSERT_EQ(d.retained.size(), 1u);
   EXPECT_EQ(d.retained[0].topic, "theirs");
-  EXPECT_EQ(d.retained[0].reason, "NotManaged");
+  EXPECT_EQ(d.retained[0].reason, "NotCreatedByPipeline");
+  EXPECT_TRUE(contains(d.retained[0].message, "theirs"));
 }
 
 TEST(TopicDeletion, TopicsAnOlderPipelineOwnsAreKept) {

@@ -27,6 +27,7 @@ TEST(TopicPlan, AMissingTopicIsCreatedWithItsPartitionsReplicationAndConfig) {
   EXPECT_EQ(st.partitions, 12);
   EXPECT_EQ(st.replication_factor, 3);
   EXPECT_TRUE(st.managed);
+  EXPECT_EQ(st.origin, TopicOrigin::Created);
   EXPECT_TRUE(contains(st.message, "shop.orders"));
 }
 
@@ -97,6 +98,19 @@ TEST(TopicPlanAdoption, APreExistingTopicThatMatchesTheSpecIsAdoptedWithoutCalls
   EXPECT_EQ(st.state, TopicState::Ready);
   EXPECT_EQ(st.reason, "Adopted");
   EXPECT_TRUE(st.managed);
+  EXPECT_EQ(st.origin, TopicOrigin::Adopted) << "adopted, not created: Delete keeps it";
+}
+
+TEST(TopicPlanOrigin, AManagedTopicKeepsTheOriginRecordedForIt) {
+  const auto p = plan({.desired = {topic("made"), topic("found"), topic("legacy")},
+                       .observed = {{"made", existing()}, {"found", existing()}, {"legacy", existing()}},
+                       .managed = {"made", "found", "legacy"},
+                       .origins = {{"made", TopicOrigin::Created}, {"found", TopicOrigin::Adopted}},
+                       .self = self()});
+  EXPECT_EQ(status_of(p, "made").origin, TopicOrigin::Created);
+  EXPECT_EQ(status_of(p, "found").origin, TopicOrigin::Adopted);
+  EXPECT_EQ(status_of(p, "legacy").origin, TopicOrigin::Unknown)
+      << "recorded before origins were: not known to be created, so never deleted";
 }
 
 TEST(TopicPlanAdoption, AnAdoptedTopicIsManagedLikeAnyOtherInTheNextRound) {
