@@ -226,6 +226,24 @@ TEST_F(CrdTopicTransitions, DeadLetterTopicsCannotShrinkOrChangeReplication) {
 }
 
 // ---------------------------------------------------------------------------
+// The pipeline's name must name its children (DNS-1035), but not fit in 63
+// characters: the operator shortens long child names with a hash.
+
+class CrdPipelineName : public CrdTest {};
+
+TEST_F(CrdPipelineName, LongDnsLabelNamesAreAccepted) {
+  auto manifest = testenv::read_manifest(testenv::source_path("crds/examples/minimal.yaml"));
+  const std::string name = "orders-" + std::string(90, 'x') + "-v2";
+  manifest["metadata"]["name"] = name;
+  const auto created = create(manifest);
+  ASSERT_EQ(created.status, 201) << created.text;
+
+  // Later writes are not checked again (names are immutable).
+  const auto patched = merge_patch(name, {{"spec", {{"paused", true}}}});
+  ASSERT_EQ(patched.status, 200) << patched.text;
+}
+
+// ---------------------------------------------------------------------------
 // status is a subresource: written through /status only, validated, and
 // status.agents is a map keyed by pod whose entries the agents own one each.
 
