@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -159,6 +160,25 @@ void check_topic_name(const Fields& f, std::string_view key, const std::string& 
                                "'-'; at most {} characters)",
                                name, max_length));
   }
+  // The operator would otherwise create e.g. __consumer_offsets as an ordinary
+  // topic on a fresh cluster, breaking every consumer group.
+  if (name.starts_with("__")) {
+    f.problem(key, fmt::format("\"{}\" starts with '__': such names are Kafka-internal "
+                               "(__consumer_offsets, __transaction_state, ...); choose another name",
+                               name));
+  }
+}
+
+// Kafka's metric names turn '.' into '_', so it refuses a topic that differs
+// from an existing one only there.
+std::string metric_name_of(std::string topic) {
+  std::replace(topic.begin(), topic.end(), '.', '_');
+  return topic;
+}
+
+bool valid_port(const std::string& host_port) {
+  const auto port = std::stoi(host_port.substr(host_port.rfind(':') + 1));
+  return port >= 1 && port <= 65535;
 }
 
 SecretKeyRef secret_key_ref(const Fields& f, std::string default_key) {
@@ -174,6 +194,10 @@ KafkaSpec parse_kafka(const Fields& f) {
     const auto item_path = fmt::format("{}.bootstrapServers[{}]", f.path(), i);
     if (!servers[i]->is_string() || !std::regex_match(servers[i]->get<std::string>(), host_port)) {
       f.problems().push_back(item_path + ": must be host:port");
+      continue;
+    }
+    if (!valid_port(servers[i]->get<std::string>())) {
+      f.problems().push_back(item_path + ": port must be between 1 and 65535");
       continue;
     }
     k.bootstrap_servers.push_back(servers[i]->get<std::string>());
@@ -215,6 +239,7 @@ std::vector<TopicSpec> parse_topics(const Fields& spec) {
   const auto items = spec.list("topics");
   if (items.empty()) spec.problem("topics", "declare at least one topic");
   std::set<std::string> seen;
+  std::map<std::string, std::string> by_metric_name;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const Fields t(*items[i], fmt::format("{}.topics[{}]", spec.path(), i), spec.problems());
     TopicSpec topic;
@@ -222,6 +247,13 @@ std::vector<TopicSpec> parse_topics(const Fields& spec) {
     check_topic_name(t, "name", topic.name, 249);
     if (!topic.name.empty() && !seen.insert(topic.name).second) {
       t.problem("name", fmt::format("\"{}\" is declared twice", topic.name));
+    } else if (!topic.name.empty()) {
+      const auto [other, fresh] = by_metric_name.emplace(metric_name_of(topic.name), topic.name);
+      if (!fresh) {
+        t.problem("name", fmt::format("\"{}\" collides with \"{}\" in Kafka's metric names ('.' "
+                                      "and '_' are the same there) and Kafka refuses it; rename one",
+                                      topic.name, other->second));
+      }
     }
     topic.partitions = static_cast<int>(t.integer("partitions", std::nullopt, 1, 10000));
     topic.replication_factor = static_cast<int>(t.integer("replicationFactor", std::nullopt, 1, 32));
@@ -259,10 +291,17 @@ OutboxSpec parse_outbox(const Fields& f) {
     f.problem("table", fmt::format("\"{}\" must be a lower-case SQL identifier, optionally schema.table", o.table));
   }
   const auto c = f.object("columns");
-  auto column = [&c](std::string_view key, std::string& target) {
+  std::map<std::string, std::string> field_of_column;
+  auto column = [&c, &field_of_column](std::string_view key, std::string& target) {
     target = c.string(key, target);
     if (!valid_sql_identifier(target, false)) {
       c.problem(key, fmt::format("\"{}\" must be a lower-case SQL identifier", target));
+    }
+    const auto [other, fresh] = field_of_column.emplace(target, std::string(key));
+    if (!fresh) {
+      c.problem(key, fmt::format("\"{}\" is also the column of {} (fields left out keep their "
+                                 "default names); give each field its own column",
+                                 target, other->second));
     }
   };
   column("id", o.columns.id);

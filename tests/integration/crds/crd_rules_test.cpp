@@ -30,7 +30,11 @@ TEST(CrdInvalidManifests, CoverEveryMistakeTheCrdMustCatch) {
            "default-topic-not-declared", "dead-letter-topic-in-topics",
            "breaker-minimum-calls-over-window", "backoff-max-below-initial",
            "bootstrap-server-without-port", "outbox-table-not-identifier",
-           "alert-for-not-duration", "topic-deletion-policy-unknown", "outbox-missing"}) {
+           "alert-for-not-duration", "topic-deletion-policy-unknown", "outbox-missing",
+           "topic-name-kafka-internal", "dead-letter-topic-kafka-internal",
+           "pipeline-name-not-dns-label", "outbox-columns-collide",
+           "agent-resources-quantity-invalid", "agent-resources-request-over-limit",
+           "topic-names-collide-in-metrics", "bootstrap-server-port-out-of-range"}) {
     EXPECT_TRUE(present.count(required)) << "missing tests/integration/crds/invalid/" << required
                                          << ".yaml";
   }
@@ -130,6 +134,113 @@ TEST_F(CrdImmutability, DeadLetterCanBeAddedToAPipelineWithoutOne) {
       merge_patch("orders", {{"spec", {{"deadLetter", {{"topic", "shop.orders.dlq"}}}}}});
   ASSERT_EQ(patched.status, 200) << patched.text;
   EXPECT_EQ(patched.body["spec"]["deadLetter"]["topic"], "shop.orders.dlq");
+}
+
+// ---------------------------------------------------------------------------
+// What Kafka cannot do to an existing topic is refused at apply time: fewer
+// partitions, another replication factor. spec.topics is a map keyed by name,
+// so the rule compares each topic with its own previous entry.
+
+class CrdTopicTransitions : public CrdTest {
+ protected:
+  void SetUp() override {
+    CrdTest::SetUp();
+    if (HasFatalFailure()) return;
+    const auto created = create_example("dead-letter-alerts.yaml");  // 6 partitions, RF 3
+    ASSERT_EQ(created.status, 201) << created.text;
+  }
+  static json topics(int partitions, int replication_factor, const std::string& name = kTopic) {
+    return json::array(
+        {{{"name", name}, {"partitions", partitions}, {"replicationFactor", replication_factor}}});
+  }
+  kube::Response patch_topics(const json& list) {
+    return merge_patch(kName, {{"spec", {{"topics", list}}}});
+  }
+  // What `kubectl apply --server-side` sends.
+  kube::Response apply_topics(const json& list) {
+    auto object = testenv::read_manifest(testenv::source_path("crds/examples/dead-letter-alerts.yaml"));
+    object["spec"]["topics"] = list;
+    return api().request(kube::Method::Patch,
+                         pipeline_path(ns(), kName) + "?fieldManager=kubectl&force=true", &object,
+                         "application/apply-patch+yaml");
+  }
+  static constexpr const char* kName = "shipping";
+  static constexpr const char* kTopic = "shipping.dispatched";
+};
+
+TEST_F(CrdTopicTransitions, PartitionDecreaseIsRefusedWithWhatToDo) {
+  const auto patched = patch_topics(topics(4, 3));
+  ASSERT_EQ(patched.status, 422) << patched.text;
+  EXPECT_TRUE(MessageContains(patched, "spec.topics[0].partitions"));
+  EXPECT_TRUE(MessageContains(
+      patched, "topic shipping.dispatched: partitions cannot decrease: Kafka cannot remove "
+               "partitions. Keep the current number or more, or declare a new topic"));
+
+  const auto applied = apply_topics(topics(1, 3));
+  ASSERT_EQ(applied.status, 422) << applied.text;
+  EXPECT_TRUE(MessageContains(applied, "topic shipping.dispatched: partitions cannot decrease"));
+  EXPECT_EQ(get(kName).body["spec"]["topics"][0]["partitions"], 6);
+}
+
+TEST_F(CrdTopicTransitions, ReplicationFactorChangeIsRefusedWithWhatToDo) {
+  for (const int rf : {1, 5}) {
+    const auto patched = patch_topics(topics(6, rf));
+    ASSERT_EQ(patched.status, 422) << patched.text;
+    EXPECT_TRUE(MessageContains(patched, "spec.topics[0].replicationFactor"));
+    EXPECT_TRUE(MessageContains(
+        patched, "topic shipping.dispatched: replicationFactor cannot change: that needs a "
+                 "partition reassignment, which Outflow does not do. Keep the current value"));
+  }
+  const auto applied = apply_topics(topics(6, 2));
+  ASSERT_EQ(applied.status, 422) << applied.text;
+  EXPECT_EQ(get(kName).body["spec"]["topics"][0]["replicationFactor"], 3);
+}
+
+TEST_F(CrdTopicTransitions, GrowingAddingAndReplacingTopicsPass) {
+  auto patched = patch_topics(topics(12, 3));
+  ASSERT_EQ(patched.status, 200) << patched.text;
+  // A new topic has no previous entry: any layout is fine.
+  auto list = topics(12, 3);
+  list.push_back({{"name", "shipping.returned"}, {"partitions", 1}, {"replicationFactor", 1}});
+  const auto applied = apply_topics(list);
+  ASSERT_EQ(applied.status, 200) << applied.text;
+  EXPECT_EQ(applied.body["spec"]["topics"].size(), 2u);
+  // Replacing a topic by another name (with the default topic) is a new topic too.
+  auto replaced = topics(2, 1, "shipping.dispatched.v2");
+  const auto moved = merge_patch(
+      kName, {{"spec", {{"topics", replaced}, {"outbox", {{"defaultTopic", "shipping.dispatched.v2"}}}}}});
+  ASSERT_EQ(moved.status, 200) << moved.text;
+}
+
+TEST_F(CrdTopicTransitions, DeadLetterTopicsCannotShrinkOrChangeReplication) {
+  auto patched = merge_patch(kName, {{"spec", {{"deadLetter", {{"partitions", 1}}}}}});
+  ASSERT_EQ(patched.status, 422) << patched.text;
+  EXPECT_TRUE(MessageContains(patched, "spec.deadLetter.partitions cannot decrease"));
+
+  patched = merge_patch(kName, {{"spec", {{"deadLetter", {{"replicationFactor", 1}}}}}});
+  ASSERT_EQ(patched.status, 422) << patched.text;
+  EXPECT_TRUE(MessageContains(patched, "spec.deadLetter.replicationFactor cannot change"));
+
+  patched = merge_patch(kName, {{"spec", {{"deadLetter", {{"partitions", 6}}}}}});
+  ASSERT_EQ(patched.status, 200) << patched.text;
+}
+
+// ---------------------------------------------------------------------------
+// The pipeline's name must name its children (DNS-1035), but not fit in 63
+// characters: the operator shortens long child names with a hash.
+
+class CrdPipelineName : public CrdTest {};
+
+TEST_F(CrdPipelineName, LongDnsLabelNamesAreAccepted) {
+  auto manifest = testenv::read_manifest(testenv::source_path("crds/examples/minimal.yaml"));
+  const std::string name = "orders-" + std::string(90, 'x') + "-v2";
+  manifest["metadata"]["name"] = name;
+  const auto created = create(manifest);
+  ASSERT_EQ(created.status, 201) << created.text;
+
+  // Later writes are not checked again (names are immutable).
+  const auto patched = merge_patch(name, {{"spec", {{"paused", true}}}});
+  ASSERT_EQ(patched.status, 200) << patched.text;
 }
 
 // ---------------------------------------------------------------------------

@@ -152,3 +152,44 @@ TEST(PipelineSpec, ToJsonRoundTripsEveryExample) {
     EXPECT_EQ(parse_spec(to_json(parsed)), parsed);
   }
 }
+
+// The CRD's apply-time rules, repeated for objects stored before them and for
+// a hand-written agent config.
+TEST(PipelineSpec, KafkaInternalTopicNamesAreRefused) {
+  auto spec = spec_of(kMinimal);
+  spec["topics"].push_back({{"name", "__consumer_offsets"}, {"partitions", 50}, {"replicationFactor", 1}});
+  spec["deadLetter"] = {{"topic", "__t.dlq"}};
+  const auto problems = problems_of(spec);
+  EXPECT_TRUE(mentions(problems, "spec.topics[1].name: \"__consumer_offsets\" starts with '__'")) << problems.size();
+  EXPECT_TRUE(mentions(problems, "spec.deadLetter.topic: \"__t.dlq\" starts with '__'"));
+}
+
+TEST(PipelineSpec, TopicsThatCollideInKafkaMetricNamesAreRefused) {
+  auto spec = spec_of(kMinimal);
+  spec["topics"] = json::array({{{"name", "shop.orders"}, {"partitions", 1}, {"replicationFactor", 1}},
+                                {{"name", "shop_orders"}, {"partitions", 1}, {"replicationFactor", 1}},
+                                {{"name", "t"}, {"partitions", 1}, {"replicationFactor", 1}}});
+  const auto problems = problems_of(spec);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(mentions(problems, "spec.topics[1].name: \"shop_orders\" collides with \"shop.orders\""));
+}
+
+TEST(PipelineSpec, OutboxColumnsMappedToTheSameColumnAreRefused) {
+  auto spec = spec_of(kMinimal);
+  spec["outbox"]["columns"] = {{"id", "key"}};
+  const auto problems = problems_of(spec);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(mentions(problems, "spec.outbox.columns.key: \"key\" is also the column of id"));
+
+  spec["outbox"]["columns"] = {{"id", "row_id"}, {"key", "id"}};
+  EXPECT_TRUE(problems_of(spec).empty()) << "a swap of names is fine as long as each is used once";
+}
+
+TEST(PipelineSpec, BootstrapPortsOutOfRangeAreRefused) {
+  auto spec = spec_of(kMinimal);
+  spec["kafka"]["bootstrapServers"] = json::array({"k:99092", "k:0", "[::1]:65535"});
+  const auto problems = problems_of(spec);
+  EXPECT_EQ(problems.size(), 2u);
+  EXPECT_TRUE(mentions(problems, "spec.kafka.bootstrapServers[0]: port must be between 1 and 65535"));
+  EXPECT_TRUE(mentions(problems, "spec.kafka.bootstrapServers[1]: port must be between 1 and 65535"));
+}
