@@ -67,6 +67,7 @@ int run(const op::Options& options) {
   op::controller::ReconcilerConfig config;
   config.defaults.agent_image =
       options.agent_image.empty() ? std::string("outflow-agent:") + kVersion : options.agent_image;
+  config.defaults.allowed_agent_images = options.allowed_agent_images;
   config.resync_period = options.resync_period;
   config.topic_deletion_timeout =
       std::chrono::duration_cast<std::chrono::seconds>(options.topic_deletion_timeout);

@@ -1,6 +1,7 @@
 #include "operator/options.h"
 
 #include "common/cli_validators.h"
+#include "operator/workloads/image_policy.h"
 
 namespace outflow::op {
 
@@ -19,6 +20,11 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--agent-image", o.agent_image,
                  "Agent image for pipelines whose spec.agent.image is empty")
       ->envname("OUTFLOW_AGENT_IMAGE");
+  app.add_option("--allowed-agent-images", o.allowed_agent_images,
+                 "Images spec.agent.image may name besides --agent-image, comma-separated: exact "
+                 "references, or prefixes ending in * (registry.example/outflow-agent:*). Default: "
+                 "only --agent-image; other images are refused with AgentsReady=False")
+      ->delimiter(',');
   app.add_option("--metrics-addr", o.metrics_addr, "Address for /metrics")
       ->check(cli::ListenAddressValidator())
       ->capture_default_str();
@@ -72,6 +78,9 @@ std::optional<std::string> validate(const Options& o) {
   if (o.leader_elect && o.leader_election_namespace.empty()) {
     return "--leader-elect needs --leader-election-namespace (or the POD_NAMESPACE environment "
            "variable)";
+  }
+  for (const auto& pattern : o.allowed_agent_images) {
+    if (auto problem = workloads::invalid_image_pattern(pattern)) return problem;
   }
   return std::nullopt;
 }

@@ -17,6 +17,9 @@ struct Options {
   bool leader_elect = false;
   std::string leader_election_namespace;  // default: the pod's namespace (POD_NAMESPACE)
   std::string agent_image;                // image of agent pods whose spec names none
+  // Images a spec.agent.image may name besides agent_image: exact references
+  // or prefixes ending in `*`. Empty: the operator's own agent image only.
+  std::vector<std::string> allowed_agent_images;
   std::string metrics_addr = ":8080";
   std::string health_addr = ":8081";
   std::string log_format = "text";

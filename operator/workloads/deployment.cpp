@@ -1,6 +1,7 @@
 #include "operator/workloads/deployment.h"
 
 #include "operator/workloads/agent_config.h"
+#include "operator/workloads/image_policy.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -33,7 +34,7 @@ json container(const pipeline::PipelineSpec& spec, const OperatorDefaults& defau
   };
   json c = {
       {"name", "agent"},
-      {"image", spec.agent.image.empty() ? defaults.agent_image : spec.agent.image},
+      {"image", effective_agent_image(spec.agent.image, defaults)},
       {"imagePullPolicy", spec.agent.image_pull_policy.empty() ? defaults.image_pull_policy
                                                                 : spec.agent.image_pull_policy},
       {"args", json::array({fmt::format("--config={}/{}", kConfigDir, kConfigFile),

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace outflow::op::workloads {
 
@@ -19,6 +20,9 @@ struct PipelineIdentity {
 // Settings of the operator itself that shape every pipeline's workload.
 struct OperatorDefaults {
   std::string agent_image;  // used when spec.agent.image is empty
+  // Images (exact, or prefixes ending in `*`) a spec may name besides
+  // agent_image; see image_policy.h.
+  std::vector<std::string> allowed_agent_images;
   std::string image_pull_policy = "IfNotPresent";
   int metrics_port = 9090;
   int health_port = 9091;

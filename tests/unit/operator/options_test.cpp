@@ -153,3 +153,27 @@ TEST(OperatorOptions, TheLeaseNamespaceComesFromPodNamespace) {
   EXPECT_EQ(o.leader_election_namespace, "from-downward-api");
   EXPECT_EQ(outflow::op::validate(o), std::nullopt);
 }
+
+TEST(OperatorOptions, AllowedAgentImagesDefaultToNoneBesidesTheOperatorsOwn) {
+  Options o;
+  ASSERT_EQ(parse(o, {}), "");
+  EXPECT_TRUE(o.allowed_agent_images.empty());
+  EXPECT_EQ(outflow::op::validate(o), std::nullopt);
+}
+
+TEST(OperatorOptions, AllowedAgentImagesAreACommaList) {
+  Options o;
+  ASSERT_EQ(parse(o, {"--allowed-agent-images", "registry.example/outflow-agent:*,mirror.example/agent:1"}), "");
+  EXPECT_EQ(o.allowed_agent_images,
+            (std::vector<std::string>{"registry.example/outflow-agent:*", "mirror.example/agent:1"}));
+  EXPECT_EQ(outflow::op::validate(o), std::nullopt);
+}
+
+TEST(OperatorOptions, AStarInsideAnAllowedImageIsRejectedSayingWhere) {
+  Options o;
+  ASSERT_EQ(parse(o, {"--allowed-agent-images", "registry.example/*/agent:1"}), "");
+  const auto problem = outflow::op::validate(o);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_NE(problem->find("--allowed-agent-images"), std::string::npos) << *problem;
+  EXPECT_NE(problem->find("registry.example/*/agent:1"), std::string::npos) << *problem;
+}
