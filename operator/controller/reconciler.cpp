@@ -17,6 +17,7 @@
 #include "operator/workloads/agent_config.h"
 #include "operator/workloads/deployment.h"
 #include "operator/workloads/desired_objects.h"
+#include "operator/workloads/image_policy.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -359,7 +360,11 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
   const bool full_check = memory.workloads_generation != generation || memory.workloads_checksum != checksum ||
                           now - memory.workloads_checked >= config_.resync_period;
   std::optional<std::string> workload_error;
-  try {
+  // An image the administrators did not allow changes nothing: whatever was
+  // applied last keeps running (or nothing, for a new pipeline).
+  const auto image_refusal = workloads::refuse_agent_image(spec.agent.image, config_.defaults);
+  if (image_refusal) memory.workloads_checked = now;  // requeue at the resync, not at once
+  if (!image_refusal) try {
     throw_if_cancelled();
     LiveLookup live{
         [](const kube::ResourceKind& kind) {
@@ -391,7 +396,14 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
     agents.updated = st.value("updatedReplicas", 0);
   }
   auto agents_cond = status::agents_ready(agents, generation);
-  if (!missing_agent.empty()) {
+  if (image_refusal) {
+    agents_cond = condition("AgentsReady", false, "AgentImageNotAllowed", *image_refusal, generation);
+    const auto conditions_before = status::conditions_from_json(current_status.value("conditions", json::array()));
+    const auto* before = status::find_condition(conditions_before, "AgentsReady");
+    if (!before || before->reason != agents_cond.reason || before->message != agents_cond.message) {
+      events_.record(object, kube::EventType::Warning, agents_cond.reason, agents_cond.message);
+    }
+  } else if (!missing_agent.empty()) {
     agents_cond = condition("AgentsReady", false, "SecretNotFound",
                             secrets::describe(missing_agent) + "; the agent pods cannot start until it exists",
                             generation);
