@@ -18,7 +18,9 @@ trap '"${kubectl}" delete namespace "${ns}" --wait=false >/dev/null 2>&1 || true
 "${helm}" lint --strict "${chart}" 2>/dev/null
 
 # The schema must refuse what would break the operator at start-up.
-for bad in "replicas=many" "logFormat=xml" "resyncPeriod=10" "watchNamespaces[0]=Not_A_Namespace"; do
+for bad in "replicas=many" "logFormat=xml" "resyncPeriod=10" "watchNamespaces[0]=Not_A_Namespace" \
+           "agent.allowedImages[0]=registry.example/*/agent:1" "agent.allowedImages[0]=agent:1 agent:2" \
+           "agent.allowedImages[0]="; do
   if "${helm}" template rel "${chart}" --set "${bad}" >/dev/null 2>"${work}/err"; then
     echo "FAIL: helm accepted --set ${bad}"; exit 1
   fi
@@ -27,7 +29,7 @@ for bad in "replicas=many" "logFormat=xml" "resyncPeriod=10" "watchNamespaces[0]
 done
 
 "${kubectl}" create namespace "${ns}" >/dev/null
-for values in "" "--set leaderElection=false --set watchNamespaces={a,b}"; do
+for values in "" "--set leaderElection=false --set watchNamespaces={a,b} --set agent.allowedImages={registry.example/outflow-agent:*,mirror.example/agent:1}"; do
   # shellcheck disable=SC2086  # $values is a word list on purpose
   "${helm}" template rel "${chart}" --namespace "${ns}" --include-crds ${values} > "${work}/rendered.yaml" 2>/dev/null
   "${kubectl}" apply --dry-run=server -f "${work}/rendered.yaml" > "${work}/applied.txt"
@@ -40,6 +42,11 @@ for values in "" "--set leaderElection=false --set watchNamespaces={a,b}"; do
     || { echo "FAIL: operator is not told its agent image"; exit 1; }
 done
 grep -q -- "--namespaces=a,b" "${work}/rendered.yaml" || { echo "FAIL: watchNamespaces not passed"; exit 1; }
+grep -qF -- "--allowed-agent-images=registry.example/outflow-agent:*,mirror.example/agent:1" "${work}/rendered.yaml" \
+  || { echo "FAIL: agent.allowedImages not passed"; exit 1; }
+if "${helm}" template rel "${chart}" | grep -q -- "--allowed-agent-images"; then
+  echo "FAIL: --allowed-agent-images rendered although agent.allowedImages is empty"; exit 1
+fi
 if grep -q "leader-election" "${work}/rendered.yaml"; then
   echo "FAIL: leader-election Role rendered with leaderElection=false"; exit 1
 fi
