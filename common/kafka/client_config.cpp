@@ -105,14 +105,24 @@ namespace {
 // failures arrive as 3, which librdkafka also reports (once) through the
 // error callback, so they are warnings here, not errors.
 void log_to_spdlog(const rd_kafka_t* client, int level, const char* facility, const char* message) {
-  const auto spd = level <= 2 ? spdlog::level::err
-                   : level <= 4 ? spdlog::level::warn
-                   : level <= 6 ? spdlog::level::info
-                                : spdlog::level::debug;
-  spdlog::log(spd, "librdkafka {} {}: {}", client ? rd_kafka_name(client) : "", facility, message);
+  const std::string_view text = message ? message : "";
+  const std::string_view from = facility ? facility : "";
+  spdlog::log(librdkafka_log_level(level, from, text), "librdkafka {} {}: {}", client ? rd_kafka_name(client) : "",
+              from, text);
 }
 
 }  // namespace
+
+spdlog::level::level_enum librdkafka_log_level(int syslog_level, std::string_view facility,
+                                               std::string_view message) {
+  if (facility == "CONFWARN" && message.find("enable.gapless.guarantee is experimental") != std::string_view::npos) {
+    return spdlog::level::debug;
+  }
+  return syslog_level <= 2   ? spdlog::level::err
+         : syslog_level <= 4 ? spdlog::level::warn
+         : syslog_level <= 6 ? spdlog::level::info
+                             : spdlog::level::debug;
+}
 
 ConfHandle make_conf(const std::vector<Property>& properties) {
   ConfHandle conf(rd_kafka_conf_new());

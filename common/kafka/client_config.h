@@ -5,6 +5,8 @@
 
 #include "common/kafka/handles.h"
 
+#include <spdlog/common.h>
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -65,6 +67,16 @@ std::vector<Property> client_properties(const ConnectionSettings& settings);
 // Builds a librdkafka configuration from properties. Throws ConfigError naming
 // the rejected property (and only its name when it is secret).
 ConfHandle make_conf(const std::vector<Property>& properties);
+
+// How loud a librdkafka log line is in our log: syslog levels 0-2 errors,
+// 3-4 warnings (connection failures come as 3 and also reach the error
+// callback), 5-6 info, the rest debug. One exception: the CONFWARN librdkafka
+// prints at every client start for enable.gapless.guarantee ("is
+// experimental") is debug, because the publisher sets it on purpose (see
+// agent/publisher/kafka_producer.h) and a warning at every start would teach
+// people to ignore warnings.
+spdlog::level::level_enum librdkafka_log_level(int syslog_level, std::string_view facility,
+                                               std::string_view message);
 
 // Creates a producer or consumer from a configuration it takes ownership of.
 ClientHandle make_client(rd_kafka_type_t type, ConfHandle conf);

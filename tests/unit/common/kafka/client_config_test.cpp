@@ -224,3 +224,19 @@ TEST(MakeClient, UnusablePemKeyFailsWithoutQuotingIt) {
     EXPECT_EQ(msg.find("c2VjcmV0LWtleS1ieXRlcw"), std::string::npos) << msg;
   }
 }
+
+TEST(LibrdkafkaLogLevel, FollowsSyslogLevelsWithConnectionFailuresAsWarnings) {
+  EXPECT_EQ(librdkafka_log_level(2, "X", "m"), spdlog::level::err);
+  EXPECT_EQ(librdkafka_log_level(3, "FAIL", "Connect to ipv4#127.0.0.1:1 failed"), spdlog::level::warn);
+  EXPECT_EQ(librdkafka_log_level(4, "CONFWARN", "Configuration property foo is deprecated"),
+            spdlog::level::warn);
+  EXPECT_EQ(librdkafka_log_level(6, "X", "m"), spdlog::level::info);
+  EXPECT_EQ(librdkafka_log_level(7, "X", "m"), spdlog::level::debug);
+}
+
+TEST(LibrdkafkaLogLevel, TheGaplessGuaranteeWeSetOnPurposeIsNotAWarning) {
+  EXPECT_EQ(librdkafka_log_level(
+                4, "CONFWARN",
+                "[thrd:app]: Configuration property enable.gapless.guarantee is experimental: When set to `true`, ..."),
+            spdlog::level::debug);
+}
