@@ -7,15 +7,12 @@
 #include "agent/publisher/in_flight_batch.h"
 #include "agent/publisher/kafka_producer.h"
 #include "agent/publisher/topic_limits.h"
+#include "common/event_fd.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/producer_settings.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -25,31 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-// An eventfd the stopping thread writes to, so a publisher waiting in poll()
-// for NOTIFY wakes at once instead of at the end of its poll interval.
-class Waker {
- public:
-  Waker() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (fd_ < 0) throw std::runtime_error("eventfd failed");
-  }
-  ~Waker() { ::close(fd_); }
-  Waker(const Waker&) = delete;
-  Waker& operator=(const Waker&) = delete;
-  void wake() const {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const auto n = ::write(fd_, &one, sizeof one);
-  }
-  // Sleeps until woken or `timeout` passed.
-  void sleep(milliseconds timeout) const {
-    pollfd fd{fd_, POLLIN, 0};
-    ::poll(&fd, 1, static_cast<int>(timeout.count()));
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 template <typename T>
 void call(const std::function<T>& hook, auto&&... args) {
@@ -106,7 +78,9 @@ struct Publisher::Loop {
   std::unique_ptr<KafkaProducer> producer;  // made once the limits are known
   std::optional<TopicLimitMap> limits;
   Clock::time_point next_limits{};
-  Waker waker;
+  // The stopping thread signals it, so a publisher waiting in poll() for
+  // NOTIFY wakes at once instead of at the end of its poll interval.
+  EventFd waker;
   std::atomic<bool> stopping{false};
 
   std::optional<InFlightBatch> batch;  // the batch Kafka has not fully reported on
@@ -514,8 +488,8 @@ void Publisher::Loop::wait(Clock::time_point now) {
   if (batch && !batch->complete() && producer) {
     producer->flush(kReportWait);
   } else if (standing_down) {
-    waker.sleep(std::clamp(std::chrono::duration_cast<milliseconds>(next_probe - now), milliseconds(1),
-                           milliseconds(1000)));
+    waker.wait(static_cast<int>(std::clamp(std::chrono::duration_cast<milliseconds>(next_probe - now), milliseconds(1),
+                           milliseconds(1000)).count()));
   } else if (store.connected()) {
     idle_wait(now);
   } else {
@@ -525,7 +499,7 @@ void Publisher::Loop::wait(Clock::time_point now) {
     if (producer) {
       producer->poll(timeout);
     } else {
-      waker.sleep(timeout);
+      waker.wait(static_cast<int>(timeout.count()));
     }
   }
 }
@@ -598,7 +572,7 @@ void Publisher::start() {
 
 void Publisher::stop() {
   loop_->stopping.store(true);
-  loop_->waker.wake();
+  loop_->waker.signal();
   if (thread_.joinable()) thread_.join();
   loop_->housekeeper.stop();
 }

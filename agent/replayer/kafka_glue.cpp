@@ -1,15 +1,7 @@
 #include "agent/replayer/kafka_glue.h"
 
-#include <fmt/format.h>
-
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <cstdint>
 #include <optional>
-#include <stdexcept>
 
 namespace outflow::agent::replayer {
 
@@ -50,29 +42,8 @@ kafka::PartitionListHandle one_partition(const TopicPartition& tp, std::int64_t 
   return list;
 }
 
-EventFd::EventFd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (fd_ < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
-}
-
-EventFd::~EventFd() { ::close(fd_); }
-
-void EventFd::signal() const {
-  const std::uint64_t one = 1;
-  [[maybe_unused]] const auto n = ::write(fd_, &one, sizeof one);  // a full counter still wakes
-}
-
-void EventFd::drain() const {
-  std::uint64_t count = 0;
-  [[maybe_unused]] const auto n = ::read(fd_, &count, sizeof count);
-}
-
-void EventFd::wait(int timeout_ms) const {
-  pollfd p{fd_, POLLIN, 0};
-  ::poll(&p, 1, timeout_ms);
-}
-
-void EventFd::attach(rd_kafka_queue_t* queue) const {
-  rd_kafka_queue_io_event_enable(queue, fd_, &kWakePayload, sizeof kWakePayload);
+void attach(rd_kafka_queue_t* queue, const EventFd& wake) {
+  rd_kafka_queue_io_event_enable(queue, wake.fd(), &kWakePayload, sizeof kWakePayload);
 }
 
 }  // namespace outflow::agent::replayer

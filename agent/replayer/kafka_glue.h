@@ -5,6 +5,7 @@
 // consumed message came from.
 
 #include "agent/replayer/headers.h"
+#include "common/event_fd.h"
 #include "common/kafka/handles.h"
 
 #include <librdkafka/rdkafka.h>
@@ -27,25 +28,9 @@ kafka::HeadersHandle to_kafka(const Headers& headers);
 // A list of one partition, at `offset` (RD_KAFKA_OFFSET_INVALID: unset).
 kafka::PartitionListHandle one_partition(const TopicPartition& tp, std::int64_t offset = RD_KAFKA_OFFSET_INVALID);
 
-// The eventfd librdkafka writes to when its queues turn non-empty, and
-// stop() writes to as well. Must outlive the clients that write to it.
-class EventFd {
- public:
-  EventFd();
-  ~EventFd();
-  EventFd(const EventFd&) = delete;
-  EventFd& operator=(const EventFd&) = delete;
-
-  int fd() const { return fd_; }
-  void signal() const;
-  void drain() const;
-  // Sleeps until signalled or `timeout_ms` passed.
-  void wait(int timeout_ms) const;
-  // Makes `queue` write to this eventfd when it turns non-empty.
-  void attach(rd_kafka_queue_t* queue) const;
-
- private:
-  int fd_;
-};
+// Makes `queue` write to `wake` when it turns non-empty, so the replayer's
+// loop sleeps on one fd for both its clients and stop(). `wake` must outlive
+// the client that owns the queue.
+void attach(rd_kafka_queue_t* queue, const EventFd& wake);
 
 }  // namespace outflow::agent::replayer

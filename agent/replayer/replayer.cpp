@@ -97,7 +97,7 @@ struct Replayer::Impl {
     rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_producer_error);
     auto client = kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
     producer_queue.reset(rd_kafka_queue_get_main(client.get()));
-    wake.attach(producer_queue.get());
+    attach(producer_queue.get(), wake);
     return client;
   }
 
@@ -113,7 +113,7 @@ struct Replayer::Impl {
     // served by rd_kafka_consumer_poll, which is what wakes the thread.
     rd_kafka_poll_set_consumer(client.get());
     consumer_queue.reset(rd_kafka_queue_get_consumer(client.get()));
-    wake.attach(consumer_queue.get());
+    attach(consumer_queue.get(), wake);
     return client;
   }
 
