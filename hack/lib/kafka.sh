@@ -128,6 +128,22 @@ _kafka_start_and_wait() {
   log "kafka: ready in $(( SECONDS - t0 ))s (PLAINTEXT 127.0.0.1:${KAFKA_PLAINTEXT_PORT})"
 }
 
+# kafka_new_cluster_id [RANDOM_SOURCE]   a KRaft cluster id: 16 random bytes
+# (from RANDOM_SOURCE, default /dev/urandom) as unpadded base64url. An id
+# starting with '-' is drawn again (as Kafka's own Uuid.randomUuid does):
+# kafka-storage would take `--cluster-id -…` for an option and fail.
+kafka_new_cluster_id() {
+  python3 - "${1:-/dev/urandom}" <<'PY'
+import base64, sys
+with open(sys.argv[1], "rb") as random:
+    while True:
+        cluster_id = base64.urlsafe_b64encode(random.read(16)).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            print(cluster_id)
+            break
+PY
+}
+
 kafka_up() {
   if _kafka_pid >/dev/null; then
     log "kafka: already running"
@@ -180,8 +196,7 @@ EOF
   local u256=outflow-scram256 u512=outflow-scram512 pw256 pw512 cluster_id
   pw256="$(openssl rand -hex 16)"
   pw512="$(openssl rand -hex 16)"
-  # A KRaft cluster id is a base64url (unpadded) 16-byte UUID.
-  cluster_id="$(python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+  cluster_id="$(kafka_new_cluster_id)"
   if ! _kafka_java kafka.tools.StorageTool format \
         --config "${dir}/server.properties" --cluster-id "${cluster_id}" \
         --add-scram "SCRAM-SHA-256=[name=${u256},password=${pw256}]" \
