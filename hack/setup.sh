@@ -3,16 +3,21 @@
 # or again on a set-up one (then it takes seconds):
 #   - Debian packages: compiler toolchain and every C++ dependency, PostgreSQL 15,
 #     Java 17 and Maven for the Kafka broker
+#   - containerd, runc, buildah, podman, debootstrap, iptables for images and the
+#     test environment's node
 #   - pinned upstream components (hack/versions.env), built or fetched into
 #     ${OUTFLOW_CACHE:-~/.cache/outflow}: kube-apiserver, kube-controller-manager,
-#     kubectl, etcd, helm (from source through the Go module proxy) and the Kafka
-#     broker's jars (Maven)
+#     kube-scheduler, kubelet, kubectl, etcd, helm, the CNI plugins (from source
+#     through the Go module proxy) and the Kafka broker's jars (Maven)
+#   - the Debian base image the Dockerfile's build stage starts from
+#     (debootstrap, cached as a tarball)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "${HACK_DIR}/lib/kube.sh"
 source "${HACK_DIR}/lib/kafka.sh"
 source "${HACK_DIR}/lib/postgres.sh"
+source "${HACK_DIR}/lib/images.sh"
 
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates openssl python3
@@ -20,6 +25,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev libpq-dev prometheus-cpp-dev libcivetweb-dev libcli11-dev libssl-dev
   libboost-dev postgresql-15 postgresql-client-15 lua5.4
   openjdk-17-jre-headless maven
+  buildah podman containerd runc debootstrap iptables
 )
 # Kubernetes 1.35 needs a recent Go; Debian 12's golang package is too old.
 MIN_GO_MINOR=24
@@ -60,6 +66,7 @@ main() {
   timed "PostgreSQL user" pg_setup
   timed "Kubernetes, etcd, helm" kube_setup
   timed "Kafka" kafka_setup
+  timed "Image base" images_setup
   log "setup complete in $(( SECONDS - t0 ))s (cache: ${OUTFLOW_CACHE})"
 }
 

@@ -30,6 +30,12 @@ cmake -S . -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTFLO
 cmake --build "${build_dir}" -j "$(nproc)" --target all outflow_publisher_bench
 t_build=$(( SECONDS - t0 ))
 
+# The operator and agent images (from the binaries just built), which the
+# test environment's node runs.
+t0=${SECONDS}
+hack/images.sh "${build_dir}"
+t_images=$(( SECONDS - t0 ))
+
 t0=${SECONDS}
 hack/testenv.sh up
 trap 'hack/testenv.sh down' EXIT
@@ -54,5 +60,5 @@ fi
 set -e
 t_tests=$(( SECONDS - t0 ))
 
-log "timings: setup ${t_setup}s, build ${t_build}s, test environment up ${t_env}s, tests ${t_tests}s"
+log "timings: setup ${t_setup}s, build ${t_build}s, images ${t_images}s, test environment up ${t_env}s, tests ${t_tests}s"
 exit "${rc}"

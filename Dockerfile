@@ -1,0 +1,33 @@
+# Images of the two Outflow binaries, from a clean checkout:
+#   podman build --target operator -t ghcr.io/outflow-dev/outflow-operator:0.1.0 .
+#   podman build --target agent    -t ghcr.io/outflow-dev/outflow-agent:0.1.0 .
+# (docker build works the same way). The runtime stages hold nothing but the
+# binary, the libraries it loads (SASL plugins included) and the CA bundle:
+# no shell, user 65532, fit for a read-only root filesystem.
+ARG DEBIAN_IMAGE=docker.io/library/debian:bookworm
+
+FROM ${DEBIAN_IMAGE} AS build
+# The build dependencies of CMakeLists.txt (tests are configured too, hence
+# GoogleTest and Lua), and the SASL mechanism plugins the runtime stage copies.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential cmake ninja-build pkg-config ca-certificates \
+      libcpprest-dev librdkafka-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev \
+      libgtest-dev libgmock-dev libpq-dev prometheus-cpp-dev libcivetweb-dev libcli11-dev \
+      libssl-dev libboost-dev libsasl2-modules lua5.4 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN hack/image/build-binaries.sh /src /out
+
+FROM scratch AS operator
+COPY --from=build /out/operator/ /
+ENV PATH=/usr/local/bin
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/outflow-operator"]
+
+FROM scratch AS agent
+COPY --from=build /out/agent/ /
+ENV PATH=/usr/local/bin
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/outflow-agent"]
