@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one test command: setup, build, real test environment up, every test
-# (unit, integration, e2e), environment down. Exit code is ctest's.
+# The one test command: setup, build, images, real test environment up (with
+# its node), every test (unit, integration, e2e) inside the environment's
+# network namespace, environment down. Exit code is ctest's.
 #
 #   hack/test.sh                 everything
 #   hack/test.sh -L unit         extra arguments go to ctest
@@ -44,6 +45,8 @@ t_env=$(( SECONDS - t0 ))
 
 t0=${SECONDS}
 set +e
+# The environment listens only inside its network namespace: tests run there.
+ctest() { hack/testenv.sh exec ctest "$@"; }
 if (( $# == 0 )); then
   # Outage tests (every *OutageTest suite) stop shared parts of the
   # environment (the broker, PostgreSQL), so they run on their own first;

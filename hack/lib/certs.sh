@@ -13,11 +13,11 @@ certs_ca() {
     -keyout "${dir}/ca.key" -out "${dir}/ca.crt" 2>/dev/null
 }
 
-# certs_leaf DIR NAME CN [server|client|both]
+# certs_leaf DIR NAME CN [server|client|both] [EXTRA_SANS]
 #   creates DIR/NAME.crt + DIR/NAME.key signed by DIR/ca.*, with SANs
-#   127.0.0.1, ::1 and localhost.
+#   127.0.0.1, ::1, localhost and EXTRA_SANS ("IP:a.b.c.d,DNS:name,...").
 certs_leaf() {
-  local dir="$1" name="$2" cn="$3" usage="${4:-both}" eku
+  local dir="$1" name="$2" cn="$3" usage="${4:-both}" extra="${5:+,$5}" eku
   case "${usage}" in
     server) eku="serverAuth" ;;
     client) eku="clientAuth" ;;
@@ -27,6 +27,6 @@ certs_leaf() {
     -keyout "${dir}/${name}.key" -out "${dir}/${name}.csr" 2>/dev/null
   openssl x509 -req -in "${dir}/${name}.csr" -CA "${dir}/ca.crt" -CAkey "${dir}/ca.key" \
     -CAcreateserial -days 30 -sha256 -out "${dir}/${name}.crt" \
-    -extfile <(printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=%s\nkeyUsage=critical,digitalSignature,keyEncipherment\n' "${eku}") 2>/dev/null
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost%s\nextendedKeyUsage=%s\nkeyUsage=critical,digitalSignature,keyEncipherment\n' "${extra}" "${eku}") 2>/dev/null
   rm -f "${dir}/${name}.csr"
 }

@@ -158,10 +158,10 @@ kafka_up() {
   rm -rf "${dir}"
   mkdir -p "${dir}/data" "$(dirname "${KAFKA_LOG}")"
 
-  # Four distinct free ports.
+  # Five distinct free ports.
   local -a ports=()
   local p
-  while (( ${#ports[@]} < 4 )); do
+  while (( ${#ports[@]} < 5 )); do
     p="$(free_port)"
     [[ " ${ports[*]} " == *" ${p} "* ]] || ports+=("${p}")
   done
@@ -170,6 +170,7 @@ KAFKA_PLAINTEXT_PORT=${ports[0]}
 KAFKA_SASL_SSL_PORT=${ports[1]}
 KAFKA_SSL_PORT=${ports[2]}
 KAFKA_CONTROLLER_PORT=${ports[3]}
+KAFKA_PODS_PORT=${ports[4]}
 EOF
 
   # Certificates: the broker's (server) and one for mTLS clients (client).
@@ -187,6 +188,7 @@ EOF
   _kafka_render "${HACK_DIR}/kafka/server.properties.tmpl" "${dir}/server.properties" \
     "PLAINTEXT_PORT=${ports[0]}" "SASL_SSL_PORT=${ports[1]}" \
     "SSL_PORT=${ports[2]}" "CONTROLLER_PORT=${ports[3]}" \
+    "PODS_PORT=${ports[4]}" "NODE_IP=${NODE_IP}" \
     "KEYSTORE_PEM=${dir}/broker-keystore.pem" \
     "CA_PEM=${pki}/ca.crt" "DATA_DIR=${dir}/data"
   chmod 600 "${dir}/server.properties"
@@ -211,6 +213,8 @@ EOF
   # shellcheck source=/dev/null
   source "${dir}/ports.env"
   export_env OUTFLOW_TEST_KAFKA_PLAINTEXT "127.0.0.1:${KAFKA_PLAINTEXT_PORT}"
+  # For pods on the node: PLAINTEXT at the node address.
+  export_env OUTFLOW_TEST_KAFKA_PODS "${NODE_IP}:${KAFKA_PODS_PORT}"
   export_env OUTFLOW_TEST_KAFKA_SASL_SSL "127.0.0.1:${KAFKA_SASL_SSL_PORT}"
   export_env OUTFLOW_TEST_KAFKA_SSL "127.0.0.1:${KAFKA_SSL_PORT}"
   export_env OUTFLOW_TEST_KAFKA_CA "${pki}/ca.crt"

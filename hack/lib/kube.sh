@@ -21,6 +21,7 @@ KUBE_GO_DIR="${HACK_DIR}/go"
 # versions.env rebuilds exactly that component.
 _kube_k8s_dir()  { printf '%s/bin/kube-%s' "${OUTFLOW_CACHE}" "${KUBERNETES_VERSION}"; }
 _kube_etcd_dir() { printf '%s/bin/etcd-%s' "${OUTFLOW_CACHE}" "${ETCD_VERSION}"; }
+_kube_cni_dir()  { printf '%s/bin/cni-plugins-%s' "${OUTFLOW_CACHE}" "${CNI_PLUGINS_VERSION}"; }
 _kube_helm_dir() { printf '%s/bin/helm-%s' "${OUTFLOW_CACHE}" "${HELM_VERSION}"; }
 
 # Symlinks to the binaries of one version combination. Not a shared "current" link,
@@ -71,12 +72,18 @@ _kube_install() {
   fi
 }
 
+# Every binary built from the wrapper module, in one go build.
+KUBE_K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet)
+
+_kube_k8s_complete() {
+  local b
+  for b in "${KUBE_K8S_BINARIES[@]}"; do [[ -x "$1/${b}" ]] || return 1; done
+}
+
 _kube_build_k8s() {
-  local dir mod="${KUBE_GO_DIR}/kube" tmp major minor date ldflags pkg
+  local dir mod="${KUBE_GO_DIR}/kube" tmp major minor date ldflags pkg b
   dir="$(_kube_k8s_dir)"
-  if [[ -x "${dir}/kube-apiserver" && -x "${dir}/kube-controller-manager" && -x "${dir}/kubectl" ]]; then
-    return 0
-  fi
+  _kube_k8s_complete "${dir}" && return 0
   _kube_check_pin "${mod}" k8s.io/kubernetes "${KUBERNETES_VERSION}" KUBERNETES_VERSION
   # The staging modules (k8s.io/api, client-go, ...) are tagged v0.Y.Z for v1.Y.Z.
   local staging="v0.${KUBERNETES_VERSION#v1.}"
@@ -84,7 +91,7 @@ _kube_build_k8s() {
     die "${mod#"${REPO_ROOT}/"}/go.mod: every k8s.io staging replace must be ${staging} for KUBERNETES_VERSION=${KUBERNETES_VERSION}"
   fi
 
-  log "building kube-apiserver, kube-controller-manager, kubectl ${KUBERNETES_VERSION} (cold: ~6 min on 2 cores)"
+  log "building ${KUBE_K8S_BINARIES[*]} ${KUBERNETES_VERSION} (cold: ~10 min on 2 cores)"
   IFS=. read -r major minor _ <<< "${KUBERNETES_VERSION#v}"
   # The release date of the tag (from the module proxy), so rebuilds are reproducible.
   date="$(cd "${mod}" && _kube_go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes 2>/dev/null)" \
@@ -100,13 +107,22 @@ _kube_build_k8s() {
 
   mkdir -p "$(dirname "${dir}")"
   tmp="$(mktemp -d "${dir}.tmp.XXXXXX")"
-  # One go build for all three: shared packages compile once and the two cores
+  # One go build for all of them: shared packages compile once and the two cores
   # stay busy across package boundaries. -o DIR/ writes one binary per package.
   (cd "${mod}" && _kube_go build -trimpath -ldflags "${ldflags}" -o "${tmp}/" \
-      k8s.io/kubernetes/cmd/kube-apiserver \
-      k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kubectl) || { rm -rf "${tmp}"; die "building Kubernetes ${KUBERNETES_VERSION} failed"; }
-  _kube_install "${tmp}" "${dir}"
+      "${KUBE_K8S_BINARIES[@]/#/k8s.io/kubernetes/cmd/}") \
+    || { rm -rf "${tmp}"; die "building Kubernetes ${KUBERNETES_VERSION} failed"; }
+  if [[ -d "${dir}" ]]; then
+    # An older cache entry with fewer binaries, possibly in use by a running
+    # test environment: add the missing ones by rename (atomic per file), and
+    # leave the ones there alone (same sources and flags, same bytes).
+    for b in "${KUBE_K8S_BINARIES[@]}"; do
+      [[ -x "${dir}/${b}" ]] || mv -f "${tmp}/${b}" "${dir}/${b}"
+    done
+    rm -rf "${tmp}"
+  else
+    _kube_install "${tmp}" "${dir}"
+  fi
 }
 
 _kube_build_etcd() {
@@ -151,14 +167,38 @@ _kube_build_helm() {
   _kube_install "${tmp}" "${dir}"
 }
 
+# The CNI plugins containerd calls for the node's pods: a bridge, host-local
+# addresses, and the pods' loopback. Where they live: kube_cni_bin_dir.
+KUBE_CNI_PLUGINS=(main/bridge ipam/host-local main/loopback)
+kube_cni_bin_dir() { _kube_cni_dir; }
+
+_kube_build_cni() {
+  local dir tmp p pkgs=() missing=0
+  dir="$(_kube_cni_dir)"
+  for p in "${KUBE_CNI_PLUGINS[@]}"; do
+    [[ -x "${dir}/$(basename "${p}")" ]] || missing=1
+    pkgs+=("github.com/containernetworking/plugins/plugins/${p}@${CNI_PLUGINS_VERSION}")
+  done
+  (( missing )) || return 0
+  log "building CNI plugins ${CNI_PLUGINS_VERSION}"
+  mkdir -p "$(dirname "${dir}")"
+  tmp="$(mktemp -d "${dir}.tmp.XXXXXX")"
+  (cd / && GOBIN="${tmp}" _kube_go install -trimpath \
+      -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=${CNI_PLUGINS_VERSION}" \
+      "${pkgs[@]}") \
+    || { rm -rf "${tmp}"; die "building CNI plugins ${CNI_PLUGINS_VERSION} failed"; }
+  _kube_install "${tmp}" "${dir}"
+}
+
 kube_setup() {
   _kube_build_etcd
+  _kube_build_cni
   _kube_build_helm
   _kube_build_k8s
   local bin b
   bin="$(kube_bin_dir)"
   mkdir -p "${bin}"
-  for b in "$(_kube_k8s_dir)"/{kube-apiserver,kube-controller-manager,kubectl} \
+  for b in "${KUBE_K8S_BINARIES[@]/#/$(_kube_k8s_dir)/}" \
            "$(_kube_etcd_dir)/etcd" "$(_kube_helm_dir)/helm"; do
     ln -sfn "${b}" "${bin}/$(basename "${b}")"
   done
@@ -219,7 +259,9 @@ KUBECONFIG
   )
 }
 
-# kube_up   starts a fresh control plane (etcd data from an earlier run is wiped).
+# kube_up   starts a fresh control plane (etcd data from an earlier run is wiped),
+# inside the environment's network namespace (hack/lib/node.sh has its
+# addresses); sets KUBE_API_PORT for node_up.
 # Needs ${OUTFLOW_TESTENV_DIR}/pki/ca.{crt,key} (certs_ca) and kube_setup.
 kube_up() {
   local env="${OUTFLOW_TESTENV_DIR}" bin pki logs
@@ -238,7 +280,10 @@ kube_up() {
   # so it needs clientAuth as well.
   certs_leaf "${pki}" etcd etcd both
   certs_leaf "${pki}" apiserver-etcd-client kube-apiserver-etcd-client client
-  certs_leaf "${pki}" kube-apiserver kube-apiserver server
+  # Pods reach the API server by the "kubernetes" Service's IP and name, or
+  # at the node address.
+  certs_leaf "${pki}" kube-apiserver kube-apiserver server \
+    "IP:${NODE_IP},IP:${NODE_KUBERNETES_SERVICE_IP},DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   certs_leaf "${pki}" kube-controller-manager kube-controller-manager server
   # Service-account token signing key, shared by the API server (verifies and signs
   # TokenRequest tokens) and the controller manager (signs legacy SA token secrets).
@@ -279,13 +324,18 @@ kube_up() {
   local api_port server
   api_port="$(free_port)"
   server="https://127.0.0.1:${api_port}"
-  # --endpoint-reconciler-type=none: the reconciler would publish the advertise
-  # address in the "kubernetes" Service's endpoints, and loopback addresses are
-  # invalid there (it would log an error every 10 s). Nothing here needs them.
+  # All addresses: loopback for tests, the node address for pods (the DNAT
+  # of the "kubernetes" Service IP leads there). Only the environment's own
+  # network namespace has these addresses.
+  # --endpoint-reconciler-type=none: without kube-proxy the Service's
+  # endpoints would serve nobody; the DNAT rule does their job.
   # --cert-dir: keeps it from touching /var/run/kubernetes.
+  # --kubelet-preferred-address-types: kubectl logs/exec reach the kubelet at
+  # the node address (there is no DNS for the node's name).
   start_daemon kube-apiserver "${logs}/kube-apiserver.log" "${bin}/kube-apiserver" \
-    --bind-address=127.0.0.1 \
-    --advertise-address=127.0.0.1 \
+    --bind-address=0.0.0.0 \
+    --advertise-address="${NODE_IP}" \
+    --kubelet-preferred-address-types=InternalIP,Hostname \
     --secure-port="${api_port}" \
     --cert-dir="${env}/kube-apiserver" \
     --tls-cert-file="${pki}/kube-apiserver.crt" \
@@ -300,13 +350,14 @@ kube_up() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="${pki}/service-account.key" \
     --service-account-signing-key-file="${pki}/service-account.key" \
-    --service-cluster-ip-range=10.96.0.0/16 \
+    --service-cluster-ip-range="${NODE_SERVICE_CIDR}" \
     --endpoint-reconciler-type=none \
     --allow-privileged=true \
     --profiling=false
   _kube_await kube-apiserver 90 "${logs}/kube-apiserver.log" \
     curl -sf --max-time 5 --cacert "${pki}/ca.crt" -H "Authorization: Bearer ${admin_token}" "${server}/readyz" || return 1
 
+  KUBE_API_PORT="${api_port}"
   local kubeconfig="${env}/kubeconfig" user_kubeconfig="${env}/kubeconfig-unprivileged"
   _kube_kubeconfig "${kubeconfig}" "${server}" "${pki}/ca.crt" outflow-admin "${admin_token}"
   _kube_kubeconfig "${user_kubeconfig}" "${server}" "${pki}/ca.crt" "${user}" "${user_token}"
@@ -334,7 +385,7 @@ kube_up() {
     --root-ca-file="${pki}/ca.crt" \
     --cluster-signing-cert-file="${pki}/ca.crt" \
     --cluster-signing-key-file="${pki}/ca.key" \
-    --service-cluster-ip-range=10.96.0.0/16 \
+    --service-cluster-ip-range="${NODE_SERVICE_CIDR}" \
     --leader-elect=false \
     --profiling=false
   _kube_await kube-controller-manager 60 "${logs}/kube-controller-manager.log" \

@@ -51,12 +51,15 @@ pg_up() {
     --pwfile="${data}/.pwfile" --auth=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 \
     >>"${log}" 2>&1 || { tail -n 30 "${log}" >&2; return 1; }
   rm -f "${data}/.pwfile"
+  # Pods on the node connect from the pod network to the node address.
+  printf 'host all all %s scram-sha-256\n' "${NODE_POD_CIDR}" >> "${data}/pgdata/pg_hba.conf"
   pg_start || return 1
 
   PGPASSWORD="${password}" psql -X -q -h 127.0.0.1 -p "${port}" -U "${PG_USER_NAME}" -d postgres \
     -c "CREATE DATABASE ${PG_DATABASE}" >/dev/null
   export_env OUTFLOW_TEST_PG_URL "postgres://${PG_USER_NAME}:${password}@127.0.0.1:${port}/${PG_DATABASE}"
   export_env OUTFLOW_TEST_PG_PORT "${port}"
+  export_env OUTFLOW_TEST_PG_POD_URL "postgres://${PG_USER_NAME}:${password}@${NODE_IP}:${port}/${PG_DATABASE}"
 }
 
 # pg_start / pg_stop keep data and port, for tests that restart the server.
@@ -68,7 +71,7 @@ pg_start() {
   # fsync=off only spares the disk; committed data still survives a server
   # crash (the WAL is written), which is what the agent's no-loss tests rely on.
   as_pg_user "${PG_BIN}/pg_ctl" -D "${data}/pgdata" -l "${data}/postgres.log" \
-    -w -t 60 -o "-p ${port} -c listen_addresses=127.0.0.1 -k ${data} -c fsync=off -c max_connections=200" \
+    -w -t 60 -o "-p ${port} -c listen_addresses=127.0.0.1,${NODE_IP} -k ${data} -c fsync=off -c max_connections=200" \
     start >/dev/null || { tail -n 30 "${data}/postgres.log" >&2; return 1; }
 }
 
