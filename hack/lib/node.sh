@@ -300,8 +300,11 @@ node_up() {
   _node_await containerd 30 "${logs}/containerd.log" \
     ctr --address "${dir}/containerd.sock" version || return 1
 
-  local t0=${SECONDS} names
+  local t0=${SECONDS} names image
   mapfile -t names < <(images_names)
+  for image in "${names[@]}" "${NODE_PAUSE_IMAGE}"; do
+    images_podman image exists "${image}" || { log "node: image ${image} missing: run hack/images.sh first"; return 1; }
+  done
   images_podman save -m --format docker-archive "${names[@]}" "${NODE_PAUSE_IMAGE}" \
     | ctr --address "${dir}/containerd.sock" -n k8s.io images import - >"${logs}/image-import.log" 2>&1 \
     || { log "node: importing images failed:"; tail -n 20 "${logs}/image-import.log" >&2; return 1; }
