@@ -1,0 +1,74 @@
+// The finalizer's facts as read from the caches, and the Kafka credentials it
+// can use.
+
+#include "operator/controller/decide.h"
+
+#include <gtest/gtest.h>
+
+using namespace outflow;
+using namespace outflow::op::controller;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::int64_t kRequested = 1'780'000'000;  // 2026-05-28T20:26:40Z
+
+json sasl_spec() {
+  return {{"kafka",
+           {{"bootstrapServers", {"kafka:9093"}},
+            {"sasl", {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}}}}},
+          {"topics",
+           {{{"name", "orders"}, {"partitions", 1}, {"replicationFactor", 1}},
+            {{"name", "audit"}, {"partitions", 1}, {"replicationFactor", 1}}}},
+          {"outbox", {{"databaseSecretRef", {{"name", "orders-db"}}}, {"defaultTopic", "orders"}}},
+          {"topicDeletionPolicy", "Delete"}};
+}
+
+// A pipeline being deleted that created "orders" and adopted "audit".
+Observed deleting(json spec = sasl_spec()) {
+  Observed o;
+  o.pipeline = {{"metadata",
+                 {{"namespace", "shop"},
+                  {"name", "orders"},
+                  {"uid", "uid-1"},
+                  {"creationTimestamp", "2026-05-01T00:00:00Z"},
+                  {"deletionTimestamp", "2026-05-28T20:26:40Z"},
+                  {"finalizers", {"outflow.dev/topic-deletion"}}}},
+                {"spec", std::move(spec)},
+                {"status",
+                 {{"topics",
+                   {{{"name", "orders"}, {"managed", true}, {"origin", "Created"}},
+                    {{"name", "audit"}, {"managed", true}, {"origin", "Adopted"}}}}}}};
+  o.secrets = {{"kafka-user", {{"username", "orders"}, {"password", "now"}}}};
+  o.now_unix = kRequested + 5;
+  return o;
+}
+
+ReconcilerConfig config() {
+  ReconcilerConfig c;
+  c.topic_deletion_timeout = 300s;
+  return c;
+}
+
+}  // namespace
+
+TEST(DecideTeardown, OnlyTheCreatedTopicGoes) {
+  const auto t = decide_teardown(deleting(), config());
+  EXPECT_EQ(t.step.action, op::topics::TeardownAction::DeleteTopics);
+  EXPECT_EQ(t.step.deletable, (std::vector<std::string>{"orders"}));
+  ASSERT_TRUE(t.kafka.settings);
+  ASSERT_TRUE(t.kafka.settings->sasl);
+  EXPECT_EQ(t.kafka.settings->sasl->password, "now");
+  EXPECT_EQ(t.facts.self.name, "shop/orders");
+  EXPECT_EQ(t.facts.give_up_after, 300s);
+}
+
+TEST(DecideTeardown, AnUnreadableSpecReleasesWithoutReadingAnything) {
+  auto broken = sasl_spec();
+  broken.erase("outbox");
+  const auto t = decide_teardown(deleting(broken), config());
+  EXPECT_FALSE(t.spec);
+  EXPECT_EQ(t.step.action, op::topics::TeardownAction::Release);
+  EXPECT_EQ(t.step.notes.at(0).reason, "TopicsRetained");
+}
