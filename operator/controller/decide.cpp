@@ -370,6 +370,12 @@ Teardown decide_teardown(const Observed& observed, const ReconcilerConfig& confi
   facts.paused = spec.paused;
   facts.desired = topics::desired_topics(spec);
   facts.created = status::created_topics(status_of(object));
+  facts.deployment = workloads::agent_name(identity_of(object));
+  if (const auto& d = observed.deployment; d && !d->at("metadata").contains("deletionTimestamp")) {
+    // A Deployment without spec.replicas runs one pod.
+    facts.deployment_wants_pods = d->value("spec", json::object()).value("replicas", 1) > 0;
+  }
+  facts.agent_pods = observed.agent_pods;
   teardown.kafka = kafka_access(spec, observed.secrets);
   facts.no_credentials = teardown.kafka.problem;
   teardown.step = topics::next_teardown_step(facts);

@@ -33,6 +33,10 @@ workloads::PipelineIdentity identity_of(const json& object) {
 
 std::string join(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ", ")); }
 
+// While the agents stop, pod and Deployment events wake the finalizer; this
+// is only the safety net.
+constexpr std::chrono::seconds kAgentStopRecheck{10};
+
 }  // namespace
 
 Reconciler::Reconciler(kube::ApiClient& api, const ClusterView& view, kube::EventRecorder& events,
@@ -218,6 +222,19 @@ Result Reconciler::finalize(const json& object, Memory& memory) {
   return apply_teardown(object, decide_teardown(observe_pipeline(object, memory), config_));
 }
 
+void Reconciler::scale_agents_to_zero(const json& object) {
+  const auto id = identity_of(object);
+  const auto name = workloads::agent_name(id);
+  throw_if_cancelled();
+  try {
+    api_.merge_patch(kinds::deployments(), id.namespace_name, name, {{"spec", {{"replicas", 0}}}},
+                     {.field_manager = kFieldManager});
+    spdlog::info("{}/{}: scaled Deployment {} to 0 before deleting topics", id.namespace_name, id.name, name);
+  } catch (const kube::ApiError& e) {
+    if (e.kind() != kube::ErrorKind::NotFound) throw;  // already gone: nothing runs
+  }
+}
+
 topics::TeardownStep Reconciler::delete_topics(const json& object, const Teardown& teardown) {
   const auto id = identity_of(object);
   const auto& spec = *teardown.spec;
@@ -261,6 +278,12 @@ Result Reconciler::apply_teardown(const json& object, const Teardown& teardown) 
     return events;
   };
   auto step = teardown.step;
+  if (step.scale_agents_to_zero) scale_agents_to_zero(object);
+  if (step.action == topics::TeardownAction::StopAgents) {
+    record(object, to_events(step.notes));
+    return {.requeue_after = std::min<std::chrono::milliseconds>(step.look_again_in, kAgentStopRecheck),
+            .error = false};
+  }
   if (step.action == topics::TeardownAction::DeleteTopics) {
     record(object, to_events(step.notes));
     step = delete_topics(object, teardown);

@@ -69,6 +69,7 @@ class Reconciler {
   std::optional<std::string> apply_workloads(const nlohmann::json& object, const Proceed& proceed, Memory& memory);
   Result apply_teardown(const nlohmann::json& object, const Teardown& teardown);
   topics::TeardownStep delete_topics(const nlohmann::json& object, const Teardown& teardown);
+  void scale_agents_to_zero(const nlohmann::json& object);
   void record(const nlohmann::json& object, const std::vector<Event>& events);
   bool alert_rules_supported();
   void throw_if_cancelled() const;

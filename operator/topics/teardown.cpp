@@ -1,9 +1,12 @@
 #include "operator/topics/teardown.h"
 
+#include "common/time_format.h"
 #include "operator/topics/finalizer.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <optional>
 
 namespace outflow::op::topics {
 namespace {
@@ -17,7 +20,16 @@ TeardownStep release(bool warning, std::string reason, std::string message) {
   return step;
 }
 
+// Seconds since the deletion was requested; nullopt when the timestamp cannot be read.
+std::optional<std::int64_t> waited(const TeardownFacts& facts) {
+  const auto requested = parse_rfc3339(facts.deletion_requested);
+  if (!requested) return std::nullopt;
+  return facts.now_unix - *requested;
+}
+
 }  // namespace
+
+std::chrono::seconds agent_stop_bound(std::chrono::seconds give_up_after) { return give_up_after / 2; }
 
 TeardownStep next_teardown_step(const TeardownFacts& facts) {
   if (!facts.spec_problems.empty()) {
@@ -28,15 +40,47 @@ TeardownStep next_teardown_step(const TeardownFacts& facts) {
     return release(true, "TopicsRetained", "the pipeline was paused when it was deleted; no topic was deleted");
   }
   // At most the created topics can go; when there are none, there is no need
-  // to ask the cluster anything.
+  // to stop anything or ask the cluster anything.
   auto deletable = deletion_plan(facts.desired, facts.created, facts.self, {}).remove;
   if (deletable.empty()) {
     return release(false, "TopicsRetained",
                    "this pipeline created none of its topics (adopted topics are never deleted)");
   }
-  if (!facts.no_credentials.empty()) return after_failure(facts, facts.no_credentials);
+
   TeardownStep step;
   step.deletable = std::move(deletable);
+  step.scale_agents_to_zero = facts.deployment_wants_pods;
+  const bool agents_remain = facts.deployment_wants_pods || !facts.agent_pods.empty();
+  if (agents_remain) {
+    const auto bound = agent_stop_bound(facts.give_up_after);
+    const auto so_far = waited(facts);
+    // An unreadable timestamp cannot bound the wait, so there is none.
+    if (so_far && *so_far < bound.count()) {
+      step.action = TeardownAction::StopAgents;
+      step.look_again_in = std::chrono::seconds(bound.count() - *so_far);
+      const auto waiting_for = facts.agent_pods.empty()
+                                   ? fmt::format("Deployment {} to be scaled to 0", facts.deployment)
+                                   : fmt::format("agent pods {} to stop", join(facts.agent_pods));
+      step.notes.push_back({false, "StoppingAgents",
+                            fmt::format("waiting for {} before deleting topics {}, so no agent recreates them; "
+                                        "the topics are deleted anyway {}s after the deletion was requested",
+                                        waiting_for, join(step.deletable), bound.count())});
+      return step;
+    }
+    if (!facts.agent_pods.empty()) {
+      step.notes.push_back({true, "AgentsStillRunning",
+                            fmt::format("agent pods {} still exist {}s after the deletion was requested; deleting "
+                                        "topics {} anyway: an agent that still runs may recreate them on a broker "
+                                        "that creates topics automatically",
+                                        join(facts.agent_pods), bound.count(), join(step.deletable))});
+    }
+  }
+  if (!facts.no_credentials.empty()) {
+    auto failed = after_failure(facts, facts.no_credentials);
+    failed.notes.insert(failed.notes.begin(), step.notes.begin(), step.notes.end());
+    failed.scale_agents_to_zero = step.scale_agents_to_zero;
+    return failed;
+  }
   step.action = TeardownAction::DeleteTopics;
   return step;
 }

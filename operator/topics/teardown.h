@@ -6,8 +6,14 @@
 //
 //  1. Nothing to delete (the spec cannot be read, the pipeline was paused, or
 //     it created none of its topics): release the finalizer at once.
-//  2. Delete: needs Kafka credentials (the driver says whether it has any).
-//  3. After the call: release saying what was deleted and what kept, or
+//  2. Stop the agents first: scale their Deployment to zero and wait until
+//     their pods are gone. A client still producing to a deleted topic
+//     recreates it, unowned and empty, on a broker with
+//     auto.create.topics.enable. The wait is bounded (agent_stop_bound); past
+//     it the topics go anyway, with a Warning: a pod stuck in Terminating on a
+//     dead node runs nothing.
+//  3. Delete: needs Kafka credentials (the driver says whether it has any).
+//  4. After the call: release saying what was deleted and what kept, or
 //     retry until the deletion timeout, then release with
 //     TopicDeletionAbandoned, because a namespace stuck in Terminating hurts
 //     more than topics left behind.
@@ -40,6 +46,11 @@ struct TeardownFacts {
   std::vector<pipeline::TopicSpec> desired{};  // desired_topics(spec)
   std::set<std::string> created{};             // status::created_topics()
   PipelineRef self{};
+  // The agent Deployment: its name, whether it exists and still asks for
+  // pods (spec.replicas above zero), and the pods carrying its selector labels.
+  std::string deployment{};
+  bool deployment_wants_pods = false;
+  std::vector<std::string> agent_pods{};
   // Why the cluster cannot be reached with the credentials at hand (empty: it can).
   std::string no_credentials{};
   // metadata.deletionTimestamp (RFC 3339) and the wall clock.
@@ -51,6 +62,7 @@ struct TeardownFacts {
 
 enum class TeardownAction {
   Release,       // remove the finalizer (after recording the notes)
+  StopAgents,    // scale to zero if asked, then look again within `look_again_in`
   DeleteTopics,  // ask the cluster for its id, plan against the claims, delete
   Retry,         // record the notes, back off, try again
 };
@@ -58,9 +70,15 @@ enum class TeardownAction {
 struct TeardownStep {
   TeardownAction action = TeardownAction::Release;
   std::vector<Note> notes{};  // Events to record, in order
+  bool scale_agents_to_zero = false;
   // The topics this pipeline created: the most that can go.
   std::vector<std::string> deletable{};
+  std::chrono::seconds look_again_in{};
 };
+
+// How long the finalizer waits for the agents' pods: half of the deletion
+// timeout, so the other half is left for deleting the topics.
+std::chrono::seconds agent_stop_bound(std::chrono::seconds give_up_after);
 
 TeardownStep next_teardown_step(const TeardownFacts& facts);
 

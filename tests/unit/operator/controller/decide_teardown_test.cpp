@@ -45,6 +45,12 @@ Observed deleting(json spec = sasl_spec()) {
   return o;
 }
 
+json deployment(std::optional<int> replicas) {
+  json d = {{"metadata", {{"name", "orders-agent"}}}, {"spec", json::object()}};
+  if (replicas) d["spec"]["replicas"] = *replicas;
+  return d;
+}
+
 ReconcilerConfig config() {
   ReconcilerConfig c;
   c.topic_deletion_timeout = 300s;
@@ -53,7 +59,7 @@ ReconcilerConfig config() {
 
 }  // namespace
 
-TEST(DecideTeardown, OnlyTheCreatedTopicGoes) {
+TEST(DecideTeardown, OnlyTheCreatedTopicGoesOnceNoAgentRuns) {
   const auto t = decide_teardown(deleting(), config());
   EXPECT_EQ(t.step.action, op::topics::TeardownAction::DeleteTopics);
   EXPECT_EQ(t.step.deletable, (std::vector<std::string>{"orders"}));
@@ -62,6 +68,30 @@ TEST(DecideTeardown, OnlyTheCreatedTopicGoes) {
   EXPECT_EQ(t.kafka.settings->sasl->password, "now");
   EXPECT_EQ(t.facts.self.name, "shop/orders");
   EXPECT_EQ(t.facts.give_up_after, 300s);
+}
+
+TEST(DecideTeardown, AnAgentDeploymentThatStillWantsPodsIsScaledDownFirst) {
+  auto o = deleting();
+  o.deployment = deployment(2);
+  o.agent_pods = {"orders-agent-5d9-x"};
+  const auto t = decide_teardown(o, config());
+  EXPECT_EQ(t.facts.deployment, "orders-agent");
+  EXPECT_TRUE(t.facts.deployment_wants_pods);
+  EXPECT_EQ(t.step.action, op::topics::TeardownAction::StopAgents);
+  EXPECT_TRUE(t.step.scale_agents_to_zero);
+  EXPECT_EQ(t.step.look_again_in, 145s);
+}
+
+TEST(DecideTeardown, ADeploymentWithoutReplicasRunsOnePodAndOneBeingDeletedNone) {
+  auto o = deleting();
+  o.deployment = deployment(std::nullopt);
+  EXPECT_TRUE(decide_teardown(o, config()).facts.deployment_wants_pods);
+  o.deployment = deployment(0);
+  EXPECT_FALSE(decide_teardown(o, config()).facts.deployment_wants_pods);
+  o.deployment = deployment(3);
+  (*o.deployment)["metadata"]["deletionTimestamp"] = "2026-05-28T20:26:40Z";
+  EXPECT_FALSE(decide_teardown(o, config()).facts.deployment_wants_pods)
+      << "the garbage collector is already removing it and its pods";
 }
 
 TEST(DecideTeardown, AnUnreadableSpecReleasesWithoutReadingAnything) {
