@@ -337,17 +337,39 @@ Report conclude(const Observed& observed, const Proceed& proceed, const TopicsKn
   return report;
 }
 
-KafkaAccess kafka_access(const pipeline::PipelineSpec& spec, const secrets::SecretData& now) {
-  std::vector<secrets::MissingSecret> missing;
-  for (const auto& m : secrets::missing_secrets(spec, now)) {
-    if (m.kafka) missing.push_back(m);
-  }
+KafkaAccess kafka_access(const pipeline::PipelineSpec& spec, const secrets::SecretData& now,
+                         const secrets::SecretData& last_seen) {
+  const auto missing_for_kafka = [&](const secrets::SecretData& data) {
+    std::vector<secrets::MissingSecret> out;
+    for (const auto& m : secrets::missing_secrets(spec, data)) {
+      if (m.kafka) out.push_back(m);
+    }
+    return out;
+  };
   KafkaAccess access;
+  const auto missing = missing_for_kafka(now);
   if (missing.empty()) {
     access.settings = topics::connection_settings(spec.kafka, now);
-  } else {
-    access.problem = secrets::describe(missing);
+    return access;
   }
+  // Only whole Secrets come from memory: a Secret that exists but lacks a key
+  // was changed on purpose, and its old contents are not the user's intent.
+  auto merged = now;
+  for (const auto& m : missing) {
+    const auto seen = last_seen.find(m.secret);
+    if (!m.key.empty() || merged.contains(m.secret) || seen == last_seen.end()) continue;
+    merged.emplace(m.secret, seen->second);
+    access.from_last_seen.push_back(m.secret);
+  }
+  const auto still = missing_for_kafka(merged);
+  if (still.empty()) {
+    access.settings = topics::connection_settings(spec.kafka, merged);
+    return access;
+  }
+  access.from_last_seen.clear();
+  access.problem = secrets::describe(still) +
+                   "; the operator has no earlier copy of it (it keeps the last one it read only in memory, "
+                   "and has not read it since it started or took over as leader)";
   return access;
 }
 
@@ -376,7 +398,7 @@ Teardown decide_teardown(const Observed& observed, const ReconcilerConfig& confi
     facts.deployment_wants_pods = d->value("spec", json::object()).value("replicas", 1) > 0;
   }
   facts.agent_pods = observed.agent_pods;
-  teardown.kafka = kafka_access(spec, observed.secrets);
+  teardown.kafka = kafka_access(spec, observed.secrets, observed.secrets_last_seen);
   facts.no_credentials = teardown.kafka.problem;
   teardown.step = topics::next_teardown_step(facts);
   return teardown;

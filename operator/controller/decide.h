@@ -135,12 +135,16 @@ Report conclude(const Observed& observed, const Proceed& proceed, const TopicsKn
                 const WorkloadsKnown& workloads, const std::optional<std::string>& workload_error,
                 const ReconcilerConfig& config);
 
-// The Kafka connection the finalizer can use with the Secrets as they are.
+// The Kafka connection the finalizer can use: the Secrets as they are, or, for
+// those deleted since (a namespace being deleted loses its Secrets before the
+// pipeline), as the operator last read them in this process.
 struct KafkaAccess {
   std::optional<kafka::ConnectionSettings> settings{};
-  std::string problem{};  // no settings: why
+  std::vector<std::string> from_last_seen{};  // Secrets used as last read
+  std::string problem{};                     // no settings: why
 };
-KafkaAccess kafka_access(const pipeline::PipelineSpec& spec, const secrets::SecretData& now);
+KafkaAccess kafka_access(const pipeline::PipelineSpec& spec, const secrets::SecretData& now,
+                         const secrets::SecretData& last_seen);
 
 struct Teardown {
   topics::TeardownFacts facts;

@@ -25,6 +25,7 @@ void read_secrets(kube::ApiClient& api, const ClusterView& view, const std::stri
     for (const auto& [key, value] : values.items()) {
       keys[key] = kube::decode_base64(value.get<std::string>());
     }
+    memory.last_seen[name] = keys;
   }
   memory.versions = std::move(versions);
   memory.data = std::move(data);
@@ -55,6 +56,7 @@ Observed observe(const ClusterView& view, kube::ApiClient& api, const json& pipe
     // Nothing to read for a spec that cannot be used; decide() reports it.
   }
   observed.secrets = secrets.data;
+  observed.secrets_last_seen = secrets.last_seen;
   return observed;
 }
 

@@ -23,6 +23,7 @@ namespace outflow::op::controller {
 struct SecretsRead {
   std::map<std::string, std::string> versions;  // name -> resourceVersion read ("" when absent)
   secrets::SecretData data;                     // as of those versions
+  secrets::SecretData last_seen;                // each Secret's last data read, kept after it is deleted
 };
 
 // The data of the Secrets `names` in `ns`. The only place Secret data is

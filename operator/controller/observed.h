@@ -23,8 +23,11 @@ namespace outflow::op::controller {
 
 struct Observed {
   nlohmann::json pipeline;                   // the EventPipeline as cached
-  // The Secrets the spec names (one absent from the map does not exist).
+  // The Secrets the spec names, as they are now (one absent from the map does not exist)...
   secrets::SecretData secrets{};
+  // ...and as last read, kept after a Secret is deleted: the finalizer's
+  // credentials when a namespace being deleted has lost its Secrets first.
+  secrets::SecretData secrets_last_seen{};
   std::optional<nlohmann::json> deployment{};  // the agent Deployment
   std::vector<std::string> agent_pods{};       // names of pods with the pipeline's selector labels
   bool alert_rules_supported = false;          // the PrometheusRule CRD is installed

@@ -239,6 +239,11 @@ topics::TeardownStep Reconciler::delete_topics(const json& object, const Teardow
   const auto id = identity_of(object);
   const auto& spec = *teardown.spec;
   const auto& settings = *teardown.kafka.settings;
+  if (!teardown.kafka.from_last_seen.empty()) {
+    spdlog::info("{}/{}: Secret(s) {} no longer exist; deleting topics with the Kafka credentials last read from "
+                 "them",
+                 id.namespace_name, id.name, join(teardown.kafka.from_last_seen));
+  }
   try {
     auto admin = admins_.get(topics::connection_key(settings), settings);
     const auto timeout = std::chrono::milliseconds(spec.kafka.request_timeout_ms);

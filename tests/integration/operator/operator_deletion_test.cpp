@@ -1,6 +1,7 @@
 // Deleting a topicDeletionPolicy: Delete pipeline: the agents stop before the
 // topics go (a client still producing would recreate them on a broker that
-// creates topics automatically, as the test broker does).
+// creates topics automatically, as the test broker does), and deleting the
+// whole namespace, Secrets first, still deletes the topics.
 
 #include "operator_fixture.h"
 
@@ -159,6 +160,30 @@ TEST_F(DeletionTest, TheAgentsStopBeforeTheTopicsAreDeletedSoNothingRecreatesThe
       << "the topic is deleted and no agent recreated it";
   EXPECT_TRUE(eventually([&] { return has_event(api_, ns_, "StoppingAgents"); }, 5s))
       << "an Event says what the finalizer waited for";
+}
+
+// A namespace being deleted loses its Secrets before the pipeline's finalizer
+// runs; the operator deletes the topics with the credentials it read before.
+TEST_F(DeletionTest, DeletingTheNamespaceDeletesThePipelinesTopicsWithTheCredentialsLastRead) {
+  start_operator({"--topic-deletion-timeout=30s"});
+  create_secret("kafka-ca", {{"ca.crt", testenv::require_file("OUTFLOW_TEST_KAFKA_CA")}});
+  create_secret("kafka-user", {{"username", testenv::require("OUTFLOW_TEST_KAFKA_SCRAM512_USER")},
+                               {"password", testenv::require("OUTFLOW_TEST_KAFKA_SCRAM512_PASSWORD")}});
+  const auto name = unique_topic("nsgone");
+  auto p = pipeline("nsgone", json::array({topic(name)}));
+  p["spec"]["kafka"]["bootstrapServers"] = {testenv::require("OUTFLOW_TEST_KAFKA_SASL_SSL")};
+  p["spec"]["kafka"]["tls"] = {{"enabled", true}, {"caSecretRef", {{"name", "kafka-ca"}}}};
+  p["spec"]["kafka"]["sasl"] = {{"mechanism", "SCRAM-SHA-512"}, {"secretRef", {{"name", "kafka-user"}}}};
+  p["spec"]["topicDeletionPolicy"] = "Delete";
+  apply(p);
+  wait_for_condition("nsgone", "Ready", "True");
+  ASSERT_EQ(describe({name}).size(), 1u);
+
+  api_.remove(kinds::namespaces(), "", ns_);
+  EXPECT_TRUE(eventually([&] { return !api_.get_if_exists(kinds::namespaces(), "", ns_); }, 90s))
+      << "the namespace deletion completes";
+  EXPECT_TRUE(eventually([&] { return describe({name}).empty(); }, 10s))
+      << "the pipeline's topic is deleted, not left behind after the deletion timeout";
 }
 
 }  // namespace

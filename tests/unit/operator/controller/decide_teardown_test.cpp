@@ -1,5 +1,6 @@
 // The finalizer's facts as read from the caches, and the Kafka credentials it
-// can use.
+// can use: the Secrets as they are, or as last read when a namespace being
+// deleted has removed them first.
 
 #include "operator/controller/decide.h"
 
@@ -41,6 +42,7 @@ Observed deleting(json spec = sasl_spec()) {
                    {{{"name", "orders"}, {"managed", true}, {"origin", "Created"}},
                     {{"name", "audit"}, {"managed", true}, {"origin", "Adopted"}}}}}}};
   o.secrets = {{"kafka-user", {{"username", "orders"}, {"password", "now"}}}};
+  o.secrets_last_seen = o.secrets;
   o.now_unix = kRequested + 5;
   return o;
 }
@@ -66,6 +68,7 @@ TEST(DecideTeardown, OnlyTheCreatedTopicGoesOnceNoAgentRuns) {
   ASSERT_TRUE(t.kafka.settings);
   ASSERT_TRUE(t.kafka.settings->sasl);
   EXPECT_EQ(t.kafka.settings->sasl->password, "now");
+  EXPECT_TRUE(t.kafka.from_last_seen.empty());
   EXPECT_EQ(t.facts.self.name, "shop/orders");
   EXPECT_EQ(t.facts.give_up_after, 300s);
 }
@@ -94,6 +97,30 @@ TEST(DecideTeardown, ADeploymentWithoutReplicasRunsOnePodAndOneBeingDeletedNone)
       << "the garbage collector is already removing it and its pods";
 }
 
+// Deleting a namespace deletes its Secrets without waiting for the pipeline's
+// finalizer: the credentials read before are what is left to delete with.
+TEST(DecideTeardown, ASecretDeletedMeanwhileIsUsedAsLastRead) {
+  auto o = deleting();
+  o.secrets.clear();
+  const auto t = decide_teardown(o, config());
+  EXPECT_EQ(t.step.action, op::topics::TeardownAction::DeleteTopics);
+  ASSERT_TRUE(t.kafka.settings);
+  EXPECT_EQ(t.kafka.settings->sasl->username, "orders");
+  EXPECT_EQ(t.kafka.from_last_seen, (std::vector<std::string>{"kafka-user"}));
+}
+
+TEST(DecideTeardown, WithoutAnEarlierCopyTheFinalizerRetriesSayingWhy) {
+  auto o = deleting();
+  o.secrets.clear();
+  o.secrets_last_seen.clear();
+  const auto t = decide_teardown(o, config());
+  EXPECT_EQ(t.step.action, op::topics::TeardownAction::Retry);
+  EXPECT_FALSE(t.kafka.settings);
+  const auto& message = t.step.notes.at(0).message;
+  EXPECT_NE(message.find("kafka-user"), std::string::npos) << message;
+  EXPECT_NE(message.find("since it started"), std::string::npos) << message;
+}
+
 TEST(DecideTeardown, AnUnreadableSpecReleasesWithoutReadingAnything) {
   auto broken = sasl_spec();
   broken.erase("outbox");
@@ -101,4 +128,23 @@ TEST(DecideTeardown, AnUnreadableSpecReleasesWithoutReadingAnything) {
   EXPECT_FALSE(t.spec);
   EXPECT_EQ(t.step.action, op::topics::TeardownAction::Release);
   EXPECT_EQ(t.step.notes.at(0).reason, "TopicsRetained");
+}
+
+TEST(KafkaAccess, TheSecretsAsTheyAreComeFirst) {
+  const auto spec = pipeline::parse_spec(sasl_spec());
+  const auto access = kafka_access(spec, {{"kafka-user", {{"username", "u"}, {"password", "new"}}}},
+                                   {{"kafka-user", {{"username", "u"}, {"password", "old"}}}});
+  ASSERT_TRUE(access.settings);
+  EXPECT_EQ(access.settings->sasl->password, "new");
+  EXPECT_TRUE(access.from_last_seen.empty());
+}
+
+// A Secret that still exists but lost a key was edited on purpose: its old
+// contents are not brought back.
+TEST(KafkaAccess, AKeyRemovedFromAnExistingSecretIsNotFilledFromMemory) {
+  const auto spec = pipeline::parse_spec(sasl_spec());
+  const auto access = kafka_access(spec, {{"kafka-user", {{"username", "u"}}}},
+                                   {{"kafka-user", {{"username", "u"}, {"password", "old"}}}});
+  EXPECT_FALSE(access.settings);
+  EXPECT_NE(access.problem.find("password"), std::string::npos) << access.problem;
 }
