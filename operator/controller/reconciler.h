@@ -1,24 +1,23 @@
 #pragma once
 
-// One reconcile of one EventPipeline, controller-runtime style: read the
-// desired state (the spec) and the observed state (informer caches, Secrets,
-// the broker), make the calls the pure planners ask for, write the status,
-// and say when to come back. The reconciler holds what it learnt about each
-// pipeline between reconciles (last topic check, objects applied, Secret
-// versions) so that a reconcile with nothing new makes no request to Kafka or
-// to the API server.
+// One reconcile of one EventPipeline, controller-runtime style, in three
+// steps: observe (informer caches and the Secrets' data into an Observed,
+// observe.h), decide (pure functions from that to the calls to make and the
+// status to report, decide.h), apply (this file: the calls, thin). The
+// reconciler holds what it learnt about each pipeline between reconciles (last
+// topic check, objects applied, Secret versions) so that a reconcile with
+// nothing new makes no request to Kafka or to the API server.
 
 #include "common/clock.h"
 #include "common/kube/api_client.h"
 #include "common/kube/event_recorder.h"
 #include "operator/controller/admin_clients.h"
 #include "operator/controller/cluster_view.h"
+#include "operator/controller/decide.h"
 #include "operator/controller/metrics.h"
+#include "operator/controller/observe.h"
+#include "operator/controller/reconcile_config.h"
 #include "operator/controller/workload_sync.h"
-#include "operator/secrets/references.h"
-#include "operator/topics/check_schedule.h"
-#include "operator/topics/status.h"
-#include "operator/workloads/identity.h"
 
 #include <atomic>
 #include <chrono>
@@ -30,16 +29,6 @@
 namespace outflow::op::controller {
 
 inline constexpr const char* kFieldManager = "outflow-operator";
-
-struct ReconcilerConfig {
-  workloads::OperatorDefaults defaults{};
-  std::chrono::milliseconds resync_period{std::chrono::minutes(10)};
-  // How long topic deletion is retried before the finalizer goes anyway.
-  std::chrono::seconds topic_deletion_timeout{std::chrono::minutes(5)};
-  // An agent entry whose heartbeat is older counts as unknown.
-  std::chrono::seconds heartbeat_stale_after{std::chrono::seconds(60)};
-  topics::CheckPolicy topic_checks{};
-};
 
 struct Result {
   // Come back after this long (0: only when something changes).
@@ -66,25 +55,22 @@ class Reconciler {
  private:
   struct Memory {
     std::string uid;
-    std::optional<topics::CheckHistory> topic_check;
-    std::vector<topics::TopicStatus> topic_statuses;
-    topics::TopicsReadyCondition topics_condition;
-    std::string topics_summary;
-    std::string kafka_cluster_id;  // from the last topic check; empty: unknown
-    std::map<std::string, std::string> secret_versions;
-    secrets::SecretData secrets;
+    SecretsRead secrets;
+    TopicsKnown topics;
+    WorkloadsKnown workloads;
     AppliedRecords applied;
-    std::int64_t workloads_generation = -1;
-    std::string workloads_checksum;
-    Clock::time_point workloads_checked{};
-    std::string last_topics_reason;
   };
 
   Result reconcile_pipeline(const nlohmann::json& object, Memory& memory);
   Result finalize(const nlohmann::json& object, Memory& memory);
-  Result write_paused_status(const nlohmann::json& object);
-  const secrets::SecretData& load_secrets(const std::string& ns, const std::vector<std::string>& names,
-                                          Memory& memory);
+  Observed observe_pipeline(const nlohmann::json& object, Memory& memory);
+  Result apply_halt(const nlohmann::json& object, const Halt& halt);
+  TopicSyncResult apply_topic_step(const nlohmann::json& object, const Proceed& proceed);
+  std::optional<std::string> apply_workloads(const nlohmann::json& object, const Proceed& proceed, Memory& memory);
+  Result apply_teardown(const nlohmann::json& object, const Teardown& teardown);
+  topics::TeardownStep delete_topics(const nlohmann::json& object, const Teardown& teardown);
+  void scale_agents_to_zero(const nlohmann::json& object);
+  void record(const nlohmann::json& object, const std::vector<Event>& events);
   bool alert_rules_supported();
   void throw_if_cancelled() const;
 
