@@ -1,5 +1,6 @@
 // outflow-agent: moves committed outbox rows from PostgreSQL into Kafka,
-// replays dead letters, and reports its breaker state into the EventPipeline.
+// replays dead letters, and (with a status section) reports its state into an
+// EventPipeline.
 
 #include "agent/agent.h"
 #include "agent/config/agent_config.h"
@@ -65,7 +66,13 @@ int main(int argc, char** argv) {
     spdlog::critical("invalid configuration: {}", e.what());
     return 1;
   }
-  spdlog::info("pipeline {}/{}, pod {}", config->pipeline.namespace_name, config->pipeline.name, config->pod_name);
+  if (config->status) {
+    spdlog::info("pipeline {}/{}, pod {}, reporting into EventPipeline {}/{}", config->pipeline.namespace_name,
+                 config->pipeline.name, config->pod_name, config->status->namespace_name, config->status->name);
+  } else {
+    spdlog::info("pipeline {}/{}, pod {}, no status section: not using the Kubernetes API",
+                 config->pipeline.namespace_name, config->pipeline.name, config->pod_name);
+  }
   try {
     outflow::agent::Agent agent(options, std::move(*config));
     agent.start();
