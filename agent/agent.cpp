@@ -19,14 +19,23 @@
 
 namespace outflow::agent {
 
-struct Agent::Parts {
-  Parts(const Options& options, AgentConfig c)
-      : config(std::move(c)),
-        endpoint(options.kubeconfig.empty() ? kube::load_in_cluster() : kube::load_kubeconfig(options.kubeconfig)),
+// The API server connection, only for a config with a status section.
+struct KubeClient {
+  explicit KubeClient(const Options& options)
+      : endpoint(options.kubeconfig.empty() ? kube::load_in_cluster() : kube::load_kubeconfig(options.kubeconfig)),
         // Well inside the pod's termination grace period, which the final
         // status write has to fit into.
         rest(endpoint, std::chrono::seconds(10)),
-        api(rest),
+        api(rest) {}
+  kube::ClusterEndpoint endpoint;
+  kube::RestClient rest;
+  kube::ApiClient api;
+};
+
+struct Agent::Parts {
+  Parts(const Options& options, AgentConfig c)
+      : config(std::move(c)),
+        kube(config.status ? std::make_unique<KubeClient>(options) : nullptr),
         metrics(config.pipeline.name),
         breaker(config.spec.circuit_breaker, SteadyClock::instance()),
         breaker_since(std::chrono::system_clock::now()) {
@@ -43,8 +52,10 @@ struct Agent::Parts {
       replay.instance_id = config.pod_name;  // static membership: a restarted container takes its place back
       replayer = std::make_unique<replayer::Replayer>(std::move(replay), breaker, replayer_hooks());
     }
-    reporter = std::make_unique<StatusReporter>(api, config.pipeline, config.pod_name, [this] { return state(); },
-                                                options.status_interval);
+    if (kube) {
+      reporter = std::make_unique<StatusReporter>(kube->api, *config.status, config.pod_name,
+                                                  [this] { return state(); }, options.status_interval);
+    }
     metrics_server = std::make_unique<http::Server>(options.metrics_addr,
                                                     http::Endpoints{.probes = {}, .metrics = metrics.registry()});
     health_server = std::make_unique<http::Server>(
@@ -133,21 +144,19 @@ struct Agent::Parts {
     const auto stats = publisher->stats();
     if (stats.standing_down) return "Kafka is unreachable from this pod; its outbox buckets went to other replicas";
     if (!stats.database_connected) return "the outbox database is not connected";
-    if (!reporter->api_reachable()) return "the API server has not accepted this pod's status";
+    if (reporter && !reporter->api_reachable()) return "the API server has not accepted this pod's status";
     return std::nullopt;
   }
 
   AgentConfig config;
-  kube::ClusterEndpoint endpoint;
-  kube::RestClient rest;
-  kube::ApiClient api;
+  std::unique_ptr<KubeClient> kube;  // only with a status section
   AgentMetrics metrics;
   breaker::CircuitBreaker breaker;
   std::mutex mutex;
   std::chrono::system_clock::time_point breaker_since;
   std::unique_ptr<publisher::Publisher> publisher;
   std::unique_ptr<replayer::Replayer> replayer;  // only with spec.deadLetter
-  std::unique_ptr<StatusReporter> reporter;
+  std::unique_ptr<StatusReporter> reporter;  // only with a status section
   std::unique_ptr<http::Server> metrics_server;
   std::unique_ptr<http::Server> health_server;
 };
@@ -166,7 +175,7 @@ void Agent::stop() {
   if (!parts_) return;
   parts_->publisher->stop();
   if (parts_->replayer) parts_->replayer->stop();
-  parts_->reporter->stop();
+  if (parts_->reporter) parts_->reporter->stop();
   // civetweb notices a stop only every couple of seconds: pay it once.
   std::thread other([this] { parts_->metrics_server.reset(); });
   parts_->health_server.reset();

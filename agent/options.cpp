@@ -5,7 +5,7 @@
 namespace outflow::agent {
 
 void add_flags(CLI::App& app, Options& o) {
-  app.add_option("--config", o.config_path, "Agent configuration file (rendered by the operator)")
+  app.add_option("--config", o.config_path, "Agent configuration file (kind: AgentConfig; written by hand or rendered by the operator)")
       ->envname("OUTFLOW_AGENT_CONFIG")
       ->check(CLI::ExistingFile);
   app.add_option("--metrics-addr", o.metrics_addr, "Address for /metrics")
@@ -21,7 +21,7 @@ void add_flags(CLI::App& app, Options& o) {
       ->check(cli::LogLevelValidator())
       ->capture_default_str();
   app.add_option("--kubeconfig", o.kubeconfig,
-                 "Path to a kubeconfig; without it the in-cluster service account is used")
+                 "Path to a kubeconfig for the status section; without it the in-cluster service account is used")
       ->envname("KUBECONFIG");
   app.add_option_function<std::string>(
          "--status-interval",

@@ -4,10 +4,13 @@
 #include "common/kube/yaml_json.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 #include <string_view>
 #include <system_error>
@@ -51,168 +54,257 @@ json parse_document(const std::string& text) {
     throw ConfigError(fmt::format("config: not valid JSON or YAML: {}", e.what()));
   }
   if (documents.empty()) {
-    throw ConfigError("config: empty (expected the document outflow-operator renders: pipeline, spec, files)");
+    throw ConfigError(fmt::format("config: empty (expected apiVersion: {}, kind: {})", kAgentConfigApiVersion,
+                                  kAgentConfigKind));
   }
   if (documents.size() > 1) {
     throw ConfigError(fmt::format("config: holds {} documents, expected one", documents.size()));
   }
   if (!documents[0].is_object()) {
-    throw ConfigError("config: must be a mapping with pipeline, spec and files");
+    throw ConfigError(fmt::format("config: must be a mapping (apiVersion: {}, kind: {}, metadata, kafka, ...)",
+                                  kAgentConfigApiVersion, kAgentConfigKind));
   }
   return std::move(documents[0]);
 }
 
-// A top-level section, or nullptr (with a problem) when it is missing or no mapping.
-const json* section(const json& root, const char* name, Problems& problems) {
-  const auto it = root.find(name);
-  if (it == root.end() || it->is_null()) {
-    problems.push_back(fmt::format("{}: required (render the config with outflow-operator)", name));
-    return nullptr;
-  }
-  if (!it->is_object()) {
-    problems.push_back(fmt::format("{}: must be a mapping", name));
-    return nullptr;
-  }
-  return &*it;
+const json* field(const json& object, const std::string& key) {
+  if (!object.is_object()) return nullptr;
+  const auto it = object.find(key);
+  return (it == object.end() || it->is_null()) ? nullptr : &*it;
 }
 
-std::string required_string(const json* object, const char* section_name, const char* key, Problems& problems) {
-  if (object == nullptr) return {};
-  const auto it = object->find(key);
-  if (it == object->end() || it->is_null()) {
-    problems.push_back(fmt::format("{}.{}: required", section_name, key));
-    return {};
+const json* at(const json& root, std::initializer_list<const char*> path) {
+  const json* node = &root;
+  for (const char* key : path) {
+    node = field(*node, key);
+    if (node == nullptr) return nullptr;
   }
-  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-    problems.push_back(fmt::format("{}.{}: must be a non-empty string", section_name, key));
-    return {};
-  }
-  return it->get<std::string>();
+  return node;
 }
 
-// Reads the Secret files named under `files`. Each accessor records a problem
-// and returns nullopt instead of throwing, so one start-up attempt reports
-// every missing mount rather than one per crash-loop iteration.
-class SecretFiles {
+void refuse_unknown(const json& object, const std::string& path, std::initializer_list<std::string_view> known,
+                    Problems& problems) {
+  if (!object.is_object()) return;
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string expected;
+    for (const auto k : known) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", k);
+    problems.push_back(fmt::format("{}{}: unknown field (expected one of: {})", path.empty() ? "" : path + ".",
+                                   key, expected));
+  }
+}
+
+// A non-empty string at `object.key`, or `fallback` when absent (a problem
+// when there is none).
+std::string string_field(const json* object, const std::string& path, const char* key,
+                         std::optional<std::string> fallback, Problems& problems) {
+  const json* value = object ? field(*object, key) : nullptr;
+  const auto where = path.empty() ? std::string(key) : path + "." + key;
+  if (value == nullptr) {
+    if (!fallback) problems.push_back(fmt::format("{}: is required", where));
+    return fallback.value_or("");
+  }
+  if (!value->is_string() || value->get_ref<const std::string&>().empty()) {
+    problems.push_back(fmt::format("{}: must be a non-empty string", where));
+    return fallback.value_or("");
+  }
+  return value->get<std::string>();
+}
+
+// apiVersion, kind, metadata and status: the parts that are not the
+// EventPipeline's sections.
+void check_header(const json& root, Problems& problems) {
+  if (root.contains("pipeline") && root.contains("spec") && !root.contains("kind")) {
+    // The format before AgentConfig, from an operator older than this agent.
+    problems.push_back(fmt::format("config: this is the old rendering (pipeline, spec, files); upgrade the "
+                                   "operator so it renders kind: {}",
+                                   kAgentConfigKind));
+    return;
+  }
+  refuse_unknown(root, "",
+                 {"apiVersion", "kind", "metadata", "kafka", "topics", "outbox", "deadLetter", "circuitBreaker",
+                  "status"},
+                 problems);
+  const auto api_version = string_field(&root, "", "apiVersion", std::nullopt, problems);
+  if (!api_version.empty() && api_version != kAgentConfigApiVersion) {
+    problems.push_back(fmt::format("apiVersion: \"{}\" is not supported (use {})", api_version,
+                                   kAgentConfigApiVersion));
+  }
+  const auto kind = string_field(&root, "", "kind", std::nullopt, problems);
+  if (!kind.empty() && kind != kAgentConfigKind) {
+    problems.push_back(fmt::format("kind: \"{}\" is not supported (use {})", kind, kAgentConfigKind));
+  }
+}
+
+PipelineRef metadata(const json& root, Problems& problems) {
+  const json* m = field(root, "metadata");
+  if (m == nullptr) {
+    problems.push_back("metadata.name: is required (it names the dead-letter consumer group and the metrics)");
+    return {};
+  }
+  if (!m->is_object()) {
+    problems.push_back("metadata: must be a mapping with name and namespace");
+    return {};
+  }
+  refuse_unknown(*m, "metadata", {"name", "namespace"}, problems);
+  PipelineRef ref;
+  ref.name = string_field(m, "metadata", "name", std::nullopt, problems);
+  ref.namespace_name = string_field(m, "metadata", "namespace", std::string("default"), problems);
+  return ref;
+}
+
+std::optional<PipelineRef> status_target(const json& root, const PipelineRef& self, Problems& problems) {
+  const json* s = field(root, "status");
+  if (s == nullptr) return std::nullopt;
+  if (!s->is_object()) {
+    problems.push_back("status: must be a mapping with eventPipeline");
+    return std::nullopt;
+  }
+  refuse_unknown(*s, "status", {"eventPipeline"}, problems);
+  const json* p = field(*s, "eventPipeline");
+  if (p == nullptr || !p->is_object()) {
+    problems.push_back("status.eventPipeline: required, a mapping with name (and namespace)");
+    return std::nullopt;
+  }
+  refuse_unknown(*p, "status.eventPipeline", {"name", "namespace", "uid"}, problems);
+  PipelineRef ref;
+  ref.name = string_field(p, "status.eventPipeline", "name", std::nullopt, problems);
+  ref.namespace_name = string_field(p, "status.eventPipeline", "namespace", self.namespace_name, problems);
+  ref.uid = string_field(p, "status.eventPipeline", "uid", std::string(), problems);
+  return ref;
+}
+
+// Reads Secrets: a `{file: PATH}` or `{env: NAME}` source, or a file path.
+// Each accessor records a problem and returns nullopt instead of throwing, so
+// one start-up attempt reports every missing mount rather than one per
+// crash-loop iteration.
+class Secrets {
  public:
-  SecretFiles(const json* files, const FileReader& read_file, const Environment& env, Problems& problems)
-      : files_(files), read_file_(read_file), env_(env), problems_(problems) {}
+  Secrets(const FileReader& read_file, const Environment& env, Problems& problems)
+      : read_file_(read_file), env_(env), problems_(problems) {}
 
-  // The file's content minus one trailing newline; `why` says which spec
-  // setting needs the file. A non-empty environment variable `env_name`
-  // (a Secret exposed with env/valueFrom instead of a volume) takes its place.
-  std::optional<std::string> value(const char* key, const char* env_name, std::string_view why) {
-    if (auto from_env = env_(env_name); from_env && !from_env->empty()) return from_env;
-    auto file = read(key, why);
-    if (!file) return std::nullopt;
-    return trim_one_newline(std::move(file->content));
+  // The value of the source at `path` (e.g. "outbox.databaseUrl"), minus one
+  // trailing newline of a file. A non-empty `override_env` takes its place.
+  std::optional<std::string> value(const json* source, const std::string& path, const char* override_env) {
+    if (auto from_env = env_(override_env); from_env && !from_env->empty()) return from_env;
+    if (source == nullptr) {
+      problems_.push_back(fmt::format("{}: is required: {{file: <path>}} or {{env: <VARIABLE>}}", path));
+      return std::nullopt;
+    }
+    if (!source->is_object()) {
+      problems_.push_back(fmt::format("{}: must be {{file: <path>}} or {{env: <VARIABLE>}}", path));
+      return std::nullopt;
+    }
+    refuse_unknown(*source, path, {"file", "env"}, problems_);
+    const bool has_file = field(*source, "file") != nullptr;
+    const bool has_env = field(*source, "env") != nullptr;
+    if (has_file == has_env) {
+      problems_.push_back(fmt::format("{}: set exactly one of file and env", path));
+      return std::nullopt;
+    }
+    if (has_env) {
+      const auto name = string_field(source, path, "env", std::string(), problems_);
+      if (name.empty()) return std::nullopt;
+      auto v = env_(name);
+      if (!v || v->empty()) {
+        problems_.push_back(fmt::format("{}.env: the environment variable {} is {}", path, name, v ? "empty" : "not set"));
+        return std::nullopt;
+      }
+      return v;
+    }
+    const auto file = string_field(source, path, "file", std::string(), problems_);
+    if (file.empty()) return std::nullopt;
+    auto content = read(file, path + ".file");
+    if (!content) return std::nullopt;
+    return trim_one_newline(std::move(*content));
   }
 
-  // The file's path after checking it can be read now: librdkafka would
-  // otherwise fail later, when connecting, with an SSL message naming no setting.
-  std::optional<std::string> readable_path(const char* key, std::string_view why) {
-    auto file = read(key, why);
-    if (!file) return std::nullopt;
-    return std::move(file->path);
+  // The path at `path` after checking it can be read now: librdkafka would
+  // otherwise fail later, when connecting, with an SSL message naming no field.
+  std::optional<std::string> readable_path(const json* value, const std::string& path) {
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_string() || value->get_ref<const std::string&>().empty()) {
+      problems_.push_back(fmt::format("{}: must be the path of a readable file", path));
+      return std::nullopt;
+    }
+    const auto file = value->get<std::string>();
+    if (!read(file, path)) return std::nullopt;
+    return file;
+  }
+
+  // Where the database URL came from, for a message about its content.
+  static std::string describe(const json* source) {
+    if (source != nullptr && field(*source, "env") != nullptr && field(*source, "env")->is_string()) {
+      return fmt::format("the environment variable {}", field(*source, "env")->get<std::string>());
+    }
+    if (source != nullptr && field(*source, "file") != nullptr && field(*source, "file")->is_string()) {
+      return field(*source, "file")->get<std::string>();
+    }
+    return "the configured source";
   }
 
  private:
-  struct File {
-    std::string path;
-    std::string content;
-  };
-
-  std::optional<std::string> path(const char* key, std::string_view why) {
-    if (files_ == nullptr) return std::nullopt;  // already reported: files is missing
-    const auto it = files_->find(key);
-    if (it == files_->end() || it->is_null()) {
-      problems_.push_back(
-          fmt::format("files.{}: required because {} (render the config with outflow-operator)", key, why));
-      return std::nullopt;
-    }
-    if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-      problems_.push_back(fmt::format("files.{}: must be the path of the mounted Secret file", key));
-      return std::nullopt;
-    }
-    return it->get<std::string>();
-  }
-
-  std::optional<File> read(const char* key, std::string_view why) {
-    const auto file = path(key, why);
-    if (!file) return std::nullopt;
+  std::optional<std::string> read(const std::string& file, const std::string& path) {
     std::string content;
     try {
-      content = read_file_(*file);
+      content = read_file_(file);
     } catch (const std::exception& e) {
       // The reader's message is a reason (strerror), never file content.
-      problems_.push_back(fmt::format("files.{}: cannot read {}: {}", key, *file, e.what()));
+      problems_.push_back(fmt::format("{}: cannot read {}: {}", path, file, e.what()));
       return std::nullopt;
     }
     if (trim_one_newline(content).empty()) {
-      problems_.push_back(fmt::format("files.{}: {} is empty (check the Secret's key)", key, *file));
+      problems_.push_back(fmt::format("{}: {} is empty (check the Secret's key)", path, file));
       return std::nullopt;
     }
-    return File{*file, std::move(content)};
+    return content;
   }
 
-  const json* files_;
   const FileReader& read_file_;
   const Environment& env_;
   Problems& problems_;
 };
 
-std::string downward_api(const Environment& env, const char* name, const char* field, Problems& problems) {
-  const auto value = env(name);
-  if (!value) {
-    problems.push_back(fmt::format("{} is not set (set it from the downward API: fieldRef {})", name, field));
-    return {};
-  }
-  if (value->empty()) {
-    problems.push_back(fmt::format("{} is empty (set it from the downward API: fieldRef {})", name, field));
-    return {};
-  }
-  return *value;
-}
-
-std::optional<pipeline::PipelineSpec> parse_pipeline_spec(const json* spec, Problems& problems) {
-  if (spec == nullptr) return std::nullopt;
+std::optional<pipeline::PipelineSpec> parse_sections(const json& root, Problems& problems) {
   try {
-    return pipeline::parse_spec(*spec);
+    return pipeline::parse_agent_config_sections(root);
   } catch (const pipeline::SpecError& e) {
     problems.insert(problems.end(), e.problems().begin(), e.problems().end());
   } catch (const json::exception& e) {
-    // parse_spec checks types itself; this only guards a gap in those checks
-    // with a message that still names the section.
-    problems.push_back(fmt::format("spec: {}", e.what()));
+    // The parser checks types itself; this only guards a gap in those checks.
+    problems.push_back(fmt::format("config: {}", e.what()));
   }
   return std::nullopt;
 }
 
-kafka::ConnectionSettings connection_settings(const pipeline::KafkaSpec& spec, SecretFiles& files) {
+kafka::ConnectionSettings connection_settings(const json& root, const pipeline::KafkaSpec& spec,
+                                              Secrets& secrets, Problems& problems) {
   kafka::ConnectionSettings out;
   out.bootstrap_servers = spec.bootstrap_servers;
   out.connect_timeout_ms = spec.connect_timeout_ms;
   out.request_timeout_ms = spec.request_timeout_ms;
-  // tls.enabled=false keeps the section but means plaintext; the operator may
-  // still mount the CA then, and it is ignored.
+  // tls.enabled=false keeps the section but means plaintext: its files are
+  // then not read.
   if (spec.tls && spec.tls->enabled) {
     kafka::TlsSettings tls{};
-    if (spec.tls->ca) {
-      tls.ca_file = files.readable_path("kafkaCa", "spec.kafka.tls.caSecretRef is set").value_or("");
+    tls.ca_file = secrets.readable_path(at(root, {"kafka", "tls", "caFile"}), "kafka.tls.caFile").value_or("");
+    const json* cert = at(root, {"kafka", "tls", "certFile"});
+    const json* key = at(root, {"kafka", "tls", "keyFile"});
+    if ((cert == nullptr) != (key == nullptr)) {
+      problems.push_back(fmt::format("kafka.tls.{}: required with {} (mutual TLS needs both)",
+                                     cert ? "keyFile" : "certFile", cert ? "certFile" : "keyFile"));
     }
-    if (spec.tls->client_cert_secret) {
-      constexpr std::string_view why = "spec.kafka.tls.clientCertSecretRef is set";
-      tls.cert_file = files.readable_path("kafkaClientCert", why).value_or("");
-      tls.key_file = files.readable_path("kafkaClientKey", why).value_or("");
-    }
+    tls.cert_file = secrets.readable_path(cert, "kafka.tls.certFile").value_or("");
+    tls.key_file = secrets.readable_path(key, "kafka.tls.keyFile").value_or("");
     out.tls = std::move(tls);
   }
   if (spec.sasl) {
-    constexpr std::string_view why = "spec.kafka.sasl is set";
     kafka::SaslSettings sasl;
     sasl.mechanism = spec.sasl->mechanism;
-    sasl.username = files.value("saslUsername", kSaslUsernameEnv, why).value_or("");
-    sasl.password = files.value("saslPassword", kSaslPasswordEnv, why).value_or("");
+    sasl.username =
+        secrets.value(at(root, {"kafka", "sasl", "username"}), "kafka.sasl.username", kSaslUsernameEnv).value_or("");
+    sasl.password =
+        secrets.value(at(root, {"kafka", "sasl", "password"}), "kafka.sasl.password", kSaslPasswordEnv).value_or("");
     out.sasl = std::move(sasl);
   }
   return out;
@@ -220,20 +312,15 @@ kafka::ConnectionSettings connection_settings(const pipeline::KafkaSpec& spec, S
 
 // libpq would refuse the URL at every connect attempt, with a message that
 // quotes it; refusing to start names where it came from instead.
-void check_database_url(const std::string& url, const pipeline::SecretKeyRef* secret, const Environment& env,
-                        Problems& problems) {
+void check_database_url(const std::string& url, const json* source, const Environment& env, Problems& problems) {
   if (url.empty()) return;  // already reported as missing or empty
   const auto problem = pg::url_problem(url);
   if (!problem) return;
   if (const auto from_env = env(kDatabaseUrlEnv); from_env && !from_env->empty()) {
     problems.push_back(fmt::format("{}: the database URL is not valid: it {}", kDatabaseUrlEnv, *problem));
-  } else if (secret != nullptr) {
-    problems.push_back(fmt::format(
-        "files.databaseUrl: the database URL in spec.outbox.databaseSecretRef (Secret \"{}\", key \"{}\") is "
-        "not valid: it {}",
-        secret->name, secret->key, *problem));
   } else {
-    problems.push_back(fmt::format("files.databaseUrl: the database URL is not valid: it {}", *problem));
+    problems.push_back(fmt::format("outbox.databaseUrl: the database URL in {} is not valid: it {}",
+                                   Secrets::describe(source), *problem));
   }
 }
 
@@ -245,40 +332,42 @@ std::string errno_reason(int error) { return std::error_code(error, std::generic
 
 }  // namespace
 
-AgentConfig load_agent_config(const std::string& config_text, const FileReader& read_file, const Environment& env) {
+AgentConfig load_agent_config(const std::string& config_text, const FileReader& read_file, const Environment& env,
+                              const HostName& host_name) {
   const json root = parse_document(config_text);
   Problems problems;
+  check_header(root, problems);
+  if (!problems.empty()) throw ConfigError(join(problems));
+
   AgentConfig out;
+  out.pipeline = metadata(root, problems);
+  out.status = status_target(root, out.pipeline, problems);
+  const auto spec = parse_sections(root, problems);
 
-  const json* pipeline_section = section(root, "pipeline", problems);
-  out.pipeline.namespace_name = required_string(pipeline_section, "pipeline", "namespace", problems);
-  out.pipeline.name = required_string(pipeline_section, "pipeline", "name", problems);
-  out.pipeline.uid = required_string(pipeline_section, "pipeline", "uid", problems);
-
-  const auto spec = parse_pipeline_spec(section(root, "spec", problems), problems);
-
-  SecretFiles files(section(root, "files", problems), read_file, env, problems);
-  // Read even when the spec is invalid: the database mount does not depend on
-  // it, and reporting it now saves another restart.
-  out.database_url =
-      files.value("databaseUrl", kDatabaseUrlEnv, "spec.outbox.databaseSecretRef is set").value_or("");
-  check_database_url(out.database_url, spec ? &spec->outbox.database : nullptr, env, problems);
+  Secrets secrets(read_file, env, problems);
+  // Read even when the sections are invalid: the database source does not
+  // depend on them, and reporting it now saves another restart.
+  const json* database = at(root, {"outbox", "databaseUrl"});
+  out.database_url = secrets.value(database, "outbox.databaseUrl", kDatabaseUrlEnv).value_or("");
+  check_database_url(out.database_url, database, env, problems);
   if (spec) {
     out.spec = *spec;
-    out.kafka = connection_settings(spec->kafka, files);
+    out.kafka = connection_settings(root, spec->kafka, secrets, problems);
   }
 
-  out.pod_name = downward_api(env, "POD_NAME", "metadata.name", problems);
-  out.pod_namespace = downward_api(env, "POD_NAMESPACE", "metadata.namespace", problems);
-  // The agent's Role, Secrets and status entry all live in the pipeline's
-  // namespace; a pod elsewhere (a copied manifest, a stale ConfigMap) would
-  // only collect 403s, so say so now.
-  if (!out.pod_namespace.empty() && !out.pipeline.namespace_name.empty() &&
-      out.pod_namespace != out.pipeline.namespace_name) {
+  const auto pod_name = env("POD_NAME");
+  out.pod_name = pod_name && !pod_name->empty() ? *pod_name : host_name();
+  if (out.pod_name.empty()) problems.push_back("POD_NAME: not set and the host name is unknown (set POD_NAME)");
+  out.pod_namespace = env("POD_NAMESPACE").value_or("");
+  // The agent's Role and its status entry live in the pipeline's namespace;
+  // a pod elsewhere (a copied manifest, a stale ConfigMap) would only collect
+  // 403s, so say so now.
+  if (out.status && !out.pod_namespace.empty() && !out.status->namespace_name.empty() &&
+      out.pod_namespace != out.status->namespace_name) {
     problems.push_back(fmt::format(
-        "POD_NAMESPACE: the pod runs in \"{}\" but serves a pipeline in \"{}\" (run the agent in its "
+        "POD_NAMESPACE: the pod runs in \"{}\" but reports into a pipeline in \"{}\" (run the agent in its "
         "pipeline's namespace)",
-        out.pod_namespace, out.pipeline.namespace_name));
+        out.pod_namespace, out.status->namespace_name));
   }
 
   if (!problems.empty()) throw ConfigError(join(problems));
@@ -292,7 +381,7 @@ AgentConfig load_agent_config(const std::filesystem::path& config_path) {
   } catch (const FileReadError& e) {
     throw ConfigError(fmt::format("--config: cannot read {}: {}", config_path.string(), e.what()));
   }
-  return load_agent_config(text, read_file_from_disk, process_environment);
+  return load_agent_config(text, read_file_from_disk, process_environment, system_host_name);
 }
 
 std::string read_file_from_disk(const std::string& path) {
@@ -313,6 +402,12 @@ std::optional<std::string> process_environment(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+std::string system_host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
 }
 
 }  // namespace outflow::agent

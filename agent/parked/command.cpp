@@ -4,7 +4,6 @@
 #include "agent/replayer/routing.h"
 #include "agent/replayer/schedule.h"
 #include "common/kafka/client_config.h"
-#include "common/kube/yaml_json.h"
 
 #include <fmt/format.h>
 
@@ -304,23 +303,6 @@ int run(const Request& r, const AgentConfig& config, std::ostream& out, std::ost
   }
 }
 
-namespace {
-
-// The pipeline's namespace as the config text names it, if it can be read;
-// load_agent_config reports a config it cannot read, with every problem.
-std::optional<std::string> pipeline_namespace(const std::string& text) {
-  try {
-    const auto documents = kube::parse_yaml_documents(text);
-    if (documents.size() != 1) return std::nullopt;
-    const auto& ns = documents[0].value("/pipeline/namespace"_json_pointer, nlohmann::json());
-    if (ns.is_string()) return ns.get<std::string>();
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 AgentConfig load_command_config(const std::string& path) {
   std::string text;
   try {
@@ -328,19 +310,14 @@ AgentConfig load_command_config(const std::string& path) {
   } catch (const FileReadError& e) {
     throw ConfigError(fmt::format("--config: cannot read {}: {}", path, e.what()));
   }
-  // POD_NAME and POD_NAMESPACE name the pod the agent writes its status
-  // for; the command writes none. Outside the pod (a person with the same
-  // config on a laptop) they are unset: stand-ins let the config load, while
-  // one that is set is still checked, as in the pod.
-  const auto ns = pipeline_namespace(text);
-  const Environment env = [&ns](const std::string& name) -> std::optional<std::string> {
+  // POD_NAME names the pod the agent writes its status for; the command
+  // writes none. Outside the pod it reads a stand-in rather than the host name.
+  const Environment env = [](const std::string& name) -> std::optional<std::string> {
     auto value = process_environment(name);
-    if (value) return value;
-    if (name == "POD_NAME") return std::string(kCommandPodName);
-    if (name == "POD_NAMESPACE") return ns;
-    return std::nullopt;
+    if (!value && name == "POD_NAME") return std::string(kCommandPodName);
+    return value;
   };
-  return load_agent_config(text, read_file_from_disk, env);
+  return load_agent_config(text, read_file_from_disk, env, system_host_name);
 }
 
 int run_parked(const ParkedOptions& options, const std::string& config_path, std::ostream& out, std::ostream& err) {

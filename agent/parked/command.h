@@ -71,9 +71,8 @@ std::variant<Request, std::string> check(const ParkedOptions& options);
 // Runs a checked request against the pipeline of `config`.
 int run(const Request& request, const AgentConfig& config, std::ostream& out, std::ostream& err);
 
-// The agent's config at `path`, loaded without the pod's downward-API
-// variables when they are unset (POD_NAME then reads kCommandPodName,
-// POD_NAMESPACE the pipeline's namespace). Throws ConfigError.
+// The agent's config at `path`; POD_NAME reads kCommandPodName when unset.
+// Throws ConfigError.
 inline constexpr const char* kCommandPodName = "outflow-parked-command";
 AgentConfig load_command_config(const std::string& path);
 

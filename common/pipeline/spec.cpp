@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <regex>
 #include <set>
 
@@ -25,13 +26,29 @@ std::string join(const Problems& problems) {
 // object's path. Absent and null fields both mean "not set".
 class Fields {
  public:
-  Fields(const json& object, std::string path, Problems& problems)
-      : object_(object), path_(std::move(path)), problems_(problems) {
+  // `strict`: a field not named in known() is a problem (a hand-written
+  // AgentConfig, where a typo would otherwise silently mean a default).
+  Fields(const json& object, std::string path, Problems& problems, bool strict = false)
+      : object_(object), path_(std::move(path)), problems_(problems), strict_(strict) {
     if (!object_.is_object() && !object_.is_null()) problem("", "must be an object");
   }
 
   const std::string& path() const { return path_; }
-  std::string path_of(std::string_view key) const { return fmt::format("{}.{}", path_, key); }
+  bool strict() const { return strict_; }
+  std::string path_of(std::string_view key) const {
+    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+  }
+
+  // In strict mode, reports every field that is not one of `keys`.
+  void known(std::initializer_list<std::string_view> keys) const {
+    if (!strict_ || !object_.is_object()) return;
+    for (const auto& [key, value] : object_.items()) {
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+      std::string expected;
+      for (const auto k : keys) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", k);
+      problem(key, fmt::format("unknown field (expected one of: {})", expected));
+    }
+  }
   void problem(std::string_view key, std::string_view what) const {
     problems_.push_back(key.empty() ? fmt::format("{}: {}", path_, what)
                                     : fmt::format("{}: {}", path_of(key), what));
@@ -48,7 +65,7 @@ class Fields {
   Fields object(std::string_view key) const {
     static const json null_json;
     const json* v = get(key);
-    return Fields(v ? *v : null_json, path_of(key), problems_);
+    return Fields(v ? *v : null_json, path_of(key), problems_, strict_);
   }
 
   std::string string(std::string_view key, std::optional<std::string> fallback = std::nullopt) const {
@@ -139,6 +156,7 @@ class Fields {
   const json& object_;
   std::string path_;
   Problems& problems_;
+  bool strict_;
 };
 
 bool valid_topic_name(const std::string& name, std::size_t max_length) {
@@ -185,7 +203,11 @@ SecretKeyRef secret_key_ref(const Fields& f, std::string default_key) {
   return {f.string("name"), f.string("key", std::move(default_key))};
 }
 
+// In an AgentConfig (f.strict()) the Secrets are files or environment
+// variables (caFile, certFile, keyFile, sasl.username/password) that
+// agent/config reads; here they are only known field names.
 KafkaSpec parse_kafka(const Fields& f) {
+  f.known({"bootstrapServers", "tls", "sasl", "connectTimeoutMs", "requestTimeoutMs"});
   KafkaSpec k;
   const auto servers = f.list("bootstrapServers");
   if (servers.empty()) f.problem("bootstrapServers", "at least one host:port is required");
@@ -206,8 +228,11 @@ KafkaSpec parse_kafka(const Fields& f) {
     const auto t = f.object("tls");
     TlsSpec tls;
     tls.enabled = t.boolean("enabled", true);
-    if (t.has("caSecretRef")) tls.ca = secret_key_ref(t.object("caSecretRef"), "ca.crt");
-    if (t.has("clientCertSecretRef")) tls.client_cert_secret = t.object("clientCertSecretRef").string("name");
+    t.known({"enabled", "caFile", "certFile", "keyFile"});
+    if (!t.strict() && t.has("caSecretRef")) tls.ca = secret_key_ref(t.object("caSecretRef"), "ca.crt");
+    if (!t.strict() && t.has("clientCertSecretRef")) {
+      tls.client_cert_secret = t.object("clientCertSecretRef").string("name");
+    }
     if (tls.enabled) k.tls = tls;
   }
   if (f.has("sasl")) {
@@ -219,7 +244,10 @@ KafkaSpec parse_kafka(const Fields& f) {
     } else {
       s.problem("mechanism", fmt::format("\"{}\" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512", mechanism));
     }
-    if (!s.has("secretRef")) {
+    s.known({"mechanism", "username", "password"});
+    if (s.strict()) {
+      // username and password: read by agent/config
+    } else if (!s.has("secretRef")) {
       s.problem("secretRef", "is required: name the Secret that holds the SASL username and password");
     } else {
       const auto ref = s.object("secretRef");
@@ -241,7 +269,8 @@ std::vector<TopicSpec> parse_topics(const Fields& spec) {
   std::set<std::string> seen;
   std::map<std::string, std::string> by_metric_name;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    const Fields t(*items[i], fmt::format("{}.topics[{}]", spec.path(), i), spec.problems());
+    const Fields t(*items[i], spec.path_of(fmt::format("topics[{}]", i)), spec.problems(), spec.strict());
+    t.known({"name", "partitions", "replicationFactor", "config"});
     TopicSpec topic;
     topic.name = t.string("name");
     check_topic_name(t, "name", topic.name, 249);
@@ -255,8 +284,10 @@ std::vector<TopicSpec> parse_topics(const Fields& spec) {
                                       topic.name, other->second));
       }
     }
-    topic.partitions = static_cast<int>(t.integer("partitions", std::nullopt, 1, 10000));
-    topic.replication_factor = static_cast<int>(t.integer("replicationFactor", std::nullopt, 1, 32));
+    // An AgentConfig may leave the layout to whoever creates the topics: 0.
+    const auto unstated = spec.strict() ? std::optional<std::int64_t>(0) : std::nullopt;
+    topic.partitions = static_cast<int>(t.integer("partitions", unstated, 1, 10000));
+    topic.replication_factor = static_cast<int>(t.integer("replicationFactor", unstated, 1, 32));
     topic.config = t.string_map("config");
     topics.push_back(std::move(topic));
   }
@@ -264,11 +295,13 @@ std::vector<TopicSpec> parse_topics(const Fields& spec) {
 }
 
 DeadLetterSpec parse_dead_letter(const Fields& f) {
+  f.known({"topic", "maxAttempts", "backoff", "partitions", "replicationFactor", "config"});
   DeadLetterSpec d;
   d.topic = f.string("topic");
   check_topic_name(f, "topic", d.topic, 240);  // room for ".retry.<n>" and ".parked"
   d.max_attempts = static_cast<int>(f.integer("maxAttempts", 5, 1, 50));
   const auto b = f.object("backoff");
+  b.known({"initialMs", "multiplier", "maxMs"});
   d.backoff.initial_ms = b.integer("initialMs", 1000, 1, 86400000);
   d.backoff.multiplier = static_cast<int>(b.integer("multiplier", 2, 1, 10));
   d.backoff.max_ms = b.integer("maxMs", 600000, 1, 604800000);
@@ -280,8 +313,12 @@ DeadLetterSpec parse_dead_letter(const Fields& f) {
 }
 
 OutboxSpec parse_outbox(const Fields& f) {
+  f.known({"databaseUrl", "table", "columns", "defaultTopic", "batchSize", "pollIntervalMs",
+           "deleteAfterPublish", "publishedRetentionMs"});
   OutboxSpec o;
-  if (!f.has("databaseSecretRef")) {
+  if (f.strict()) {
+    // databaseUrl: read by agent/config
+  } else if (!f.has("databaseSecretRef")) {
     f.problem("databaseSecretRef", "is required: name the Secret key that holds the postgres:// URL");
   } else {
     o.database = secret_key_ref(f.object("databaseSecretRef"), "url");
@@ -291,6 +328,8 @@ OutboxSpec parse_outbox(const Fields& f) {
     f.problem("table", fmt::format("\"{}\" must be a lower-case SQL identifier, optionally schema.table", o.table));
   }
   const auto c = f.object("columns");
+  c.known({"id", "eventId", "topic", "key", "payload", "headers", "createdAt", "publishedAt", "attempts",
+           "lastError"});
   std::map<std::string, std::string> field_of_column;
   auto column = [&c, &field_of_column](std::string_view key, std::string& target) {
     target = c.string(key, target);
@@ -323,6 +362,7 @@ OutboxSpec parse_outbox(const Fields& f) {
 }
 
 BreakerSpec parse_breaker(const Fields& f) {
+  f.known({"failureRateThreshold", "minimumCalls", "windowSize", "openDurationMs", "halfOpenCalls"});
   BreakerSpec b;
   b.failure_rate_threshold = static_cast<int>(f.integer("failureRateThreshold", 50, 1, 100));
   b.minimum_calls = static_cast<int>(f.integer("minimumCalls", 20, 1, 10000));
@@ -391,10 +431,11 @@ AlertsSpec parse_alerts(const Fields& f) {
 SpecError::SpecError(std::vector<std::string> problems)
     : std::runtime_error(join(problems)), problems_(std::move(problems)) {}
 
-PipelineSpec parse_spec(const nlohmann::json& spec) {
-  Problems problems;
-  const Fields f(spec, "spec", problems);
-  PipelineSpec out;
+namespace {
+
+// The sections an agent uses, read the same way from an EventPipeline's spec
+// and from an AgentConfig (f.strict()), plus the rules that span them.
+void parse_agent_sections(const Fields& f, PipelineSpec& out) {
   if (!f.has("kafka")) {
     f.problem("kafka", "is required");
   } else {
@@ -408,6 +449,36 @@ PipelineSpec parse_spec(const nlohmann::json& spec) {
     out.outbox = parse_outbox(f.object("outbox"));
   }
   out.circuit_breaker = parse_breaker(f.object("circuitBreaker"));
+
+  const auto declared = [&out](const std::string& name) {
+    for (const auto& t : out.topics) {
+      if (t.name == name) return true;
+    }
+    return false;
+  };
+  if (!out.outbox.default_topic.empty() && !declared(out.outbox.default_topic)) {
+    f.problem("outbox.defaultTopic",
+              fmt::format("\"{}\" is not one of {}", out.outbox.default_topic, f.path_of("topics")));
+  }
+  if (out.dead_letter) {
+    const auto& dlq = out.dead_letter->topic;
+    for (const auto& t : out.topics) {
+      if (t.name == dlq || t.name == dlq + ".parked" || t.name.starts_with(dlq + ".retry.")) {
+        f.problem("topics", fmt::format("\"{}\" belongs to {} ({}); it is created with the dead-letter "
+                                        "family, remove it from {}",
+                                        t.name, f.path_of("deadLetter"), dlq, f.path_of("topics")));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+PipelineSpec parse_spec(const nlohmann::json& spec) {
+  Problems problems;
+  const Fields f(spec, "spec", problems);
+  PipelineSpec out;
+  parse_agent_sections(f, out);
   out.agent = parse_agent(f.object("agent"));
   out.alerts = parse_alerts(f.object("alerts"));
   const auto policy = f.string("topicDeletionPolicy", "Retain");
@@ -417,29 +488,15 @@ PipelineSpec parse_spec(const nlohmann::json& spec) {
     f.problem("topicDeletionPolicy", fmt::format("\"{}\" must be Retain or Delete", policy));
   }
   out.paused = f.boolean("paused", false);
+  if (!problems.empty()) throw SpecError(std::move(problems));
+  return out;
+}
 
-  // Rules that span fields.
-  const auto declared = [&out](const std::string& name) {
-    for (const auto& t : out.topics) {
-      if (t.name == name) return true;
-    }
-    return false;
-  };
-  if (!out.outbox.default_topic.empty() && !declared(out.outbox.default_topic)) {
-    problems.push_back(fmt::format("spec.outbox.defaultTopic: \"{}\" is not one of spec.topics",
-                                   out.outbox.default_topic));
-  }
-  if (out.dead_letter) {
-    const auto& dlq = out.dead_letter->topic;
-    for (const auto& t : out.topics) {
-      if (t.name == dlq || t.name == dlq + ".parked" || t.name.starts_with(dlq + ".retry.")) {
-        problems.push_back(fmt::format(
-            "spec.topics: \"{}\" belongs to spec.deadLetter ({}); the operator creates it, remove it "
-            "from spec.topics",
-            t.name, dlq));
-      }
-    }
-  }
+PipelineSpec parse_agent_config_sections(const nlohmann::json& root) {
+  Problems problems;
+  const Fields f(root, "", problems, /*strict=*/true);
+  PipelineSpec out;
+  parse_agent_sections(f, out);
   if (!problems.empty()) throw SpecError(std::move(problems));
   return out;
 }

@@ -170,6 +170,17 @@ struct PipelineSpec {
 // Throws SpecError listing every problem.
 PipelineSpec parse_spec(const nlohmann::json& spec);
 
+// The sections of an AgentConfig (agent/config/agent_config.h) that share the
+// EventPipeline's schema: kafka, topics, deadLetter, outbox, circuitBreaker,
+// by the same rules, with three differences for a file written by hand or
+// rendered by the operator: an unknown field is a problem (a typo must not
+// silently mean a default), Secrets are files or environment variables that
+// agent/config reads (so no *SecretRef here), and a topic may leave out
+// partitions and replicationFactor (0: not stated). Other top-level fields
+// of `root` are not looked at. Problems name fields from the root
+// ("kafka.bootstrapServers[0]: must be host:port"). Throws SpecError.
+PipelineSpec parse_agent_config_sections(const nlohmann::json& root);
+
 // The inverse of parse_spec, with every default spelled out.
 nlohmann::json to_json(const PipelineSpec& spec);
 

@@ -1,8 +1,10 @@
 #pragma once
 
-// The agent's configuration: the pipeline's spec (the same schema the operator
-// reads, see common/pipeline/spec.h) plus where its Secrets are mounted. Secret
-// values never enter the ConfigMap; the kubelet mounts them as files.
+// The agent's configuration, `kind: AgentConfig` (agent/config/agent_config.h
+// loads it; README "Running the agent on its own" documents it): the parts of
+// the pipeline's spec the agent uses, where its Secrets are mounted, and the
+// EventPipeline to report into. Secret values never enter the ConfigMap; the
+// kubelet mounts them as files.
 
 #include "common/pipeline/spec.h"
 #include "operator/workloads/identity.h"
@@ -34,7 +36,8 @@ std::vector<SecretMount> secret_mounts(const pipeline::PipelineSpec& spec);
 // resourceNames and the roll-out checksum).
 std::vector<std::string> referenced_secrets(const pipeline::PipelineSpec& spec);
 
-// {"pipeline": {...}, "spec": {...}, "files": {"databaseUrl": path, ...}}
+// Only what the agent reads, so that a change it does not use (partitions,
+// topic configs, agent.replicas, alerts) renders the same file and rolls no pod.
 nlohmann::json agent_config(const PipelineIdentity& pipeline, const pipeline::PipelineSpec& spec);
 
 // The ConfigMap text. JSON is valid YAML and, unlike a YAML emitter, never

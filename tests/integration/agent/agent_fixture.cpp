@@ -94,7 +94,7 @@ std::string AgentTest::write_config(const json& spec, const std::string& file) {
   // same file lives in the test's own directory.
   const auto url_file = dir_ + "/database-url";
   std::ofstream(url_file) << testenv::require("OUTFLOW_TEST_PG_URL");
-  config["files"]["databaseUrl"] = url_file;
+  config["outbox"]["databaseUrl"] = {{"file", url_file}};
   const auto path = dir_ + "/" + file;
   std::ofstream(path) << op::workloads::render_agent_config(config);
   return path;

@@ -332,7 +332,7 @@ TEST_F(ParkedTest, TheAgentBinaryListsWithTheRenderedConfig) {
   const auto write_config = [&](const outflow::pipeline::PipelineSpec& spec, const std::string& name) {
     auto config = outflow::op::workloads::agent_config({"test", "orders", "uid"}, spec);
     std::ofstream(dir + "/database-url") << outflow::testenv::require("OUTFLOW_TEST_PG_URL");
-    config["files"]["databaseUrl"] = dir + "/database-url";
+    config["outbox"]["databaseUrl"] = {{"file", dir + "/database-url"}};
     const auto path = dir + "/" + name;
     std::ofstream(path) << outflow::op::workloads::render_agent_config(config);
     return path;

@@ -1,0 +1,101 @@
+#include "agent/check/checklist.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+namespace outflow::agent::check {
+
+namespace {
+
+std::string_view label(Outcome o) {
+  switch (o) {
+    case Outcome::Ok:
+      return "ok";
+    case Outcome::Failed:
+      return "FAIL";
+    case Outcome::Skipped:
+      return "skip";
+  }
+  return "?";
+}
+
+// The types the agent's SQL works with; information_schema's spelling.
+struct Expected {
+  const char* field;
+  std::set<std::string> types;
+  const char* wanted;  // for the message
+};
+
+}  // namespace
+
+std::string render(const std::vector<Item>& items) {
+  std::string out;
+  for (const auto& i : items) out += fmt::format("  {:<5} {}: {}\n", label(i.outcome), i.subject, i.detail);
+  const auto failed = std::count_if(items.begin(), items.end(), [](const Item& i) { return i.outcome == Outcome::Failed; });
+  if (failed == 0) {
+    out += "verdict: ready, every check passed\n";
+  } else {
+    out += fmt::format("verdict: NOT READY, {} check{} failed\n", failed, failed == 1 ? "" : "s");
+  }
+  return out;
+}
+
+int exit_code(const std::vector<Item>& items) {
+  const bool failed = std::any_of(items.begin(), items.end(), [](const Item& i) { return i.outcome == Outcome::Failed; });
+  return failed ? kExitFailed : kExitReady;
+}
+
+Item outbox_columns(const std::string& table, const pipeline::OutboxColumns& c, const ColumnTypes& actual) {
+  const std::set<std::string> text{"text", "character varying"};
+  const std::set<std::string> timestamp{"timestamp with time zone"};
+  const std::vector<std::pair<const std::string*, Expected>> expected{
+      {&c.id, {"id", {"bigint", "integer"}, "bigint"}},
+      {&c.event_id, {"eventId", {"uuid"}, "uuid"}},
+      {&c.topic, {"topic", text, "text"}},
+      {&c.key, {"key", text, "text"}},
+      {&c.payload, {"payload", {"bytea"}, "bytea"}},
+      {&c.headers, {"headers", {"jsonb", "json"}, "jsonb"}},
+      {&c.created_at, {"createdAt", timestamp, "timestamptz"}},
+      {&c.published_at, {"publishedAt", timestamp, "timestamptz"}},
+      {&c.attempts, {"attempts", {"integer", "bigint", "smallint"}, "int"}},
+      {&c.last_error, {"lastError", text, "text"}},
+  };
+  std::vector<std::string> problems;
+  for (const auto& [column, want] : expected) {
+    const auto it = actual.find(*column);
+    if (it == actual.end()) {
+      problems.push_back(fmt::format("column {} is missing (outbox.columns.{})", *column, want.field));
+    } else if (!want.types.contains(it->second)) {
+      problems.push_back(fmt::format("column {} is {}, expected {}", *column, it->second, want.wanted));
+    }
+  }
+  if (problems.empty()) return {"outbox columns", Outcome::Ok, fmt::format("{} has the 10 columns the agent uses", table)};
+  std::string detail = fmt::format("{}: ", table);
+  for (std::size_t i = 0; i < problems.size(); ++i) detail += (i ? "; " : "") + problems[i];
+  return {"outbox columns", Outcome::Failed, detail + " (see hack/sql/outbox.sql)"};
+}
+
+std::vector<Item> topics(const std::vector<pipeline::TopicSpec>& declared, const TopicPartitions& actual) {
+  std::vector<Item> out;
+  for (const auto& t : declared) {
+    const auto subject = fmt::format("topic {}", t.name);
+    const auto it = actual.find(t.name);
+    if (it == actual.end()) {
+      out.push_back({subject, Outcome::Failed,
+                     "does not exist (create it: outflow-agent topics apply --config <file>, or ask your Kafka "
+                     "administrators)"});
+    } else if (t.partitions > 0 && it->second < t.partitions) {
+      out.push_back({subject, Outcome::Failed,
+                     fmt::format("has {} partitions, the config states {} (outflow-agent topics apply grows it)",
+                                 it->second, t.partitions)});
+    } else {
+      out.push_back({subject, Outcome::Ok, fmt::format("exists, {} partitions", it->second)});
+    }
+  }
+  return out;
+}
+
+}  // namespace outflow::agent::check

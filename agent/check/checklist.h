@@ -1,0 +1,48 @@
+#pragma once
+
+// `outflow-agent check`: what was checked, each with its outcome and one
+// line saying what was found or what to fix, and the verdict. The decisions
+// about facts already gathered (column types, topic layouts) are pure and
+// live here; postgres_check and kafka_check gather the facts.
+
+#include "common/pipeline/spec.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace outflow::agent::check {
+
+enum class Outcome { Ok, Failed, Skipped };
+
+struct Item {
+  std::string subject;  // "postgres", "outbox table", "topic shop.orders", ...
+  Outcome outcome = Outcome::Ok;
+  std::string detail;  // what was found, or what is wrong and what to do
+  bool operator==(const Item&) const = default;
+};
+
+inline constexpr int kExitReady = 0;
+inline constexpr int kExitConfig = 1;  // the config itself is invalid (one line)
+inline constexpr int kExitFailed = 2;  // a check failed
+
+// One line per item ("  ok    postgres: ..."), then the verdict line.
+std::string render(const std::vector<Item>& items);
+int exit_code(const std::vector<Item>& items);
+
+// information_schema.columns.data_type of each column of the outbox table.
+using ColumnTypes = std::map<std::string, std::string>;
+
+// The outbox columns the agent reads and writes, each checked for existence
+// and type; one Failed item listing every problem, or one Ok item.
+Item outbox_columns(const std::string& table, const pipeline::OutboxColumns& columns, const ColumnTypes& actual);
+
+// Partition counts of the topics the broker knows (absent: it does not).
+using TopicPartitions = std::map<std::string, int>;
+
+// One item per declared topic (spec.topics, then the dead-letter family): it
+// must exist, with at least the partitions the config states (0: any).
+std::vector<Item> topics(const std::vector<pipeline::TopicSpec>& declared, const TopicPartitions& actual);
+
+}  // namespace outflow::agent::check

@@ -1,0 +1,19 @@
+#pragma once
+
+// The Kafka half of `outflow-agent check`: connects with the configured
+// TLS/SASL settings and checks that every declared topic (and the
+// dead-letter family) exists with its partitions and can be described by
+// the configured principal.
+
+#include "agent/check/checklist.h"
+#include "common/kafka/client_config.h"
+#include "common/pipeline/spec.h"
+
+#include <vector>
+
+namespace outflow::agent::check {
+
+std::vector<Item> check_kafka(const kafka::ConnectionSettings& settings,
+                              const std::vector<pipeline::TopicSpec>& declared);
+
+}  // namespace outflow::agent::check
