@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -23,7 +24,7 @@ std::string agent_binary() {
   return other != nullptr && *other != '\0' ? other : OUTFLOW_AGENT_BIN;
 }
 
-struct Run {
+struct CommandResult {
   int code = -1;
   std::string out;
 };
@@ -36,18 +37,20 @@ class AgentCommandsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  // A config as a user writes it, with `kafka` and `topics` sections given.
-  std::string config(const std::string& kafka, const std::string& topics, const std::string& table,
-                     const std::string& extra = {}) const {
+  // A config as a user writes it, with `kafka` and `topics` sections given;
+  // rows go to `default_topic`.
+  std::string config(const std::string& kafka, const std::string& topics, const std::string& default_topic,
+                     const std::string& table, const std::string& extra = {}) const {
     return "apiVersion: outflow.dev/v1alpha1\nkind: AgentConfig\nmetadata: {name: orders}\n" + kafka + topics +
-           "outbox:\n  databaseUrl: {env: SHOP_DATABASE_URL}\n  table: " + table + "\n" + extra;
+           "outbox:\n  databaseUrl: {env: SHOP_DATABASE_URL}\n  table: " + table + "\n  defaultTopic: " +
+           default_topic + "\n" + extra;
   }
   std::string plaintext() const {
     return "kafka:\n  bootstrapServers: [" + testenv::require("OUTFLOW_TEST_KAFKA_PLAINTEXT") +
            "]\n  connectTimeoutMs: 3000\n  requestTimeoutMs: 5000\n";
   }
 
-  Run run(const std::vector<std::string>& args, const std::string& text,
+  CommandResult run(const std::vector<std::string>& args, const std::string& text,
           const std::string& database_url = testenv::require("OUTFLOW_TEST_PG_URL")) {
     const auto path = dir_ + "/agent.yaml";
     std::ofstream(path) << text;
@@ -76,11 +79,11 @@ bool has_line(const std::string& out, const std::string& line) {
 
 TEST_F(AgentCommandsTest, CheckPassesOnAGoodSetUp) {
   const auto topic = testenv::create_topic(2);
-  const auto r = run({"check"}, config(plaintext(), "topics: [{name: " + topic + "}]\n", db_.table()));
+  const auto r = run({"check"}, config(plaintext(), "topics: [{name: " + topic + "}]\n", topic, db_.table()));
   EXPECT_EQ(r.code, 0) << r.out;
   const auto table = db_.table();
   for (const auto& line : {
-           "  ok    postgres: connected",
+           std::string("  ok    postgres: connected"),
            fmt::format("  ok    outbox table: {} exists", table),
            fmt::format("  ok    outbox columns: {} has the 10 columns the agent uses", table),
            std::string("  ok    notify trigger: installed"),
@@ -98,7 +101,7 @@ TEST_F(AgentCommandsTest, CheckPassesOnAGoodSetUp) {
 TEST_F(AgentCommandsTest, CheckNamesAMissingTableAndAMissingTopic) {
   const auto missing_topic = testenv::unique_name("never-created");
   const auto missing_table = db_.schema() + ".no_outbox";
-  const auto r = run({"check"}, config(plaintext(), "topics: [{name: " + missing_topic + "}]\n", missing_table));
+  const auto r = run({"check"}, config(plaintext(), "topics: [{name: " + missing_topic + "}]\n", missing_topic, missing_table));
   EXPECT_EQ(r.code, 2) << r.out;
   for (const auto& line : {
            fmt::format("  FAIL  outbox table: {} does not exist (run hack/sql/outbox.sql in this database, or set "
@@ -122,7 +125,7 @@ TEST_F(AgentCommandsTest, CheckNamesAWrongPasswordWithoutShowingTheUrl) {
   const std::regex password(":([^:@/]+)@");
   const auto wrong = std::regex_replace(url, password, ":wrong-password-123@", std::regex_constants::format_first_only);
   ASSERT_NE(wrong, url);
-  const auto r = run({"check"}, config(plaintext(), "topics: [{name: " + topic + "}]\n", db_.table()), wrong);
+  const auto r = run({"check"}, config(plaintext(), "topics: [{name: " + topic + "}]\n", topic, db_.table()), wrong);
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_TRUE(has_line(r.out,
                        "  FAIL  postgres: PostgreSQL connection failed: connection to server at \"[redacted]\", port "
@@ -139,7 +142,7 @@ TEST_F(AgentCommandsTest, CheckNamesATlsFailure) {
   // system trust store (no caFile) does not know.
   const auto kafka = "kafka:\n  bootstrapServers: [" + testenv::require("OUTFLOW_TEST_KAFKA_SSL") +
                      "]\n  connectTimeoutMs: 3000\n  tls: {enabled: true}\n";
-  const auto r = run({"check"}, config(kafka, "topics: [{name: " + topic + "}]\n", db_.table()));
+  const auto r = run({"check"}, config(kafka, "topics: [{name: " + topic + "}]\n", topic, db_.table()));
   EXPECT_EQ(r.code, 2) << r.out;
   const auto prefix = fmt::format("  FAIL  kafka: cannot connect to {}: ssl://{}/bootstrap: SSL handshake failed: ",
                                   testenv::require("OUTFLOW_TEST_KAFKA_SSL"), testenv::require("OUTFLOW_TEST_KAFKA_SSL"));
@@ -149,7 +152,7 @@ TEST_F(AgentCommandsTest, CheckNamesATlsFailure) {
 }
 
 TEST_F(AgentCommandsTest, CheckOfAnInvalidConfigIsOneLineAndExit1) {
-  const auto r = run({"check"}, config(plaintext(), "topics: [{name: t, partitions: 0}]\n", db_.table()));
+  const auto r = run({"check"}, config(plaintext(), "topics: [{name: t, partitions: 0}]\n", "t", db_.table()));
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out, "  FAIL  config: topics[0].partitions: must be between 1 and 10000, got 0\n"
                    "verdict: NOT READY, 1 check failed\n");
@@ -163,7 +166,7 @@ TEST_F(AgentCommandsTest, TopicsApplyCreatesGrowsAndRefusesAsTheOperatorDoes) {
                   fmt::format("topics:\n  - name: {}\n    partitions: {}\n    replicationFactor: 1\n"
                               "    config: {{retention.ms: \"3600000\"}}\n",
                               topic, partitions),
-                  db_.table(), "deadLetter: {topic: " + dlq + ", maxAttempts: 1, partitions: 2}\n");
+                  topic, db_.table(), "deadLetter: {topic: " + dlq + ", maxAttempts: 1, partitions: 2}\n");
   };
   const std::vector<std::string> family{topic, dlq, dlq + ".retry.1", dlq + ".parked"};
 
@@ -198,7 +201,7 @@ TEST_F(AgentCommandsTest, TopicsApplyCreatesGrowsAndRefusesAsTheOperatorDoes) {
   EXPECT_EQ(describe({topic}).at(topic).partitions, 5);
 
   // Without a layout there is nothing to create from.
-  auto unstated = run({"topics", "apply"}, config(plaintext(), "topics: [{name: " + topic + "}]\n", db_.table()));
+  auto unstated = run({"topics", "apply"}, config(plaintext(), "topics: [{name: " + topic + "}]\n", topic, db_.table()));
   EXPECT_EQ(unstated.code, 1) << unstated.out;
   EXPECT_EQ(unstated.out, "topics apply: the config states no layout for topics[0].partitions, "
                           "topics[0].replicationFactor (topics apply creates topics only with a stated partitions "

@@ -7,8 +7,10 @@
 #include "agent/agent_fixture.h"
 #include "testenv.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 namespace outflow::agent_tests {
 namespace {
