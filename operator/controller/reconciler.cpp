@@ -357,8 +357,10 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
   const auto checksum = workloads::checksum_of(checksum_parts);
   const bool with_rules = workloads::wants_alert_rules(spec) && alert_rules_supported();
   const auto objects = workloads::desired_objects(id, spec, config_.defaults, rendered, checksum, with_rules);
-  const bool full_check = memory.workloads_generation != generation || memory.workloads_checksum != checksum ||
-                          now - memory.workloads_checked >= config_.resync_period;
+  // Objects of kinds no informer watches are read again only when what we
+  // want of them changed: a resync with nothing changed reads the caches only.
+  const bool full_check = memory.workloads_generation != generation || memory.workloads_checksum != checksum;
+  if (now - memory.workloads_checked >= config_.resync_period) memory.workloads_checked = now;
   std::optional<std::string> workload_error;
   // An image the administrators did not allow changes nothing: whatever was
   // applied last keeps running (or nothing, for a new pipeline).
@@ -377,7 +379,6 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
     if (full_check) {
       memory.workloads_generation = generation;
       memory.workloads_checksum = checksum;
-      memory.workloads_checked = now;
     }
     if (!synced.applied.empty()) spdlog::info("{}/{}: applied {}", id.namespace_name, id.name, join(synced.applied));
   } catch (const kube::ApiError& e) {
