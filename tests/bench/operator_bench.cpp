@@ -239,11 +239,23 @@ class Bench {
     if (ready_at < 0) return fail(*op, "not every pipeline became ready in time");
     if (topics_at < 0) topics_at = ready_at;
     const auto load_ready = load_average();
-    const long peak_start_kib = op->peak_rss_kib();
+    // Reconciles still queued (events from the operator's own writes) drain;
+    // idle once 5 s pass without one.
+    double idle_at = -1;
+    for (double last = op->metric("outflow_operator_reconcile_total"); seconds_since(start) < s_.timeout.count();) {
+      std::this_thread::sleep_for(5s);
+      const double now = op->metric("outflow_operator_reconcile_total");
+      if (now == last) {
+        idle_at = seconds_since(start) - 5;
+        break;
+      }
+      last = now;
+    }
     // Steady state: a few seconds with nothing changing should cost no reconciles.
     const double reconciles_before = op->metric("outflow_operator_reconcile_total");
     std::this_thread::sleep_for(10s);
     const double steady_reconciles = op->metric("outflow_operator_reconcile_total") - reconciles_before;
+    const long peak_start_kib = op->peak_rss_kib();
 
     // 3 and 4. Restart, then one spec change while the full resync is queued.
     if (const int code = op->terminate(); code != 0) std::cout << "note: the operator exited with " << code << "\n";
@@ -276,6 +288,7 @@ class Bench {
               << fmt::format("{:<58} {:>10}\n", "figure", "value")
               << fmt::format("{:<58} {:>8.1f} s\n", "all topics exist on the broker", topics_at)
               << fmt::format("{:<58} {:>8.1f} s\n", "every pipeline TopicsReady at its generation", ready_at)
+              << fmt::format("{:<58} {:>8.1f} s\n", "operator idle (queue drained, no reconcile for 5 s)", idle_at)
               << fmt::format("{:<58} {:>6.1f} MiB\n", "operator peak RSS, start-up", peak_start_kib / 1024.0)
               << fmt::format("{:<58} {:>10.0f}\n", "reconciles in 10 s of steady state", steady_reconciles)
               << fmt::format("{:<58} {:>8.2f} s\n", "restart: /readyz answers 200", readyz_after)
@@ -287,9 +300,9 @@ class Bench {
               << fmt::format("{:<58} {:>10}\n", "load average when all were ready", load_ready)
               << fmt::format("{:<58} {:>10}\n", "load average at the end", load_end);
     std::cout << fmt::format(
-        "RESULT pipelines={} topics={} ready_s={:.1f} topics_s={:.1f} peak_rss_mib={:.1f} readyz_restart_s={:.2f} "
+        "RESULT pipelines={} topics={} ready_s={:.1f} topics_s={:.1f} idle_s={:.1f} peak_rss_mib={:.1f} readyz_restart_s={:.2f} "
         "resync_restart_s={:.1f} change_s={:.2f} steady_reconciles={:.0f} load=\"{}\"\n",
-        s_.pipelines, s_.pipelines * s_.topics, ready_at, topics_at,
+        s_.pipelines, s_.pipelines * s_.topics, ready_at, topics_at, idle_at,
         std::max(peak_start_kib, peak_restart_kib) / 1024.0, readyz_after, full_pass, change_took,
         steady_reconciles, load_ready);
     return 0;
