@@ -4,10 +4,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <thread>
 
 namespace outflow::op::controller {
 namespace {
+
+constexpr int kConfirmAttempts = 3;
+constexpr std::chrono::milliseconds kFirstConfirmPause{100};
 
 void mark_failures(std::vector<topics::TopicStatus>& statuses, const std::vector<kafka::TopicOutcome>& outcomes,
                    const std::string& reason, const std::string& what, bool created) {
@@ -63,23 +68,33 @@ bool confirm_changes(rd_kafka_t* admin, topics::Input input, TopicSyncResult& re
   }
   std::vector<std::string> names;
   for (const auto& t : input.desired) names.push_back(t.name);
-  input.observed.clear();
-  try {
-    for (const auto& [name, d] : kafka::describe_topics(admin, names, timeout)) {
-      input.observed[name] = topics::ObservedTopic{d.partitions, d.replication_factor, d.dynamic_config};
+  // The broker's metadata follows a successful CreateTopics within
+  // milliseconds, but now and then not before the first look (2 of 1000
+  // pipelines in the operator benchmark): a few short looks, at most
+  // kConfirmAttempts, cost far less than a re-check behind the whole queue.
+  auto pause = kFirstConfirmPause;
+  for (int attempt = 1;; ++attempt, pause *= 2) {
+    input.observed.clear();
+    try {
+      for (const auto& [name, d] : kafka::describe_topics(admin, names, timeout)) {
+        input.observed[name] = topics::ObservedTopic{d.partitions, d.replication_factor, d.dynamic_config};
+      }
+      metrics.admin_call("describe", true);
+    } catch (const kafka::AdminError&) {
+      metrics.admin_call("describe", false);
+      return false;
     }
-    metrics.admin_call("describe", true);
-  } catch (const kafka::AdminError&) {
-    metrics.admin_call("describe", false);
-    return false;
+    auto confirmed = topics::plan(input);
+    const bool ready = !confirmed.has_calls() &&
+                       std::all_of(confirmed.topics.begin(), confirmed.topics.end(),
+                                   [](const auto& s) { return s.state == topics::TopicState::Ready; });
+    if (ready) {
+      result.statuses = std::move(confirmed.topics);
+      return true;
+    }
+    if (attempt == kConfirmAttempts) return false;
+    std::this_thread::sleep_for(pause);
   }
-  auto confirmed = topics::plan(input);
-  if (confirmed.has_calls()) return false;
-  for (const auto& s : confirmed.topics) {
-    if (s.state != topics::TopicState::Ready) return false;
-  }
-  result.statuses = std::move(confirmed.topics);
-  return true;
 }
 
 }  // namespace
