@@ -7,6 +7,10 @@
 #   hack/bench.sh                          defaults: 100000 rows of 1 KiB, 500 rows/s for 20 s
 #   hack/bench.sh --rows 20000 --seconds 5 extra arguments go to the benchmark
 #                                          (--help lists them; OUTFLOW_BENCH_ROWS=... works too)
+#   hack/bench.sh operator                 the operator instead: 1000 pipelines x 3 topics in 10
+#                                          namespaces applied at once; time to ready, peak RSS,
+#                                          restart, a spec change behind the full resync, load
+#   hack/bench.sh operator --pipelines 200 (--help lists the options; OUTFLOW_BENCH_PIPELINES=... too)
 #
 # Timings on a shared machine move with whatever else runs on it: the bench
 # prints how busy the machine was in every phase; compare agent and baseline
@@ -17,6 +21,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "${REPO_ROOT}"
 
 build_dir="${OUTFLOW_BUILD_DIR:-build}"
+bench=outflow_publisher_bench
+if [[ "${1:-}" == operator ]]; then
+  bench=outflow_operator_bench
+  shift
+fi
 
 t0=${SECONDS}
 hack/setup.sh
@@ -26,7 +35,7 @@ t0=${SECONDS}
 # Optimized and never instrumented: sanitizer timings say nothing about speed.
 cmake -S . -B "${build_dir}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTFLOW_SANITIZE=OFF >/dev/null
 # Only the benchmark (it is not part of `all`, so the test build never waits for it).
-cmake --build "${build_dir}" --target outflow_publisher_bench -j "$(nproc)"
+cmake --build "${build_dir}" --target "${bench}" -j "$(nproc)"
 t_build=$(( SECONDS - t0 ))
 
 t0=${SECONDS}
@@ -38,7 +47,7 @@ t_env=$(( SECONDS - t0 ))
 
 t0=${SECONDS}
 set +e
-hack/testenv.sh exec "${build_dir}/tests/outflow_publisher_bench" "$@"
+hack/testenv.sh exec "${build_dir}/tests/${bench}" "$@"
 rc=$?
 set -e
 t_bench=$(( SECONDS - t0 ))

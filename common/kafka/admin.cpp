@@ -107,13 +107,20 @@ std::vector<TopicOutcome> resource_outcomes(const rd_kafka_ConfigResource_t* con
   return outcomes;
 }
 
-// all_topics=true lists every topic, which is the only way to ask about
-// several at once, and asking never auto-creates one on brokers that allow it.
-// false asks about no topic at all: just brokers and the cluster id.
-MetadataHandle fetch_metadata(rd_kafka_t* client, bool all_topics, int timeout_ms,
-                              std::string_view what) {
+// Brokers and the cluster id, at a cost that does not grow with the cluster.
+// A Metadata request that names no topic asks about every topic the client
+// knows (each one it was asked about before, each one in its metadata cache),
+// so it names one: ".", a name Kafka refuses to create (it fails topic name
+// validation even where brokers auto-create topics), which costs one line in
+// the answer.
+MetadataHandle fetch_cluster_metadata(rd_kafka_t* client, int timeout_ms, std::string_view what) {
+  TopicHandle probe(rd_kafka_topic_new(client, ".", nullptr));
+  if (!probe) {
+    throw AdminError(rd_kafka_last_error(),
+                     fmt::format("{}: {}", what, rd_kafka_err2str(rd_kafka_last_error())));
+  }
   const rd_kafka_metadata_t* raw = nullptr;
-  const auto err = rd_kafka_metadata(client, all_topics ? 1 : 0, nullptr, &raw, timeout_ms);
+  const auto err = rd_kafka_metadata(client, 0, probe.get(), &raw, timeout_ms);
   MetadataHandle metadata(raw);
   if (err) throw AdminError(err, fmt::format("{}: metadata: {}", what, rd_kafka_err2str(err)));
   return metadata;
@@ -137,6 +144,29 @@ std::optional<TopicLayout> layout_of(const rd_kafka_metadata_topic_t& topic,
     replicas = (zero != end ? *zero : *begin).replica_cnt;
   }
   return TopicLayout{topic.topic, topic.partition_cnt, replicas};
+}
+
+// The layout of one topic from a Metadata request that names that topic only:
+// what it costs does not grow with the number of topics in the cluster (a
+// request for several topics at once needs librdkafka >= 2.3's DescribeTopics).
+// Whether such a request creates a missing topic on a broker that allows it is
+// up to the client's allow.auto.create.topics: describe_topics() asks only
+// about topics DescribeConfigs just found.
+std::optional<TopicLayout> layout_of_one(rd_kafka_t* client, const std::string& name, int timeout_ms,
+                                         std::string_view what) {
+  TopicHandle topic(rd_kafka_topic_new(client, name.c_str(), nullptr));
+  if (!topic) {
+    throw AdminError(rd_kafka_last_error(), fmt::format("{}: topic {}: {}", what, name,
+                                                        rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  const rd_kafka_metadata_t* raw = nullptr;
+  const auto err = rd_kafka_metadata(client, 0, topic.get(), &raw, timeout_ms);
+  MetadataHandle metadata(raw);
+  if (err) throw AdminError(err, fmt::format("{}: metadata: {}", what, rd_kafka_err2str(err)));
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (name == metadata->topics[i].topic) return layout_of(metadata->topics[i], what);
+  }
+  return std::nullopt;
 }
 
 std::optional<std::int64_t> parse_int64(const std::string& text) {
@@ -195,11 +225,7 @@ std::vector<TopicOutcome> create_topics(rd_kafka_t* client, const std::vector<Ne
 std::optional<TopicLayout> describe_topic_layout(rd_kafka_t* client, const std::string& topic,
                                                  std::chrono::milliseconds timeout) {
   constexpr std::string_view what = "describe topic layout";
-  const auto metadata = fetch_metadata(client, true, to_ms(timeout, what), what);
-  for (int i = 0; i < metadata->topic_cnt; ++i) {
-    if (topic == metadata->topics[i].topic) return layout_of(metadata->topics[i], what);
-  }
-  return std::nullopt;
+  return layout_of_one(client, topic, to_ms(timeout, what), what);
 }
 
 std::map<std::string, DescribedTopic> describe_topics(rd_kafka_t* client,
@@ -208,21 +234,12 @@ std::map<std::string, DescribedTopic> describe_topics(rd_kafka_t* client,
   std::map<std::string, DescribedTopic> described;
   if (names.empty()) return described;
   constexpr std::string_view what = "describe topics";
-  // Both requests share the caller's budget, so an unreachable cluster costs
-  // one timeout, not two.
+  // All requests share the caller's budget, so an unreachable cluster costs
+  // one timeout, not one per request.
   const auto deadline = Clock::now() + timeout;
-  const std::set<std::string> wanted(names.begin(), names.end());
-  {
-    const auto metadata = fetch_metadata(client, true, to_ms(timeout, what), what);
-    for (int i = 0; i < metadata->topic_cnt; ++i) {
-      const auto& t = metadata->topics[i];
-      if (!wanted.contains(t.topic)) continue;
-      if (auto layout = layout_of(t, what)) {
-        described[layout->name] =
-            DescribedTopic{layout->name, layout->partitions, layout->replication_factor, {}};
-      }
-    }
-  }
+  // DescribeConfigs first: it says which of the topics exist (and an Admin
+  // request never creates one); metadata is then asked for those only.
+  for (const auto& name : names) described.try_emplace(name, DescribedTopic{name, 0, 0, {}});
   if (described.empty()) return described;
 
   constexpr std::string_view describe_configs = "DescribeConfigs";
@@ -242,16 +259,17 @@ std::map<std::string, DescribedTopic> describe_topics(rd_kafka_t* client,
       require_result(rd_kafka_event_DescribeConfigs_result(event.get()), describe_configs);
   size_t count = 0;
   const auto* resources = rd_kafka_DescribeConfigs_result_resources(result, &count);
+  std::set<std::string> configured;
   for (size_t i = 0; i < count; ++i) {
     const std::string name = rd_kafka_ConfigResource_name(resources[i]);
     const auto it = described.find(name);
     if (it == described.end()) continue;
     const auto err = rd_kafka_ConfigResource_error(resources[i]);
-    // Deleted between the two requests: as absent as if metadata had said so.
     if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
       described.erase(it);
       continue;
     }
+    configured.insert(name);
     // Reporting no overrides here would make the caller "restore" a config it
     // never saw, so a topic whose config cannot be read fails the call.
     if (err) {
@@ -273,6 +291,19 @@ std::map<std::string, DescribedTopic> describe_topics(rd_kafka_t* client,
       }
       it->second.dynamic_config[std::string(entry)] = value;
     }
+  }
+  // DescribeConfigs answers every resource it was asked about; one it left
+  // out was not described.
+  std::erase_if(described, [&](const auto& item) { return !configured.contains(item.first); });
+  for (auto it = described.begin(); it != described.end();) {
+    const auto layout = layout_of_one(client, it->first, remaining_ms(deadline, what), what);
+    if (!layout) {  // deleted since DescribeConfigs
+      it = described.erase(it);
+      continue;
+    }
+    it->second.partitions = layout->partitions;
+    it->second.replication_factor = layout->replication_factor;
+    ++it;
   }
   return described;
 }
@@ -375,7 +406,7 @@ std::string cluster_id(rd_kafka_t* client, std::chrono::milliseconds timeout) {
   // rd_kafka_clusterid alone cannot tell "no broker answered" from "the
   // broker reports none"; a metadata request first says which, and leaves the
   // id cached for the non-blocking read after it.
-  (void)fetch_metadata(client, false, to_ms(timeout, what), what);
+  (void)fetch_cluster_metadata(client, to_ms(timeout, what), what);
   KafkaStringHandle id(rd_kafka_clusterid(client, 0), KafkaMemDeleter{client});
   return id ? std::string(id.get()) : std::string();
 }

@@ -28,26 +28,31 @@ WorkQueue::WorkQueue(const Clock& clock, std::unique_ptr<RateLimiter> limiter)
   if (!limiter_) throw std::invalid_argument("WorkQueue: null rate limiter");
 }
 
-void WorkQueue::add(const std::string& key) {
+void WorkQueue::add(const std::string& key, Priority priority) {
   std::lock_guard lock(mu_);
-  add_locked(key);
+  add_locked(key, priority);
 }
 
-void WorkQueue::add_after(const std::string& key, duration delay) {
+void WorkQueue::add_after(const std::string& key, duration delay, Priority priority) {
   if (delay <= duration::zero()) {
-    add(key);
+    add(key, priority);
     return;
   }
   const auto due = due_after(clock_.now(), delay);
   std::lock_guard lock(mu_);
   if (shutting_down_) return;
   if (const auto it = waiting_index_.find(key); it != waiting_index_.end()) {
-    if (it->second->first <= due) return;  // the earlier deadline wins
-    waiting_.erase(it->second);
+    auto& waiting = it->second;
+    priority = std::max(priority, waiting->second.priority);
+    if (waiting->first <= due) {  // the earlier deadline wins
+      waiting->second.priority = priority;
+      return;
+    }
+    waiting_.erase(waiting);
     waiting_index_.erase(it);
   }
   const bool new_earliest = waiting_.empty() || due < waiting_.begin()->first;
-  waiting_index_.emplace(key, waiting_.emplace(due, key));
+  waiting_index_.emplace(key, waiting_.emplace(due, Item{key, priority}));
   // Every blocked getter waits either for ever (nothing was waiting when it
   // blocked) or until the old earliest due time. Wake them all to re-arm on the
   // new one; waking only one would leave no getter watching the deadline if
@@ -55,18 +60,32 @@ void WorkQueue::add_after(const std::string& key, duration delay) {
   if (new_earliest) cv_.notify_all();
 }
 
-void WorkQueue::add_rate_limited(const std::string& key) { add_after(key, limiter_->when(key)); }
+void WorkQueue::add_rate_limited(const std::string& key, Priority priority) {
+  add_after(key, limiter_->when(key), priority);
+}
 
 void WorkQueue::forget(const std::string& key) { limiter_->forget(key); }
 
 int WorkQueue::num_requeues(const std::string& key) const { return limiter_->failures(key); }
 
 std::optional<std::string> WorkQueue::get() {
+  auto item = get_item();
+  if (!item) return std::nullopt;
+  return std::move(item->key);
+}
+
+std::optional<std::string> WorkQueue::try_get() {
+  auto item = try_get_item();
+  if (!item) return std::nullopt;
+  return std::move(item->key);
+}
+
+std::optional<WorkQueue::Item> WorkQueue::get_item() {
   std::unique_lock lock(mu_);
   for (;;) {
     if (shutting_down_) return std::nullopt;
     promote_due_locked(clock_.now());
-    if (!queue_.empty()) return pop_locked();
+    if (!ready_.empty()) return pop_locked();
     if (waiting_.empty()) {
       cv_.wait(lock);
     } else {
@@ -76,11 +95,11 @@ std::optional<std::string> WorkQueue::get() {
   }
 }
 
-std::optional<std::string> WorkQueue::try_get() {
+std::optional<WorkQueue::Item> WorkQueue::try_get_item() {
   std::lock_guard lock(mu_);
   if (shutting_down_) return std::nullopt;
   promote_due_locked(clock_.now());
-  if (queue_.empty()) return std::nullopt;
+  if (ready_.empty()) return std::nullopt;
   return pop_locked();
 }
 
@@ -93,8 +112,8 @@ void WorkQueue::done(const std::string& key) {
     if (processing_.empty()) cv_.notify_all();  // shutdown_with_drain() waits for this
     return;
   }
-  if (dirty_.count(key) != 0) {
-    queue_.push_back(key);
+  if (const auto dirty = dirty_.find(key); dirty != dirty_.end()) {
+    push_ready_locked(key, dirty->second);
     cv_.notify_one();
   }
 }
@@ -102,7 +121,8 @@ void WorkQueue::done(const std::string& key) {
 void WorkQueue::shutdown() {
   std::lock_guard lock(mu_);
   shutting_down_ = true;
-  queue_.clear();
+  ready_.clear();
+  ready_index_.clear();
   dirty_.clear();
   waiting_.clear();
   waiting_index_.clear();
@@ -134,7 +154,7 @@ std::optional<WorkQueue::time_point> WorkQueue::next_due() const {
 std::size_t WorkQueue::len() {
   std::lock_guard lock(mu_);
   promote_due_locked(clock_.now());
-  return queue_.size();
+  return ready_.size();
 }
 
 std::size_t WorkQueue::num_waiting() const {
@@ -142,33 +162,50 @@ std::size_t WorkQueue::num_waiting() const {
   return waiting_.size();
 }
 
-// Returns whether the key went into queue_ (it is new, not dirty, not processing).
-bool WorkQueue::add_locked(const std::string& key) {
+// Returns whether the key went into ready_ (it is new, not dirty, not processing).
+bool WorkQueue::add_locked(const std::string& key, Priority priority) {
   if (shutting_down_) return false;
-  if (!dirty_.insert(key).second) return false;    // already queued or already marked
+  const auto [dirty, inserted] = dirty_.try_emplace(key, priority);
+  if (!inserted) {  // already queued or already marked
+    if (priority <= dirty->second) return false;
+    dirty->second = priority;
+    // Queued: move it up (behind the keys already at that priority).
+    // Processing: done() queues it at the new priority.
+    if (const auto ready = ready_index_.find(key); ready != ready_index_.end()) {
+      ready_.erase(ready->second);
+      ready_index_.erase(ready);
+      push_ready_locked(key, priority);
+    }
+    return false;
+  }
   if (processing_.count(key) != 0) return false;  // done() will queue it
-  queue_.push_back(key);
+  push_ready_locked(key, priority);
   cv_.notify_one();  // one new key, one getter
   return true;
+}
+
+void WorkQueue::push_ready_locked(const std::string& key, Priority priority) {
+  ready_index_[key] = ready_.emplace(std::pair{priority, next_sequence_++}, key).first;
 }
 
 std::size_t WorkQueue::promote_due_locked(time_point now) {
   std::size_t promoted = 0;
   while (!waiting_.empty() && waiting_.begin()->first <= now) {
     auto node = waiting_.extract(waiting_.begin());
-    waiting_index_.erase(node.mapped());
-    add_locked(node.mapped());
+    waiting_index_.erase(node.mapped().key);
+    add_locked(node.mapped().key, node.mapped().priority);
     ++promoted;
   }
   return promoted;
 }
 
-std::string WorkQueue::pop_locked() {
-  std::string key = std::move(queue_.front());
-  queue_.pop_front();
-  dirty_.erase(key);
-  processing_.insert(key);
-  return key;
+WorkQueue::Item WorkQueue::pop_locked() {
+  auto node = ready_.extract(ready_.begin());
+  Item item{std::move(node.mapped()), node.key().first};
+  ready_index_.erase(item.key);
+  dirty_.erase(item.key);
+  processing_.insert(item.key);
+  return item;
 }
 
 }  // namespace outflow::kube

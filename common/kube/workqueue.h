@@ -14,6 +14,12 @@
 //  - Delays: add_after(key, d) for "requeue after d" (periodic drift checks);
 //    add_rate_limited(key) for retries with the RateLimiter's back-off;
 //    forget(key) on success resets that back-off.
+//  - Two priorities, as controller-runtime's priority queue has: keys added
+//    with Priority::Low (the initial list when a leader starts, periodic
+//    resyncs) are handed out only when no Normal key (a change someone made)
+//    is ready, so one spec change never waits behind a thousand resyncs.
+//    FIFO within a priority. A queued key added again at a higher priority
+//    moves up; at a lower one it keeps its place.
 //
 // A worker loop (controller-runtime's Result{requeue, requeueAfter} mapped on):
 //
@@ -40,21 +46,31 @@
 
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <unordered_set>
 
 namespace outflow::kube {
+
+// Low: the initial list and periodic resyncs. Normal: changes (watch events,
+// retries of a change that failed).
+enum class Priority { Low = 0, Normal = 1 };
 
 class WorkQueue {
  public:
   using duration = Clock::duration;
   using time_point = Clock::time_point;
+
+  struct Item {
+    std::string key;
+    Priority priority = Priority::Normal;  // the highest it was added with
+  };
 
   // With make_controller_rate_limiter(clock): back-off 5 ms..1000 s, 10 qps burst 100.
   explicit WorkQueue(const Clock& clock);
@@ -67,18 +83,20 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  // Queues `key` unless it is already queued; if it is being processed, queues
-  // it again when done(key) is called. Ignored after shutdown.
-  void add(const std::string& key);
+  // Queues `key` unless it is already queued (then it only moves up when
+  // `priority` is higher); if it is being processed, queues it again when
+  // done(key) is called. Ignored after shutdown.
+  void add(const std::string& key, Priority priority = Priority::Normal);
 
-  // add(key) once `delay` has passed (at once when delay <= 0). A key already
-  // waiting keeps the earlier of its two due times. Independent of the ready
-  // queue: a key both waiting and queued is handed out now and again when due,
-  // so a periodic requeue survives an event-driven reconcile in between.
-  void add_after(const std::string& key, duration delay);
+  // add(key, priority) once `delay` has passed (at once when delay <= 0). A
+  // key already waiting keeps the earlier of its two due times and the higher
+  // of its two priorities. Independent of the ready queue: a key both waiting
+  // and queued is handed out now and again when due, so a periodic requeue
+  // survives an event-driven reconcile in between.
+  void add_after(const std::string& key, duration delay, Priority priority = Priority::Normal);
 
-  // add_after(key, the rate limiter's next delay for key).
-  void add_rate_limited(const std::string& key);
+  // add_after(key, the rate limiter's next delay for key, priority).
+  void add_rate_limited(const std::string& key, Priority priority = Priority::Normal);
 
   // The key succeeded: reset its back-off. Does not remove it from the queue.
   void forget(const std::string& key);
@@ -92,6 +110,11 @@ class WorkQueue {
 
   // get() without blocking: nullopt when nothing is ready (or after shutdown).
   std::optional<std::string> try_get();
+
+  // get() and try_get() with the priority the key was queued at, so that a
+  // worker can requeue a failed key at the priority it came with.
+  std::optional<Item> get_item();
+  std::optional<Item> try_get_item();
 
   // The worker has finished with `key` (obtained from get/try_get). Ignored for
   // a key that is not being processed.
@@ -124,11 +147,19 @@ class WorkQueue {
   std::size_t num_waiting() const;
 
  private:
-  using Waiting = std::multimap<time_point, std::string>;
+  using Waiting = std::multimap<time_point, Item>;
+  // Ready keys: higher priority first, then in the order they became ready.
+  struct ReadyOrder {
+    bool operator()(const std::pair<Priority, std::uint64_t>& a, const std::pair<Priority, std::uint64_t>& b) const {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    }
+  };
+  using Ready = std::map<std::pair<Priority, std::uint64_t>, std::string, ReadyOrder>;
 
-  bool add_locked(const std::string& key);
+  bool add_locked(const std::string& key, Priority priority);
+  void push_ready_locked(const std::string& key, Priority priority);
   std::size_t promote_due_locked(time_point now);
-  std::string pop_locked();
+  Item pop_locked();
 
   const Clock& clock_;
   const std::unique_ptr<RateLimiter> limiter_;
@@ -137,10 +168,13 @@ class WorkQueue {
   // Getters wait here for a key; shutdown_with_drain() waits here for done().
   std::condition_variable cv_;
   bool shutting_down_ = false;
-  std::deque<std::string> queue_;              // ready, in order
-  std::unordered_set<std::string> dirty_;      // needs processing: queued, or re-queue on done()
-  std::unordered_set<std::string> processing_; // handed out, not done yet
-  Waiting waiting_;                            // by due time; FIFO among equal times
+  Ready ready_;
+  std::unordered_map<std::string, Ready::iterator> ready_index_;  // one entry per key
+  std::uint64_t next_sequence_ = 0;
+  // Needs processing, at this priority: queued, or re-queue on done().
+  std::unordered_map<std::string, Priority> dirty_;
+  std::unordered_set<std::string> processing_;  // handed out, not done yet
+  Waiting waiting_;                             // by due time; FIFO among equal times
   std::unordered_map<std::string, Waiting::iterator> waiting_index_;  // one entry per key
 };
 

@@ -16,7 +16,8 @@ void Controller::start_workers(const std::vector<std::string>& keys) {
   if (queue_) return;
   reconciler_.resume();
   queue_ = std::make_shared<kube::WorkQueue>(SteadyClock::instance());
-  for (const auto& key : keys) queue_->add(key);
+  // A full pass, not a change: behind any change someone makes meanwhile.
+  for (const auto& key : keys) queue_->add(key, kube::Priority::Low);
   for (int i = 0; i < workers_count_; ++i) workers_.emplace_back([this, queue = queue_] { work(queue); });
   metrics_.leader(true);
   spdlog::info("reconciling with {} workers", workers_count_);
@@ -38,16 +39,21 @@ void Controller::stop_workers() {
 }
 
 void Controller::work(const std::shared_ptr<kube::WorkQueue>& queue) {
-  while (auto key = queue->get()) {
+  while (auto item = queue->get_item()) {
+    const auto& key = item->key;
     metrics_.queue_depth(queue->len());
-    const auto result = reconciler_.reconcile(*key);
+    const auto result = reconciler_.reconcile(key);
     if (result.error) {
-      queue->add_rate_limited(*key);
+      // A failed change stays a change: its retry must not fall behind resyncs.
+      queue->add_rate_limited(key, item->priority);
     } else {
-      queue->forget(*key);
-      if (result.requeue_after > std::chrono::milliseconds(0)) queue->add_after(*key, result.requeue_after);
+      queue->forget(key);
+      // Coming back later (next topic check, heartbeat, resync) is routine.
+      if (result.requeue_after > std::chrono::milliseconds(0)) {
+        queue->add_after(key, result.requeue_after, kube::Priority::Low);
+      }
     }
-    queue->done(*key);
+    queue->done(key);
   }
 }
 
@@ -57,7 +63,7 @@ void Controller::enqueue(const std::string& key) {
     std::lock_guard lock(mu_);
     queue = queue_;
   }
-  if (queue) queue->add(key);
+  if (queue) queue->add(key, kube::Priority::Normal);
 }
 
 }  // namespace outflow::op::controller

@@ -4,6 +4,12 @@
 // WorkQueue; worker threads hand each to the Reconciler and requeue it as its
 // Result says (controller-runtime's Reconciler/Result loop).
 //
+// Priorities: what the caches report (someone changed something) is Normal;
+// the full pass when workers start and every scheduled come-back
+// (requeue_after) is Low, so a spec change is reconciled within a reconcile or
+// two even while a full resync of every pipeline is queued. A failed key is
+// retried at the priority it had.
+//
 // Workers run only between start_workers() and stop_workers(), i.e. while this
 // process leads; the caches run on every replica so that a new leader starts
 // with warm caches.
@@ -28,7 +34,7 @@ class Controller {
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
 
-  // Queue `key` for reconciling; ignored while not leading.
+  // Queue `key` for reconciling (Normal priority); ignored while not leading.
   void enqueue(const std::string& key);
 
   // Start reconciling `keys` (every pipeline known) and whatever is queued later.

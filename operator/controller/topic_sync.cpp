@@ -4,10 +4,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <thread>
 
 namespace outflow::op::controller {
 namespace {
+
+constexpr int kConfirmAttempts = 3;
+constexpr std::chrono::milliseconds kFirstConfirmPause{100};
 
 void mark_failures(std::vector<topics::TopicStatus>& statuses, const std::vector<kafka::TopicOutcome>& outcomes,
                    const std::string& reason, const std::string& what, bool created) {
@@ -44,6 +49,52 @@ std::vector<std::string> names_of(const std::vector<kafka::TopicOutcome>& outcom
     if (o.ok()) names.push_back(o.name);
   }
   return names;
+}
+
+// One pass instead of two: after the Admin calls succeeded, describe the
+// topics again and plan once more. When the broker already shows every change
+// the statuses say Ready now, rather than at the next check, which at scale
+// sits behind every other pipeline in the queue. When it does not show them
+// yet (metadata lags a little behind CreateTopics) or cannot be asked, the
+// first plan's Pending statuses stand and the regular pending re-check
+// follows. `result` must hold the statuses of the calls just made.
+bool confirm_changes(rd_kafka_t* admin, topics::Input input, TopicSyncResult& result,
+                     std::chrono::milliseconds timeout, Metrics& metrics) {
+  for (const auto& s : result.statuses) {
+    if (s.state == topics::TopicState::Error) return false;  // a call failed: report it as it is
+    if (!s.managed) return false;  // someone else's topic appeared meanwhile: the next check decides
+    input.managed.insert(s.name);
+    if (s.origin != topics::TopicOrigin::Unknown) input.origins[s.name] = s.origin;
+  }
+  std::vector<std::string> names;
+  for (const auto& t : input.desired) names.push_back(t.name);
+  // The broker's metadata follows a successful CreateTopics within
+  // milliseconds, but now and then not before the first look (2 of 1000
+  // pipelines in the operator benchmark): a few short looks, at most
+  // kConfirmAttempts, cost far less than a re-check behind the whole queue.
+  auto pause = kFirstConfirmPause;
+  for (int attempt = 1;; ++attempt, pause *= 2) {
+    input.observed.clear();
+    try {
+      for (const auto& [name, d] : kafka::describe_topics(admin, names, timeout)) {
+        input.observed[name] = topics::ObservedTopic{d.partitions, d.replication_factor, d.dynamic_config};
+      }
+      metrics.admin_call("describe", true);
+    } catch (const kafka::AdminError&) {
+      metrics.admin_call("describe", false);
+      return false;
+    }
+    auto confirmed = topics::plan(input);
+    const bool ready = !confirmed.has_calls() &&
+                       std::all_of(confirmed.topics.begin(), confirmed.topics.end(),
+                                   [](const auto& s) { return s.state == topics::TopicState::Ready; });
+    if (ready) {
+      result.statuses = std::move(confirmed.topics);
+      return true;
+    }
+    if (attempt == kConfirmAttempts) return false;
+    std::this_thread::sleep_for(pause);
+  }
 }
 
 }  // namespace
@@ -141,10 +192,11 @@ TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const Claims
                             topics::CheckOutcome::Unreachable);
   }
 
+  bool pending = plan.has_calls();
+  if (pending && confirm_changes(admin, input, result, timeout, metrics)) pending = false;
   result.condition = topics::roll_up(result.statuses);
   result.summary = topics::summary(result.statuses);
   result.cluster_id = cluster_id;
-  bool pending = plan.has_calls();
   bool error = false;
   for (const auto& s : result.statuses) {
     pending = pending || s.state == topics::TopicState::Pending;

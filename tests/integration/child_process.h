@@ -29,6 +29,7 @@ class ChildProcess {
   void kill();  // SIGKILL and reap
   bool running();
   std::string log() const;
+  pid_t pid() const { return pid_; }  // negative once reaped
 
  private:
   pid_t pid_ = -1;
