@@ -2,6 +2,7 @@
 
 #include "common/kafka/admin.h"
 #include "common/kube/errors.h"
+#include "common/kube/leader_election.h"
 #include "common/kube/resource.h"
 #include "common/pipeline/spec.h"
 #include "common/time_format.h"
@@ -130,6 +131,7 @@ Reconciler::Reconciler(kube::ApiClient& api, const ClusterView& view, kube::Even
 
 void Reconciler::throw_if_cancelled() const {
   if (cancelled_) throw Cancelled();
+  if (config_.write_fence) config_.write_fence();
 }
 
 Result Reconciler::reconcile(const std::string& key) {
@@ -163,6 +165,10 @@ Result Reconciler::reconcile(const std::string& key) {
                                                                   : reconcile_pipeline(*object, *memory);
     if (result.error) outcome = "error";
   } catch (const Cancelled&) {
+    outcome = "error";
+    result = {};
+  } catch (const kube::LeaseNotHeld& e) {
+    spdlog::info("reconcile {}: stopped: {}", key, e.what());
     outcome = "error";
     result = {};
   } catch (const kube::ApiError& e) {
@@ -330,7 +336,8 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
     };
     auto admin = admins_.get(connection, *settings);
     auto r = sync_topics(admin->get(), input, claims_for, last_known,
-                         std::chrono::milliseconds(spec.kafka.request_timeout_ms), metrics_);
+                         std::chrono::milliseconds(spec.kafka.request_timeout_ms), metrics_,
+                         [this] { throw_if_cancelled(); });
     memory.kafka_cluster_id = r.cluster_id;
     memory.topic_statuses = r.statuses;
     memory.topics_condition = r.condition;

@@ -39,6 +39,9 @@ struct ReconcilerConfig {
   // An agent entry whose heartbeat is older counts as unknown.
   std::chrono::seconds heartbeat_stale_after{std::chrono::seconds(60)};
   topics::CheckPolicy topic_checks{};
+  // Asked before each step that writes (to Kafka too); throws
+  // kube::LeaseNotHeld when this process may not write. Empty: always may.
+  kube::WriteFence write_fence{};
 };
 
 struct Result {
