@@ -75,6 +75,45 @@ TEST_F(OutageTest, AnotherReplicaTakesOverWhenTheLeaderDies) {
   operators_.erase(operators_.begin());  // killed: nothing to terminate
 }
 
+// Failover with the default election timing (lease 15 s, renew deadline
+// 10 s, retry 2 s): how long a change made as the leader goes away waits for
+// its reconcile. The standby's caches are synced before it leads, so the
+// first reconcile follows the takeover at once.
+TEST_F(OutageTest, AWarmStandbyReconcilesAChangeSoonAfterTheLeaderGoes) {
+  const std::vector<std::string> election{"--leader-elect", "--leader-election-namespace=" + ns_};
+  const auto failover = [&](bool hard) {
+    auto& leader = start_operator(election);
+    EXPECT_TRUE(eventually([&] { return metric(leader.metrics_port(), "outflow_operator_leader") == 1; }, 30s));
+    auto& standby = start_operator(election);
+    EXPECT_TRUE(eventually([&] { return http_get(standby.health_port(), "/readyz").first == 200; }, 20s));
+    const std::string name = hard ? "warm-kill" : "warm-term";
+    const auto first_topic = topic(unique_topic(name));
+    apply(pipeline(name, json::array({first_topic})));
+    wait_for_condition(name, "Ready", "True");
+    const auto gone_at = std::chrono::steady_clock::now();
+    if (hard) {
+      leader.kill();  // no release: the standby waits for the lease to expire
+    } else {
+      EXPECT_EQ(leader.terminate(), 0);  // a rolling update: the lease is handed back
+    }
+    apply(pipeline(name, json::array({first_topic, topic(unique_topic(name))})));
+    wait_for_condition(name, "TopicsReady", "True", "", 60s);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - gone_at).count();
+    std::printf("leader %s -> change reconciled by the standby: %.2f s\n", hard ? "killed" : "stopped (SIGTERM)",
+                seconds);
+    operators_.erase(operators_.begin());  // the old leader: already gone
+    return seconds;
+  };
+  // Handed back: one retry period of the standby, then a reconcile.
+  EXPECT_LE(failover(false), 5.0);
+  operators_.front()->terminate();
+  operators_.clear();
+  // Killed: the lease must expire first (15 s from the last renewal the
+  // standby saw, which it sees up to one retry period late, plus one
+  // retry period to notice), then a reconcile.
+  EXPECT_LE(failover(true), 15.0 + 2 * 2.4 + 2.0);
+}
+
 // What the API server holds in a namespace that only the first operator
 // writes to: every Event and EventPipeline by name, with its resourceVersion.
 // A new name or a new version between two snapshots is a write.
