@@ -3,6 +3,7 @@
 #include "agent/metrics/agent_metrics.h"
 #include "agent/publisher/publisher.h"
 #include "agent/replayer/replayer.h"
+#include "agent/status/liveness_lease.h"
 #include "agent/status/status_reporter.h"
 #include "common/breaker/circuit_breaker.h"
 #include "common/clock.h"
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -45,6 +47,10 @@ struct Agent::Parts {
     }
     reporter = std::make_unique<StatusReporter>(api, config.pipeline, config.pod_name, [this] { return state(); },
                                                 options.status_interval);
+    // POD_UID (downward API: metadata.uid) makes the pod own its Lease.
+    const char* pod_uid = std::getenv("POD_UID");
+    liveness_lease = std::make_unique<LivenessLease>(api, config.pipeline, config.pod_name,
+                                                     pod_uid != nullptr ? pod_uid : "");
     metrics_server = std::make_unique<http::Server>(options.metrics_addr,
                                                     http::Endpoints{.probes = {}, .metrics = metrics.registry()});
     health_server = std::make_unique<http::Server>(
@@ -148,6 +154,7 @@ struct Agent::Parts {
   std::unique_ptr<publisher::Publisher> publisher;
   std::unique_ptr<replayer::Replayer> replayer;  // only with spec.deadLetter
   std::unique_ptr<StatusReporter> reporter;
+  std::unique_ptr<LivenessLease> liveness_lease;
   std::unique_ptr<http::Server> metrics_server;
   std::unique_ptr<http::Server> health_server;
 };
@@ -167,6 +174,7 @@ void Agent::stop() {
   parts_->publisher->stop();
   if (parts_->replayer) parts_->replayer->stop();
   parts_->reporter->stop();
+  parts_->liveness_lease->stop();
   // civetweb notices a stop only every couple of seconds: pay it once.
   std::thread other([this] { parts_->metrics_server.reset(); });
   parts_->health_server.reset();

@@ -6,6 +6,7 @@
 #include "common/kube/resource.h"
 #include "common/pipeline/spec.h"
 #include "common/time_format.h"
+#include "operator/controller/agent_leases.h"
 #include "operator/controller/topic_sync.h"
 #include "operator/status/pipeline_status.h"
 #include "operator/status/rollup.h"
@@ -423,7 +424,11 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
   for (const auto& pod : view_.agent_pods(id.namespace_name, workloads::selector_labels(id))) {
     live_pods.insert(pod.at("metadata").value("name", ""));
   }
-  const auto all_entries = status::agent_entries_from_json(agents_of(object));
+  auto all_entries = status::agent_entries_from_json(agents_of(object));
+  // Liveness is each pod's Lease; the entries change only when there is news.
+  if (!all_entries.empty()) {
+    all_entries = status::with_liveness(std::move(all_entries), agent_leases(api_, id.namespace_name, id.uid));
+  }
   std::vector<status::AgentEntry> live_entries;
   std::set<std::string> keep = live_pods;
   const auto now_unix = wall_now_unix();
