@@ -27,14 +27,15 @@ void add_flags(CLI::App& app, Options& o) {
          "--status-interval",
          [&o](const std::string& text) {
            o.status_interval = cli::duration_or_throw(text, "--status-interval");
-           // The heartbeat is how the operator tells a live agent; an hour
-           // already means a dead-looking one.
+           // A change (a new error, a tenfold backlog) may wait this long to
+           // be shown; an hour is already far too late for a person.
            if (o.status_interval > std::chrono::hours(1)) {
              throw CLI::ValidationError("--status-interval", "must be at most 1h, got " + text);
            }
          },
-         "How often this pod refreshes its entry in the pipeline's status.agents (e.g. 5s, "
-         "500ms); breaker transitions are written at once")
+         "How often this pod looks at its state for its entry in the pipeline's status.agents, "
+         "and the least time between two writes of changes other than the breaker's (e.g. 5s, "
+         "500ms); breaker transitions are written at once, and nothing when nothing changed")
       ->default_str("5s");
 }
 

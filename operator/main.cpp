@@ -20,7 +20,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <pthread.h>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -45,6 +47,14 @@ std::string leader_identity() {
   return fmt::format("{}_{:08x}", base, random());
 }
 
+std::vector<std::string> all_pipeline_keys(const op::controller::Caches& caches) {
+  std::vector<std::string> keys;
+  for (const auto& p : caches.pipelines()) {
+    keys.push_back(p.at("metadata").value("namespace", "") + "/" + p.at("metadata").value("name", ""));
+  }
+  return keys;
+}
+
 int run(const op::Options& options) {
   // Signals are taken by sigwait() below, never by a handler on a random
   // thread: block them before any thread exists, so every thread inherits it.
@@ -58,8 +68,56 @@ int run(const op::Options& options) {
       options.kubeconfig.empty() ? kube::load_in_cluster() : kube::load_kubeconfig(options.kubeconfig);
   spdlog::info("API server {}", endpoint.server);
   kube::RestClient rest(endpoint);
-  kube::ApiClient api(rest);
   const std::string identity = leader_identity();
+  std::atomic<bool> shutting_down{false};  // set by main() before it stops the elector
+  const op::controller::Caches* caches_ptr = nullptr;
+
+  // The elector exists before anything that writes, so that every write can
+  // be fenced by it; it starts campaigning only once the caches are warm.
+  std::unique_ptr<kube::LeaderElector> elector;
+  // The elector's own client, with a timeout well inside the renew deadline:
+  // one hung request on the shared 30 s client would otherwise keep a leader
+  // that lost contact from stepping down in time.
+  kube::RestClient lease_rest(endpoint, std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::max(options.renew_deadline / 2, std::chrono::milliseconds(1000))));
+  kube::ApiClient lease_api(lease_rest);
+  std::unique_ptr<op::controller::Controller> controller;
+  op::controller::Reconciler* reconciler_ptr = nullptr;
+  // Set on the elector thread when the lease is lost; main() then exits 1.
+  std::atomic<bool> lease_lost{false};
+  const pthread_t main_thread = pthread_self();
+  if (options.leader_elect) {
+    kube::LeaseConfig lease{options.leader_election_namespace, options.leader_election_id, identity,
+                            options.lease_duration, options.renew_deadline, options.retry_period};
+    elector = std::make_unique<kube::LeaderElector>(
+        lease_api, lease,
+        kube::LeaderCallbacks{
+            [&] {
+              if (lease_lost) return;  // on its way out: never lead again in this process
+              spdlog::info("became leader ({})", identity);
+              controller->start_workers(all_pipeline_keys(*caches_ptr));
+            },
+            [&] {
+              if (shutting_down) {
+                spdlog::info("not leading any more ({}); reconciling stops", identity);
+                controller->stop_workers();
+                return;
+              }
+              // Lost, not handed back: as controller-runtime does, stop at
+              // once and exit, so the pod restarts as a standby with fresh
+              // state. Writes are already refused by the fence; cancelling
+              // makes reconciles in flight give up at their next step.
+              spdlog::error("lost the leader lease ({}); stopping all work and exiting", identity);
+              lease_lost = true;
+              if (reconciler_ptr != nullptr) reconciler_ptr->cancel();
+              elector->stop();  // from the callback: stop campaigning once it returns
+              pthread_kill(main_thread, SIGTERM);
+            },
+            [](const std::string& holder) { spdlog::info("leader is {}", holder); }});
+  }
+  // Every write of the operator (status, finalizers, workloads, Events) goes
+  // out only while this process holds the lease by its own clock.
+  kube::ApiClient api(rest, elector ? elector->write_fence() : kube::WriteFence{});
 
   op::controller::Metrics metrics;
   kube::EventRecorder events(api, op::controller::kFieldManager, identity);
@@ -72,12 +130,15 @@ int run(const op::Options& options) {
   config.topic_deletion_timeout =
       std::chrono::duration_cast<std::chrono::seconds>(options.topic_deletion_timeout);
   config.topic_checks.resync = options.resync_period;
+  // Kafka writes too: checked before each Admin call that changes the cluster.
+  if (elector) config.write_fence = elector->write_fence();
 
-  std::unique_ptr<op::controller::Controller> controller;
   op::controller::Caches caches(rest, options.namespaces, [&controller](const std::string& key) {
     if (controller) controller->enqueue(key);
   });
+  caches_ptr = &caches;
   op::controller::Reconciler reconciler(api, caches, events, admins, metrics, config);
+  reconciler_ptr = &reconciler;
   controller = std::make_unique<op::controller::Controller>(reconciler, metrics, options.workers);
 
   auto metrics_server =
@@ -108,50 +169,28 @@ int run(const op::Options& options) {
   }
   spdlog::info("caches synced");
 
-  auto all_keys = [&caches] {
-    std::vector<std::string> keys;
-    for (const auto& p : caches.pipelines()) {
-      keys.push_back(p.at("metadata").value("namespace", "") + "/" + p.at("metadata").value("name", ""));
-    }
-    return keys;
-  };
-
-  std::unique_ptr<kube::LeaderElector> elector;
-  // The elector's own client, with a timeout well inside the renew deadline:
-  // one hung request on the shared 30 s client would otherwise keep a leader
-  // that lost contact from stepping down in time.
-  kube::RestClient lease_rest(endpoint, std::chrono::duration_cast<std::chrono::seconds>(
-                                            std::max(options.renew_deadline / 2, std::chrono::milliseconds(1000))));
-  kube::ApiClient lease_api(lease_rest);
-  if (options.leader_elect) {
-    kube::LeaseConfig lease{options.leader_election_namespace, options.leader_election_id, identity,
-                            options.lease_duration, options.renew_deadline, options.retry_period};
-    elector = std::make_unique<kube::LeaderElector>(
-        lease_api, lease,
-        kube::LeaderCallbacks{
-            [&] {
-              spdlog::info("became leader ({})", identity);
-              controller->start_workers(all_keys());
-            },
-            [&] {
-              spdlog::warn("not leading any more ({}); reconciling stops", identity);
-              controller->stop_workers();
-            },
-            [](const std::string& holder) { spdlog::info("leader is {}", holder); }});
+  // The caches ran (and run) while not leading: a promoted standby starts
+  // from warm caches and reconciles at once.
+  if (elector) {
     elector->start();
   } else {
-    controller->start_workers(all_keys());
+    controller->start_workers(all_pipeline_keys(caches));
   }
 
   int signal = 0;
   sigwait(&signals, &signal);
-  spdlog::info("received {}, shutting down", strsignal(signal));
-  if (elector) elector->stop();  // stops the workers, then releases the lease
+  if (lease_lost) {
+    spdlog::info("shutting down after losing the lease");
+  } else {
+    spdlog::info("received {}, shutting down", strsignal(signal));
+  }
+  shutting_down = true;
+  if (elector) elector->stop();  // stops the workers, then releases the lease if still ours
   controller->stop_workers();
   caches.stop();
   stop_servers();
   spdlog::info("stopped");
-  return 0;
+  return lease_lost ? 1 : 0;
 }
 
 }  // namespace

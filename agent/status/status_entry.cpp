@@ -1,5 +1,6 @@
 #include "agent/status/status_entry.h"
 
+#include "agent/status/material_change.h"
 #include "common/kube/resource.h"
 #include "common/time_format.h"
 
@@ -97,6 +98,8 @@ json status_entry(const std::string& pod, const AgentState& state,
       entry["lastErrorTime"] = format_rfc3339(state.last_error_at);
     }
   }
+  // When this entry was written: not a heartbeat (the entry is written only
+  // when it changes); liveness is the pod's Lease.
   entry["heartbeatTime"] = format_rfc3339(now);
   return entry;
 }
@@ -128,7 +131,10 @@ WriteDecision decide_write(const WriteHistory& history, const AgentState& curren
   const bool breaker_changed =
       current.breaker != written.breaker || current.breaker_since != written.breaker_since;
   if (breaker_changed) return at(history.written_at + std::min(policy.min_gap, policy.interval));
-  return at(history.written_at + policy.interval);
+  if (material_change(written, current)) return at(history.written_at + policy.interval);
+  // Nothing a person would act on: no write at all, however long it has been.
+  // Liveness is the pod's Lease, not this entry.
+  return {false, now + policy.interval};
 }
 
 }  // namespace outflow::agent

@@ -41,7 +41,9 @@ std::string status_field_manager(const std::string& pod);
 // not known (backlog not measured yet, no pending row, no breaker_since, no
 // error) are left out rather than sent as zero: under server-side apply a field
 // this manager stops sending is removed, so the entry never shows a stale value.
-// heartbeatTime is `now`, which tells the operator this pod is alive.
+// heartbeatTime is `now`: when the entry was last written. It is no heartbeat
+// any more (the entry is written only on a material change); the pod's
+// Lease tells the operator it is alive.
 nlohmann::json status_entry(const std::string& pod, const AgentState& state,
                             std::chrono::system_clock::time_point now);
 
@@ -50,13 +52,14 @@ nlohmann::json status_entry(const std::string& pod, const AgentState& state,
 // `pod` key and leaves every other entry and the operator's conditions alone.
 nlohmann::json status_apply_body(const PipelineRef& pipeline, const nlohmann::json& entry);
 
-// How often to write. Breaker transitions go out at once (the operator's
+// When to write. Breaker transitions go out at once (the operator's
 // BreakersClosed condition and `kubectl get` should show an open breaker within
-// two seconds), everything else rides on the heartbeat.
+// two seconds); other material changes (material_change.h) at most once per
+// interval; nothing else ever, so idle agents cost watchers nothing.
 struct WritePolicy {
-  // Heartbeat: an entry is written at least this often even when nothing
-  // changed, so heartbeatTime advances and the operator can tell a dead agent
-  // from an idle one; other changes wait for it.
+  // How often the state is looked at, and the least time between two writes
+  // for changes other than the breaker's (a busy outbox must not turn into a
+  // write per poll). No longer a heartbeat: an unchanged entry is not written.
   std::chrono::milliseconds interval{5000};
   // Least time between two writes, breaker transitions included (an
   // openDurationMs of 100 ms could otherwise flap the entry ten times a
@@ -106,7 +109,8 @@ std::chrono::milliseconds retry_delay(int failures, const WritePolicy& policy);
 //  - nothing written yet: now;
 //  - the breaker changed (state or since, so a round trip Open -> HalfOpen ->
 //    Open between two looks counts too): now, or min_gap after the last write;
-//  - otherwise at the heartbeat, interval after the last write.
+//  - another material change (material_change()): interval after the last write;
+//  - otherwise never: look again after interval.
 WriteDecision decide_write(const WriteHistory& history, const AgentState& current,
                            Clock::time_point now, const WritePolicy& policy);
 

@@ -207,7 +207,7 @@ struct StatusReporter::State {
     if (!failing_with.empty()) {
       spdlog::info("status: writing pod {}'s entry in pipeline {} again", pod, where());
     } else if (!ever_written) {
-      spdlog::info("status: pod {} reports into pipeline {} (heartbeat every {} ms)", pod, where(),
+      spdlog::info("status: pod {} reports into pipeline {} (looks every {} ms, writes on change)", pod, where(),
                    policy.interval.count());
     }
     failing_with.clear();

@@ -52,6 +52,7 @@ json ApiClient::send(Method method, const std::string& path, const json* body,
   if (method != Method::Get) {
     // Every write, at debug: how a steady state is shown to send none. The
     // path only; bodies can hold Secret data.
+    if (fence_) fence_();
     spdlog::debug("kube write: {} {}", method_name(method), path);
   }
   Response response = rest_.request(method, path, body, content_type);

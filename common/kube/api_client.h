@@ -27,16 +27,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace outflow::kube {
+
+// Runs just before every write (not before reads) and throws to stop it from
+// going out: a leader that no longer holds its lease must not write, whatever
+// it was in the middle of. See LeaderElector::write_fence().
+using WriteFence = std::function<void()>;
 
 class ApiClient {
  public:
   // Borrows `rest`, which must outlive the client: the informers, the watch and
   // the lease share one RestClient and its connection pool.
-  explicit ApiClient(RestClient& rest) : rest_(rest) {}
+  explicit ApiClient(RestClient& rest, WriteFence fence = {}) : rest_(rest), fence_(std::move(fence)) {}
   explicit ApiClient(RestClient&& rest) = delete;  // would dangle
 
   // Namespace arguments: "" for cluster-scoped kinds (and, for list only, all
@@ -104,6 +111,7 @@ class ApiClient {
                       std::string_view content_type = "application/json");
 
   RestClient& rest_;
+  const WriteFence fence_;
 };
 
 }  // namespace outflow::kube

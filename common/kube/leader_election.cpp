@@ -345,4 +345,13 @@ bool LeaderElector::is_leader() const {
   return state_->leading.load() && !state_->renew_deadline_passed(state_->clock.now());
 }
 
+WriteFence LeaderElector::write_fence() const {
+  return [this] {
+    if (!is_leader()) {
+      throw LeaseNotHeld("not writing: " + state_->config.identity + " does not hold lease " +
+                         state_->config.namespace_name + "/" + state_->config.name);
+    }
+  };
+}
+
 }  // namespace outflow::kube

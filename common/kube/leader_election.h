@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace outflow::kube {
@@ -54,6 +55,13 @@ struct LeaseRecord {
 };
 
 LeaseRecord lease_record_from_json(const nlohmann::json& lease);
+
+// Thrown by the write fence when this process does not hold the lease (any
+// more): the write was not sent.
+class LeaseNotHeld : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // What this round should do.
 enum class LeaseAction {
@@ -120,6 +128,13 @@ class LeaderElector {
   // successful renewal, even while the elector thread is still blocked in a
   // request and has not called on_stopped_leading yet.
   bool is_leader() const;
+
+  // For ApiClient (and anything else that writes on the leader's behalf):
+  // throws LeaseNotHeld unless is_leader(). It asks the clock, not the elector
+  // thread, so a process that was frozen (SIGSTOP, a hung node) past its lease
+  // refuses its very first write after it resumes, before the elector thread
+  // has even noticed. The elector must outlive the fence.
+  WriteFence write_fence() const;
 
  private:
   struct State;

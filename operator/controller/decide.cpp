@@ -292,7 +292,7 @@ Report conclude(const Observed& observed, const Proceed& proceed, const TopicsKn
   const std::set<std::string> live_pods(observed.agent_pods.begin(), observed.agent_pods.end());
   std::vector<status::AgentEntry> live_entries;
   std::set<std::string> keep = live_pods;
-  for (const auto& e : status::agent_entries_from_json(agents_of(object))) {
+  for (const auto& e : status::with_liveness(status::agent_entries_from_json(agents_of(object)), observed.agent_leases)) {
     // A pod the cache has not seen yet may already report; keep its entry
     // while its heartbeat is fresh.
     const bool fresh = e.heartbeat_unix > 0 &&

@@ -2,6 +2,7 @@
 
 #include "common/kube/resource.h"
 #include "common/pipeline/spec.h"
+#include "operator/controller/agent_leases.h"
 #include "operator/workloads/agent_config.h"
 #include "operator/workloads/desired_objects.h"
 #include "operator/workloads/identity.h"
@@ -44,6 +45,9 @@ Observed observe(const ClusterView& view, kube::ApiClient& api, const json& pipe
   for (const auto& pod : view.agent_pods(id.namespace_name, workloads::selector_labels(id))) {
     observed.agent_pods.push_back(pod.at("metadata").value("name", ""));
   }
+  // Liveness is each pod's Lease; the entries change only when there is news.
+  const auto& agents = pipeline.value("status", json::object()).value("agents", json::array());
+  if (!agents.empty()) observed.agent_leases = agent_leases(api, id.namespace_name, id.uid);
   try {
     const auto spec = pipeline::parse_spec(pipeline.value("spec", json::object()));
     // A paused pipeline is left alone, down to the requests made for it.

@@ -2,6 +2,7 @@
 
 // The operator's settings that shape every reconcile (flags, see options.h).
 
+#include "common/kube/api_client.h"
 #include "operator/topics/check_schedule.h"
 #include "operator/workloads/identity.h"
 
@@ -18,6 +19,9 @@ struct ReconcilerConfig {
   // An agent entry whose heartbeat is older counts as unknown.
   std::chrono::seconds heartbeat_stale_after{std::chrono::seconds(60)};
   topics::CheckPolicy topic_checks{};
+  // Asked before each step that writes (to Kafka too); throws
+  // kube::LeaseNotHeld when this process may not write. Empty: always may.
+  kube::WriteFence write_fence{};
 };
 
 }  // namespace outflow::op::controller

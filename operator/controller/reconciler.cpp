@@ -2,6 +2,7 @@
 
 #include "common/kafka/admin.h"
 #include "common/kube/errors.h"
+#include "common/kube/leader_election.h"
 #include "common/kube/resource.h"
 #include "operator/topics/claims.h"
 #include "operator/topics/connection.h"
@@ -46,6 +47,7 @@ Reconciler::Reconciler(kube::ApiClient& api, const ClusterView& view, kube::Even
 
 void Reconciler::throw_if_cancelled() const {
   if (cancelled_) throw Cancelled();
+  if (config_.write_fence) config_.write_fence();
 }
 
 Result Reconciler::reconcile(const std::string& key) {
@@ -79,6 +81,10 @@ Result Reconciler::reconcile(const std::string& key) {
                                                                   : reconcile_pipeline(*object, *memory);
     if (result.error) outcome = "error";
   } catch (const Cancelled&) {
+    outcome = "error";
+    result = {};
+  } catch (const kube::LeaseNotHeld& e) {
+    spdlog::info("reconcile {}: stopped: {}", key, e.what());
     outcome = "error";
     result = {};
   } catch (const kube::ApiError& e) {
@@ -147,7 +153,8 @@ TopicSyncResult Reconciler::apply_topic_step(const json& object, const Proceed& 
     return topics::claims_of_others(view_.pipelines(), uid, {cluster_id, bootstrap}, topics::same_cluster);
   };
   auto admin = admins_.get(step.connection, step.settings);
-  return sync_topics(admin->get(), step.input, claims_for, step.last_known, step.timeout, metrics_);
+  return sync_topics(admin->get(), step.input, claims_for, step.last_known, step.timeout, metrics_,
+                     [this] { throw_if_cancelled(); });
 }
 
 std::optional<std::string> Reconciler::apply_workloads(const json& object, const Proceed& proceed,

@@ -129,7 +129,11 @@ TopicSyncResult unchecked_topics(const std::vector<pipeline::TopicSpec>& desired
 
 TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const ClaimsFor& claims_for,
                             const std::vector<topics::TopicStatus>& last_known,
-                            std::chrono::milliseconds timeout, Metrics& metrics) {
+                            std::chrono::milliseconds timeout, Metrics& metrics,
+                            const std::function<void()>& before_write) {
+  const auto may_write = [&] {
+    if (before_write) before_write();
+  };
   std::vector<std::string> names;
   for (const auto& t : input.desired) names.push_back(t.name);
   const auto desired = input.desired;
@@ -162,6 +166,7 @@ TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const Claims
   result.adopted = plan.adopted;
   try {
     if (!plan.create.empty()) {
+      may_write();
       const auto outcomes = kafka::create_topics(admin, plan.create, timeout);
       metrics.admin_call("create_topics", true);
       mark_failures(result.statuses, outcomes, "CreateFailed", "creating", true);
@@ -170,6 +175,7 @@ TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const Claims
     if (!plan.create_partitions.empty()) {
       std::vector<std::pair<std::string, int>> totals;
       for (const auto& p : plan.create_partitions) totals.emplace_back(p.topic, p.new_total);
+      may_write();
       const auto outcomes = kafka::create_partitions(admin, totals, timeout);
       metrics.admin_call("create_partitions", true);
       mark_failures(result.statuses, outcomes, "PartitionIncreaseFailed", "adding partitions to", false);
@@ -178,6 +184,7 @@ TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const Claims
     if (!plan.alter_configs.empty()) {
       std::vector<std::pair<std::string, std::map<std::string, std::string>>> configs;
       for (const auto& c : plan.alter_configs) configs.emplace_back(c.topic, c.config);
+      may_write();
       const auto outcomes = kafka::alter_topic_configs(admin, configs, timeout);
       metrics.admin_call("alter_configs", true);
       mark_failures(result.statuses, outcomes, "ConfigUpdateFailed", "updating the config of", false);

@@ -40,9 +40,12 @@ using ClaimsFor = std::function<std::vector<topics::Claim>(const std::string& cl
 // trouble: an unreachable cluster comes back as outcome Unreachable with a
 // KafkaUnreachable condition.
 // `last_known`: the statuses reported before, kept when the broker cannot be asked.
+// `before_write` runs before each Admin call that changes the cluster and may
+// throw to stop it (a leader that lost its lease); its exception propagates.
 TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const ClaimsFor& claims_for,
                             const std::vector<topics::TopicStatus>& last_known,
-                            std::chrono::milliseconds timeout, Metrics& metrics);
+                            std::chrono::milliseconds timeout, Metrics& metrics,
+                            const std::function<void()>& before_write = {});
 
 // The condition and statuses to report when the topics could not be checked
 // at all (Secrets missing, broker unreachable): the last known per-topic

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 
 namespace outflow::op::status {
@@ -19,6 +20,23 @@ std::vector<AgentEntry> agent_entries_from_json(const nlohmann::json& agents) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+std::vector<AgentEntry> with_liveness(std::vector<AgentEntry> entries, const nlohmann::json& leases) {
+  if (!leases.is_array()) return entries;
+  std::map<std::string, std::int64_t> renewed;  // pod -> renewTime
+  for (const auto& lease : leases) {
+    if (!lease.is_object() || !lease.contains("metadata") || !lease.contains("spec")) continue;
+    const auto name = lease["metadata"].value("name", "");
+    const auto& spec = lease["spec"];
+    if (!spec.is_object() || spec.value("holderIdentity", "") != name) continue;
+    if (const auto at = parse_rfc3339(spec.value("renewTime", ""))) renewed[name] = *at;
+  }
+  for (auto& e : entries) {
+    const auto it = renewed.find(e.pod);
+    if (it != renewed.end()) e.heartbeat_unix = std::max(e.heartbeat_unix, it->second);
+  }
+  return entries;
 }
 
 nlohmann::json prune_agents_patch(const nlohmann::json& agents, const std::set<std::string>& live_pods) {

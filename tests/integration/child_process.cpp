@@ -90,6 +90,10 @@ void ChildProcess::kill() {
   pid_ = -pid_;
 }
 
+void ChildProcess::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
 std::string ChildProcess::log() const { return read_text(log_path_); }
 
 int free_port() {

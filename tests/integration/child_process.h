@@ -27,6 +27,8 @@ class ChildProcess {
   // it was killed, -SIGKILL when it had to be).
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void kill();  // SIGKILL and reap
+  // Sends `sig` to a child still running (SIGSTOP/SIGCONT to freeze and thaw it).
+  void signal(int sig);
   bool running();
   std::string log() const;
   pid_t pid() const { return pid_; }  // negative once reaped

@@ -4,6 +4,7 @@
 #include "operator/workloads/agent_config.h"
 #include "testenv.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,8 +23,12 @@ AgentProcess::AgentProcess(const std::string& pod, const std::string& ns, const 
                                 "--config=" + config_path,
                                 "--kubeconfig=" + testenv::require("KUBECONFIG"),
                                 "--metrics-addr=127.0.0.1:" + std::to_string(metrics_port_),
-                                "--health-addr=127.0.0.1:" + std::to_string(health_port_),
-                                "--status-interval=1s"};
+                                "--health-addr=127.0.0.1:" + std::to_string(health_port_)};
+  // Tests want status changes fast; one that passes its own interval gets that.
+  const bool own_interval = std::any_of(extra_args.begin(), extra_args.end(), [](const std::string& arg) {
+    return arg.rfind("--status-interval", 0) == 0;
+  });
+  if (!own_interval) argv.push_back("--status-interval=1s");
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<testenv::ChildProcess>(std::move(argv),
                                                      std::map<std::string, std::string>{{"POD_NAME", pod}, {"POD_NAMESPACE", ns}});

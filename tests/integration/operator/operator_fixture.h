@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,6 +38,10 @@ class OperatorProcess {
   // SIGTERM, then waits (bounded); returns the exit code (-signal if killed).
   int terminate(std::chrono::milliseconds timeout = 20s) { return process_->terminate(timeout); }
   void kill() { process_->kill(); }
+  // SIGSTOP / SIGCONT: a process that stops answering and later resumes,
+  // like a pod on a node that hung (or a long GC pause elsewhere).
+  void freeze() { process_->signal(SIGSTOP); }
+  void thaw() { process_->signal(SIGCONT); }
   bool running() { return process_->running(); }
   std::string log() const { return process_->log(); }
   int metrics_port() const { return metrics_port_; }

@@ -10,7 +10,7 @@ using outflow::testing::identity;
 
 TEST(AgentRbac, RolePatchesOnlyItsOwnPipelineStatusAndReadsNoSecret) {
   const auto role = agent_role(identity("payments"));
-  ASSERT_EQ(role["rules"].size(), 1u);
+  ASSERT_EQ(role["rules"].size(), 2u);
   const auto& status = role["rules"][0];
   EXPECT_EQ(status["apiGroups"], nlohmann::json::array({"outflow.dev"}));
   EXPECT_EQ(status["resources"], nlohmann::json::array({"eventpipelines/status"}));
@@ -25,4 +25,13 @@ TEST(AgentRbac, BindingGrantsTheRoleToTheAgentServiceAccountOnly) {
   EXPECT_EQ(binding["subjects"][0]["kind"], "ServiceAccount");
   EXPECT_EQ(binding["subjects"][0]["name"], agent_service_account(identity())["metadata"]["name"]);
   EXPECT_EQ(binding["subjects"][0]["namespace"], "shop");
+}
+
+TEST(AgentRbac, LeasesMayOnlyBeAppliedNeverReadListedOrDeleted) {
+  const auto role = agent_role(identity("payments"));
+  ASSERT_EQ(role["rules"].size(), 2u);
+  const auto& leases = role["rules"][1];
+  EXPECT_EQ(leases["apiGroups"], nlohmann::json::array({"coordination.k8s.io"}));
+  EXPECT_EQ(leases["resources"], nlohmann::json::array({"leases"}));
+  EXPECT_EQ(leases["verbs"], nlohmann::json::array({"create", "patch"}));
 }

@@ -1,0 +1,31 @@
+#pragma once
+
+// Which changes of an agent's state are worth a write to its pipeline's
+// status.agents entry. Every write costs an etcd write and a watch event to
+// everyone watching EventPipelines (the operator, Argo CD, `kubectl get -w`),
+// so the entry changes only when a person would act on what it says: the
+// breaker, the last error, or a count that moved by an order of magnitude.
+// Liveness is not carried here at all (see liveness_lease.h). Pure.
+
+#include "agent/status/agent_state.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace outflow::agent {
+
+// A coarse change of a count such as the outbox backlog: it became known or
+// unknown, or it moved by a factor of ten or more either way, counting 0 as 1
+// (so 0 -> 9 and 40 -> 5 are not news, 0 -> 10 and 10000 -> 900 are). Measured
+// from the value last written, not the last one seen, so a count drifting
+// slowly still reports once it has drifted far enough, and one wobbling
+// around a boundary does not report on every wobble.
+bool coarse_change(std::optional<std::int64_t> written, std::optional<std::int64_t> now);
+
+// True when `current` differs from what was last `written` in something a
+// person acts on: breaker state or since, lastError, or a coarse change of
+// outboxBacklog, oldestPendingAgeSeconds, dlqPending or parkedTotal.
+// publishedTotal alone is never news (the metrics carry it live).
+bool material_change(const AgentState& written, const AgentState& current);
+
+}  // namespace outflow::agent
