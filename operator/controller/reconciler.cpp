@@ -6,6 +6,7 @@
 #include "common/pipeline/spec.h"
 #include "common/time_format.h"
 #include "operator/controller/topic_sync.h"
+#include "operator/secrets/reader.h"
 #include "operator/status/pipeline_status.h"
 #include "operator/status/rollup.h"
 #include "operator/topics/cluster_identity.h"
@@ -189,18 +190,8 @@ const secrets::SecretData& Reconciler::load_secrets(const std::string& ns, const
   std::map<std::string, std::string> versions;
   for (const auto& name : names) versions[name] = view_.secret_version(ns, name).value_or("");
   if (versions == memory.secret_versions) return memory.secrets;
-  secrets::SecretData data;
-  for (const auto& name : names) {
-    const auto secret = api_.get_if_exists(kinds::secrets(), ns, name);
-    if (!secret) continue;
-    auto& keys = data[name];
-    const json values = secret->contains("data") ? secret->at("data") : json::object();
-    for (const auto& [key, value] : values.items()) {
-      keys[key] = kube::decode_base64(value.get<std::string>());
-    }
-  }
+  memory.secrets = secrets::read_secrets(api_, ns, names);
   memory.secret_versions = std::move(versions);
-  memory.secrets = std::move(data);
   return memory.secrets;
 }
 

@@ -29,6 +29,8 @@ class ChildProcess {
   void kill();  // SIGKILL and reap
   bool running();
   std::string log() const;
+  // While it runs; negative once reaped.
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

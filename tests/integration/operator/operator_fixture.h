@@ -39,6 +39,7 @@ class OperatorProcess {
   void kill() { process_->kill(); }
   bool running() { return process_->running(); }
   std::string log() const { return process_->log(); }
+  pid_t pid() const { return process_->pid(); }
   int metrics_port() const { return metrics_port_; }
   int health_port() const { return health_port_; }
 
