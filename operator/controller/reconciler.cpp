@@ -336,7 +336,8 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
       }
     }
   }
-  if (!memory.topics_condition.ready && memory.topics_condition.reason != memory.last_topics_reason) {
+  if (topics::worth_a_warning(memory.topics_condition) &&
+      memory.topics_condition.reason != memory.last_topics_reason) {
     events_.record(object, kube::EventType::Warning, memory.topics_condition.reason, memory.topics_condition.message);
   }
   memory.last_topics_reason = memory.topics_condition.ready ? "" : memory.topics_condition.reason;
