@@ -48,14 +48,14 @@ std::string continue_token_of(const json& page) {
 }  // namespace
 
 json ApiClient::send(Method method, const std::string& path, const json* body,
-                     std::string_view content_type) {
+                     std::string_view content_type, std::string_view accept) {
   if (method != Method::Get) {
     // Every write, at debug: how a steady state is shown to send none. The
     // path only; bodies can hold Secret data.
     if (fence_) fence_();
     spdlog::debug("kube write: {} {}", method_name(method), path);
   }
-  Response response = rest_.request(method, path, body, content_type);
+  Response response = rest_.request(method, path, body, content_type, accept);
   if (!response.ok()) {
     throw to_api_error(response, fmt::format("{} {}", method_name(method), path));
   }
@@ -82,7 +82,8 @@ std::optional<json> ApiClient::get_if_exists(const ResourceKind& kind, std::stri
 
 json ApiClient::list_page(const ResourceKind& kind, std::string_view ns,
                           const ListOptions& options) {
-  return send(Method::Get, collection_path(kind, ns) + options.to_query().str(), nullptr);
+  return send(Method::Get, collection_path(kind, ns) + options.to_query().str(), nullptr,
+              "application/json", options.metadata_only ? kMetadataListMediaType : kJsonMediaType);
 }
 
 json ApiClient::list(const ResourceKind& kind, std::string_view ns, const ListOptions& options) {

@@ -108,7 +108,8 @@ class ApiClient {
 
  private:
   nlohmann::json send(Method method, const std::string& path, const nlohmann::json* body,
-                      std::string_view content_type = "application/json");
+                      std::string_view content_type = "application/json",
+                      std::string_view accept = kJsonMediaType);
 
   RestClient& rest_;
   const WriteFence fence_;

@@ -45,9 +45,14 @@ struct InformerOptions {
   std::chrono::seconds watch_timeout{300};
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{30000};
-  // Applied to every object before it is cached and handed to handlers, e.g.
-  // to drop a Secret's data so that no secret value sits in the operator's
-  // memory for longer than a reconcile needs it.
+  // Ask the API server for metadata only (PartialObjectMetadata: kind
+  // "PartialObjectMetadata", no spec, status or data), for kinds whose content
+  // the owner never reads from the cache: a Secret's data then never reaches
+  // this process, and a Pod costs a few hundred bytes instead of kilobytes.
+  bool metadata_only = false;
+  // Applied to every object before it is cached and handed to handlers: keep
+  // only what the owner reads (see object_trim.h), page by page, so the
+  // memory of a list is one page of full objects at most.
   std::function<nlohmann::json(nlohmann::json)> transform;
 };
 

@@ -99,6 +99,8 @@ struct ListOptions {
   std::string resource_version;  // "" = most recent (a quorum read)
   std::int64_t limit = 0;        // page size; 0 = no paging
   std::string continue_token;    // from the previous page's metadata.continue
+  // Items as PartialObjectMetadata: metadata only (kMetadataListMediaType).
+  bool metadata_only = false;
 
   Query to_query() const;
 };

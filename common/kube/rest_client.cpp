@@ -63,10 +63,10 @@ void parse_body(Response& out) {
 }
 
 web::http::http_request make_request(const web::http::method& method, std::string_view path,
-                                     const std::string& bearer_token) {
+                                     const std::string& bearer_token, std::string_view accept) {
   web::http::http_request req(method);
   req.set_request_uri(web::uri(std::string(path)));
-  req.headers().add("Accept", "application/json");
+  req.headers().add("Accept", std::string(accept));
   // The API server names the field manager of a write without one after the
   // User-Agent; without this it would be "cpprestsdk", and later applies by
   // outflow-operator would conflict with that stranger.
@@ -162,8 +162,9 @@ RestClient::RestClient(RestClient&&) noexcept = default;
 RestClient& RestClient::operator=(RestClient&&) noexcept = default;
 
 Response RestClient::request(Method method, std::string_view path, const nlohmann::json* body,
-                             std::string_view content_type) {
-  web::http::http_request req = make_request(to_cpprest(method), path, impl_->current_token(endpoint_));
+                             std::string_view content_type, std::string_view accept) {
+  web::http::http_request req =
+      make_request(to_cpprest(method), path, impl_->current_token(endpoint_), accept);
   if (body != nullptr) {
     req.set_body(body->dump(), std::string(content_type));
   }
@@ -181,7 +182,7 @@ Response RestClient::request(Method method, std::string_view path, const nlohman
 
 StreamResult RestClient::stream_lines(std::string_view path, const LineHandler& on_line,
                                       const StreamCancel& cancel,
-                                      std::chrono::seconds idle_timeout) {
+                                      std::chrono::seconds idle_timeout, std::string_view accept) {
   StreamResult result;
   if (cancel.cancelled()) {
     result.cancelled = true;
@@ -193,7 +194,8 @@ StreamResult RestClient::stream_lines(std::string_view path, const LineHandler& 
   web::http::client::http_client client(web::uri(endpoint_.server),
                                         make_config(endpoint_, idle_timeout));
   const RequestCancel local(cancel.impl_->source.get_token());
-  web::http::http_request req = make_request(web::http::methods::GET, path, impl_->current_token(endpoint_));
+  web::http::http_request req =
+      make_request(web::http::methods::GET, path, impl_->current_token(endpoint_), accept);
 
   // Once the caller cancelled, whatever failed did so because the connection
   // was closed under it: that is the requested stop, not a transport error.

@@ -17,6 +17,17 @@
 
 namespace outflow::kube {
 
+inline constexpr std::string_view kJsonMediaType = "application/json";
+// What to accept for a list or a watch when only metadata matters: the API
+// server answers with PartialObjectMetadata (name, namespace, labels,
+// versions, owners...) and leaves out spec, status and a Secret's data, so
+// they never cross the wire or pass through our parser. No fallback to full
+// objects: a server that cannot do this (none since 1.15) fails loudly.
+inline constexpr std::string_view kMetadataListMediaType =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+inline constexpr std::string_view kMetadataMediaType =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
 // The request never got an HTTP answer (DNS, TCP, TLS, timeout).
 class TransportError : public std::runtime_error {
  public:
@@ -75,8 +86,10 @@ class RestClient {
   RestClient& operator=(const RestClient&) = delete;
 
   // `path` is everything after the server URL, e.g. "/api/v1/namespaces?limit=5".
+  // `accept` is the media type asked for (see kMetadataListMediaType).
   Response request(Method method, std::string_view path, const nlohmann::json* body = nullptr,
-                   std::string_view content_type = "application/json");
+                   std::string_view content_type = "application/json",
+                   std::string_view accept = kJsonMediaType);
 
   Response get(std::string_view path) { return request(Method::Get, path); }
   Response post(std::string_view path, const nlohmann::json& body) {
@@ -98,7 +111,8 @@ class RestClient {
   // TransportError when the connection fails or times out (not on cancel);
   // exceptions from on_line propagate after the stream has been closed.
   StreamResult stream_lines(std::string_view path, const LineHandler& on_line,
-                            const StreamCancel& cancel, std::chrono::seconds idle_timeout);
+                            const StreamCancel& cancel, std::chrono::seconds idle_timeout,
+                            std::string_view accept = kJsonMediaType);
 
   const ClusterEndpoint& endpoint() const { return endpoint_; }
 

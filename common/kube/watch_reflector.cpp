@@ -165,26 +165,47 @@ bool WatchReflector::list_and_replace() {
   ListOptions list_options;
   list_options.label_selector = options_.label_selector;
   list_options.limit = options_.page_size;
+  list_options.metadata_only = options_.metadata_only;
   std::vector<CacheDelta> changes;
   std::size_t count = 0;
   std::string version;
   try {
-    json list = api.list(kind_, options_.namespace_name, list_options);
-    version = version_of(list);
-    if (version.empty()) throw std::runtime_error("the list has no metadata.resourceVersion");
-    // List items come without apiVersion and kind (watch events have them);
-    // filled in so that an object looks the same whichever way it came.
-    std::string item_kind = list.value("kind", "");
-    if (item_kind.size() > 4 && item_kind.ends_with("List")) item_kind.resize(item_kind.size() - 4);
+    // Page by page, each transformed before the next is read, so the full
+    // objects of one page at most are in memory at once.
     std::vector<json> items;
-    items.reserve(list["items"].size());
-    for (auto& item : list["items"]) {
-      if (item.is_object()) {
-        if (!item.contains("apiVersion")) item["apiVersion"] = kind_.api_version();
-        if (!item.contains("kind") && !item_kind.empty()) item["kind"] = item_kind;
+    std::string continue_token;
+    do {
+      json page = api.list_page(kind_, options_.namespace_name, list_options);
+      if (!page.is_object()) throw std::runtime_error("the API server answered no list object");
+      if (version.empty()) {
+        // Later pages come from the first page's snapshot.
+        version = version_of(page);
+        if (version.empty()) throw std::runtime_error("the list has no metadata.resourceVersion");
+        list_options.resource_version.clear();
       }
-      if (auto object = transformed(std::move(item))) items.push_back(std::move(*object));
-    }
+      // List items come without apiVersion and kind (watch events have
+      // them); filled in so that an object looks the same whichever way it
+      // came. A metadata-only list names its own item kind.
+      std::string item_kind = page.value("kind", "");
+      if (item_kind.size() > 4 && item_kind.ends_with("List")) item_kind.resize(item_kind.size() - 4);
+      const std::string item_api_version =
+          options_.metadata_only ? page.value("apiVersion", "meta.k8s.io/v1") : kind_.api_version();
+      if (page["items"].is_array()) {
+        for (auto& item : page["items"]) {
+          if (item.is_object()) {
+            if (!item.contains("apiVersion")) item["apiVersion"] = item_api_version;
+            if (!item.contains("kind") && !item_kind.empty()) item["kind"] = item_kind;
+          }
+          if (auto object = transformed(std::move(item))) items.push_back(std::move(*object));
+        }
+      }
+      const auto metadata = page.find("metadata");
+      std::string next = metadata != page.end() && metadata->is_object() ? metadata->value("continue", "") : "";
+      if (!next.empty() && next == list_options.continue_token) {
+        throw std::runtime_error("the API server repeated a continue token");
+      }
+      list_options.continue_token = std::move(next);
+    } while (!list_options.continue_token.empty());
     count = items.size();
     changes = cache_.replace(std::move(items), version);
   } catch (const std::exception& e) {
@@ -228,7 +249,8 @@ std::optional<WatchEnd> WatchReflector::watch_once(std::size_t& events) {
   const auto started = steady_clock::now();
   StreamResult result;
   try {
-    result = rest_.stream_lines(path, on_line, cancel_, options_.watch_timeout + kIdleMargin);
+    result = rest_.stream_lines(path, on_line, cancel_, options_.watch_timeout + kIdleMargin,
+                                options_.metadata_only ? kMetadataMediaType : kJsonMediaType);
   } catch (const TransportError& e) {
     return WatchEnd{WatchNext::RetryAfterBackoff, e.what(), std::nullopt};
   } catch (const std::exception& e) {

@@ -1,12 +1,16 @@
 #include "operator/controller/caches.h"
 
+#include "common/kube/object_trim.h"
 #include "common/kube/resource.h"
 #include "common/pipeline/spec.h"
 #include "operator/controller/pipeline_change.h"
 #include "operator/workloads/agent_config.h"
+#include "operator/workloads/deployment.h"
 #include "operator/workloads/identity.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 namespace outflow::op::controller {
 namespace {
@@ -22,14 +26,12 @@ std::string key_of(const json& object) {
   return m.value("namespace", "") + "/" + m.value("name", "");
 }
 
-// Secret values stay out of the cache: the reconciler reads a Secret's data
-// only when its resourceVersion says it changed.
-json metadata_only(json secret) {
-  json m = secret.value("metadata", json::object());
-  return {{"metadata",
-           {{"name", m.value("name", "")},
-            {"namespace", m.value("namespace", "")},
-            {"resourceVersion", m.value("resourceVersion", "")}}}};
+constexpr const char* kInstanceLabel = "app.kubernetes.io/instance";
+
+std::string instance_label(const json& object) {
+  const auto labels = object.at("metadata").value("labels", json::object());
+  const auto found = labels.find(kInstanceLabel);
+  return found != labels.end() && found->is_string() ? found->get<std::string>() : std::string();
 }
 
 bool labels_match(const json& object, const json& selector) {
@@ -38,6 +40,15 @@ bool labels_match(const json& object, const json& selector) {
     if (!labels.contains(k) || labels.at(k) != v) return false;
   }
   return true;
+}
+
+std::vector<std::string> secrets_named_by(const json& pipeline) {
+  try {
+    return workloads::referenced_secrets(pipeline::parse_spec(pipeline.value("spec", json::object())));
+  } catch (const pipeline::SpecError&) {
+    // An invalid spec references nothing usable; its own reconcile reports it.
+    return {};
+  }
 }
 
 }  // namespace
@@ -52,25 +63,29 @@ Caches::Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnCh
   if (namespaces.empty()) namespaces.push_back("");
   for (const auto& ns : namespaces) {
     Informers set;
-    auto make = [&](kube::ResourceKind kind, std::string selector,
-                    std::function<json(json)> transform = {}) {
+    auto make = [&](kube::ResourceKind kind, std::string selector, bool metadata_only,
+                    std::function<json(json)> transform) {
       kube::InformerOptions options;
       options.namespace_name = ns;
       options.label_selector = std::move(selector);
+      options.metadata_only = metadata_only;
       options.transform = std::move(transform);
       return std::make_unique<kube::Informer>(rest, std::move(kind), std::move(options));
     };
-    set.pipelines = make(kinds::event_pipelines(), "");
-    set.deployments = make(kinds::deployments(), kManagedSelector);
-    set.config_maps = make(kinds::config_maps(), kManagedSelector);
-    set.pods = make(kinds::pods(), kAgentPodSelector);
-    set.secrets = make(kinds::secrets(), "", metadata_only);
+    // Pipelines, Deployments and ConfigMaps are compared with what the
+    // operator wants, so they stay whole but for the server's bookkeeping.
+    // Of pods and Secrets only existence, version and labels are read.
+    set.pipelines = make(kinds::event_pipelines(), "", false, kube::without_bookkeeping);
+    set.deployments = make(kinds::deployments(), kManagedSelector, false, kube::without_bookkeeping);
+    set.config_maps = make(kinds::config_maps(), kManagedSelector, false, kube::without_bookkeeping);
+    set.pods = make(kinds::pods(), kAgentPodSelector, true, kube::identity_only);
+    set.secrets = make(kinds::secrets(), "", true, kube::identity_only);
 
     set.pipelines->add_handler([this](kube::InformerEventType type, const json& o) { changed_pipeline(type, o); });
     auto owned = [this](kube::InformerEventType, const json& o) { changed_owned(o); };
     set.deployments->add_handler(owned);
     set.config_maps->add_handler(owned);
-    set.pods->add_handler(owned);
+    set.pods->add_handler([this](kube::InformerEventType type, const json& o) { changed_pod(type, o); });
     set.secrets->add_handler([this](kube::InformerEventType, const json& o) { changed_secret(o); });
     informers_.emplace(ns, std::move(set));
   }
@@ -105,49 +120,47 @@ bool Caches::wait_for_sync(std::chrono::milliseconds timeout) const {
 void Caches::changed_owned(const json& object) {
   const auto& m = object.at("metadata");
   const auto ns = m.value("namespace", "");
-  // Deployments and ConfigMaps name their pipeline as controller owner; pods
-  // (owned by a ReplicaSet) carry the pipeline's selector labels.
+  // Deployments and ConfigMaps name their pipeline as controller owner.
   for (const auto& ref : m.value("ownerReferences", json::array())) {
     if (ref.value("kind", "") == "EventPipeline") {
       on_change_(ns + "/" + ref.value("name", ""));
       return;
     }
   }
-  for (const auto& p : pipelines()) {
-    const auto& pm = p.at("metadata");
-    if (pm.value("namespace", "") != ns) continue;
-    const workloads::PipelineIdentity id{ns, pm.value("name", ""), pm.value("uid", "")};
-    if (labels_match(object, workloads::selector_labels(id))) on_change_(key_of(p));
+  for (const auto& key : index_.pipelines_with_instance(ns, instance_label(object))) on_change_(key);
+}
+
+void Caches::changed_pod(kube::InformerEventType type, const json& pod) {
+  // Pods are owned by a ReplicaSet; they carry their pipeline's instance label.
+  const auto& m = pod.at("metadata");
+  const auto ns = m.value("namespace", "");
+  const auto instance = instance_label(pod);
+  if (type == kube::InformerEventType::Deleted) {
+    index_.remove_pod(ns, m.value("name", ""));
+  } else {
+    index_.upsert_pod(ns, m.value("name", ""), instance);
   }
+  for (const auto& key : index_.pipelines_with_instance(ns, instance)) on_change_(key);
 }
 
 void Caches::changed_secret(const json& secret) {
   const auto& m = secret.at("metadata");
-  const auto ns = m.value("namespace", "");
-  const auto name = m.value("name", "");
-  for (const auto& p : pipelines()) {
-    if (p.at("metadata").value("namespace", "") != ns) continue;
-    try {
-      const auto refs = workloads::referenced_secrets(pipeline::parse_spec(p.value("spec", json::object())));
-      if (std::find(refs.begin(), refs.end(), name) != refs.end()) on_change_(key_of(p));
-    } catch (const pipeline::SpecError&) {
-      // An invalid spec references nothing usable; its own reconcile reports it.
-    }
+  for (const auto& key : index_.pipelines_using_secret(m.value("namespace", ""), m.value("name", ""))) {
+    on_change_(key);
   }
 }
 
 void Caches::changed_pipeline(kube::InformerEventType type, const json& pipeline) {
   const auto key = key_of(pipeline);
-  {
-    std::lock_guard lock(fingerprints_mutex_);
-    if (type == kube::InformerEventType::Deleted) {
-      fingerprints_.erase(key);
-    } else {
-      auto fingerprint = reconcile_fingerprint(pipeline);
-      auto [it, fresh] = fingerprints_.try_emplace(key, fingerprint);
-      if (!fresh && it->second == fingerprint) return;  // a heartbeat, nothing to reconcile
-      it->second = std::move(fingerprint);
-    }
+  if (type == kube::InformerEventType::Deleted) {
+    index_.remove_pipeline(key);
+  } else {
+    const auto& m = pipeline.at("metadata");
+    const workloads::PipelineIdentity id{m.value("namespace", ""), m.value("name", ""), m.value("uid", "")};
+    const PipelineIndex::Pipeline entry{key, workloads::checksum_of({reconcile_fingerprint(pipeline)}),
+                                        secrets_named_by(pipeline),
+                                        workloads::selector_labels(id).value(kInstanceLabel, "")};
+    if (!index_.upsert_pipeline(entry)) return;  // a heartbeat, nothing to reconcile
   }
   on_change_(key);
 }
@@ -187,8 +200,9 @@ std::vector<json> Caches::agent_pods(const std::string& ns, const json& selector
   std::vector<json> pods;
   const auto* set = informers_for(ns);
   if (!set) return pods;
-  for (auto& pod : set->pods->list(ns)) {
-    if (labels_match(pod, selector_labels)) pods.push_back(std::move(pod));
+  for (const auto& name : index_.pods_with_instance(ns, selector_labels.value(kInstanceLabel, ""))) {
+    auto pod = set->pods->get(ns, name);
+    if (pod && labels_match(*pod, selector_labels)) pods.push_back(std::move(*pod));
   }
   return pods;
 }

@@ -1,22 +1,26 @@
 #pragma once
 
 // The operator's informers and the ClusterView the reconciler reads through
-// them: EventPipelines, the agent Deployments, ConfigMaps and Pods the
-// operator created (by label), and Secret metadata. Every change is mapped to
-// the key ("namespace/name") of the pipeline it concerns and handed to the
-// change callback; the controller queues it.
+// them: EventPipelines, the agent Deployments and ConfigMaps the operator
+// created (by label), and the metadata only of agent Pods and of Secrets (a
+// Secret's data never reaches the operator through a watch; the reconciler
+// GETs the few a pipeline names). Each cache keeps only what the operator
+// reads (object_trim.h). Every change is mapped to the key
+// ("namespace/name") of the pipeline it concerns through a PipelineIndex, a
+// lookup rather than a scan of every pipeline, and handed to the change
+// callback; the controller queues it.
 //
 // One set of informers per watched namespace, or one set for all namespaces.
 
 #include "common/kube/informer.h"
 #include "common/kube/rest_client.h"
 #include "operator/controller/cluster_view.h"
+#include "operator/controller/pipeline_index.h"
 
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,14 +55,15 @@ class Caches final : public ClusterView {
   };
   const Informers* informers_for(const std::string& ns) const;
   void changed_owned(const nlohmann::json& object);
+  void changed_pod(kube::InformerEventType type, const nlohmann::json& pod);
   void changed_secret(const nlohmann::json& secret);
   void changed_pipeline(kube::InformerEventType type, const nlohmann::json& pipeline);
 
   OnChange on_change_;
-  // Per pipeline key, the reconcile_fingerprint of the version last passed
-  // on: agents' heartbeats arrive every few seconds per pod and are not news.
-  std::mutex fingerprints_mutex_;
-  std::map<std::string, std::string> fingerprints_;
+  // Secret -> pipelines, agent pods -> pipeline, and each pipeline's
+  // fingerprint digest: agents' heartbeats arrive every few seconds per pod
+  // and are not news.
+  PipelineIndex index_;
   std::map<std::string, Informers> informers_;
 };
 

@@ -7,6 +7,7 @@
 #include "operator/topics/connection.h"
 #include "operator/topics/desired_topics.h"
 #include "operator/topics/finalizer.h"
+#include "operator/topics/status.h"
 #include "operator/workloads/agent_config.h"
 #include "operator/workloads/deployment.h"
 #include "operator/workloads/image_policy.h"
@@ -238,7 +239,7 @@ std::vector<Event> topic_events(const TopicsKnown& before, const TopicsKnown& af
       if (!names->empty()) events.push_back({kube::EventType::Normal, reason, fmt::format("{} {}", verb, join(*names))});
     }
   }
-  if (!after.condition.ready && after.condition.reason != before.warned_reason) {
+  if (topics::worth_a_warning(after.condition) && after.condition.reason != before.warned_reason) {
     events.push_back({kube::EventType::Warning, after.condition.reason, after.condition.message});
   }
   return events;

@@ -3,6 +3,7 @@
 #include "common/kube/resource.h"
 #include "common/pipeline/spec.h"
 #include "operator/controller/agent_leases.h"
+#include "operator/secrets/reader.h"
 #include "operator/workloads/agent_config.h"
 #include "operator/workloads/desired_objects.h"
 #include "operator/workloads/identity.h"
@@ -17,17 +18,8 @@ void read_secrets(kube::ApiClient& api, const ClusterView& view, const std::stri
   std::map<std::string, std::string> versions;
   for (const auto& name : names) versions[name] = view.secret_version(ns, name).value_or("");
   if (versions == memory.versions) return;
-  secrets::SecretData data;
-  for (const auto& name : names) {
-    const auto secret = api.get_if_exists(kinds::secrets(), ns, name);
-    if (!secret) continue;
-    auto& keys = data[name];
-    const json values = secret->contains("data") ? secret->at("data") : json::object();
-    for (const auto& [key, value] : values.items()) {
-      keys[key] = kube::decode_base64(value.get<std::string>());
-    }
-    memory.last_seen[name] = keys;
-  }
+  auto data = secrets::read_secrets(api, ns, names);
+  for (const auto& [name, keys] : data) memory.last_seen[name] = keys;
   memory.versions = std::move(versions);
   memory.data = std::move(data);
 }

@@ -87,6 +87,10 @@ TopicsReadyCondition roll_up(const std::vector<TopicStatus>& topics) {
   return {true, "AllTopicsReady", fmt::format("all {} topics are ready", topics.size())};
 }
 
+bool worth_a_warning(const TopicsReadyCondition& condition) {
+  return !condition.ready && condition.reason != "TopicsPending";
+}
+
 std::string summary(const std::vector<TopicStatus>& topics) {
   const auto ready = std::count_if(topics.begin(), topics.end(), [](const TopicStatus& t) {
     return t.state == TopicState::Ready;

@@ -58,6 +58,12 @@ struct TopicsReadyCondition {
 // failing topic and repeats the first one's message. Otherwise False/TopicsPending.
 TopicsReadyCondition roll_up(const std::vector<TopicStatus>& topics);
 
+// Whether the condition is worth a Warning Event: a problem someone has to act
+// on. Topics still pending (being created, partitions being added, waiting
+// for the broker to show them) are normal progress: the condition says so,
+// and the Normal TopicsCreated/PartitionsIncreased Events say what was done.
+bool worth_a_warning(const TopicsReadyCondition& condition);
+
 // "ready/total", e.g. "7/8", for the Topics printer column.
 std::string summary(const std::vector<TopicStatus>& topics);
 

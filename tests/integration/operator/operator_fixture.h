@@ -44,6 +44,7 @@ class OperatorProcess {
   void thaw() { process_->signal(SIGCONT); }
   bool running() { return process_->running(); }
   std::string log() const { return process_->log(); }
+  pid_t pid() const { return process_->pid(); }
   int metrics_port() const { return metrics_port_; }
   int health_port() const { return health_port_; }
 

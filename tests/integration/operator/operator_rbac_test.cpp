@@ -6,8 +6,13 @@
 #include "common/kube/yaml_json.h"
 #include "testenv.h"
 
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
+#include <vector>
 
 namespace outflow::operator_tests {
 namespace {
@@ -26,23 +31,30 @@ std::string render_chart(const std::string& release, const std::string& ns) {
   return text;
 }
 
-TEST_F(ShippedRbacTest, TheOperatorReconcilesWithOnlyTheChartsClusterRole) {
+// Creates the chart's ClusterRole and binds it to ServiceAccount "operator"
+// of `ns`, as the chart does; returns the role's name (also the binding's).
+std::string bind_charts_cluster_role(kube::ApiClient& api, const std::string& ns) {
   const auto release = testenv::unique_name("rbac");
   json role;
-  for (auto& doc : kube::parse_yaml_documents(render_chart(release, ns_))) {
+  for (auto& doc : kube::parse_yaml_documents(render_chart(release, ns))) {
     if (doc.is_object() && doc.value("kind", "") == "ClusterRole") role = doc;
   }
-  ASSERT_TRUE(role.is_object()) << "the chart renders a ClusterRole";
+  if (!role.is_object()) throw std::runtime_error("the chart renders no ClusterRole");
   const std::string role_name = role["metadata"]["name"];
-  api_.create(kinds::cluster_roles(), "", role);
-  api_.create(kinds::service_accounts(), ns_,
-              {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "operator"}}}});
-  api_.create(kinds::cluster_role_bindings(), "",
-              {{"apiVersion", "rbac.authorization.k8s.io/v1"},
-               {"kind", "ClusterRoleBinding"},
-               {"metadata", {{"name", role_name}}},
-               {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", role_name}}},
-               {"subjects", {{{"kind", "ServiceAccount"}, {"name", "operator"}, {"namespace", ns_}}}}});
+  api.create(kinds::cluster_roles(), "", role);
+  api.create(kinds::service_accounts(), ns,
+             {{"apiVersion", "v1"}, {"kind", "ServiceAccount"}, {"metadata", {{"name", "operator"}}}});
+  api.create(kinds::cluster_role_bindings(), "",
+             {{"apiVersion", "rbac.authorization.k8s.io/v1"},
+              {"kind", "ClusterRoleBinding"},
+              {"metadata", {{"name", role_name}}},
+              {"roleRef", {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", role_name}}},
+              {"subjects", {{{"kind", "ServiceAccount"}, {"name", "operator"}, {"namespace", ns}}}}});
+  return role_name;
+}
+
+TEST_F(ShippedRbacTest, TheOperatorReconcilesWithOnlyTheChartsClusterRole) {
+  const std::string role_name = bind_charts_cluster_role(api_, ns_);
   const std::string kubeconfig =
       testenv::write_token_kubeconfig(testenv::service_account_token(rest_, ns_, "operator"));
   operators_.push_back(std::make_unique<OperatorProcess>(
@@ -95,6 +107,63 @@ TEST_F(ShippedRbacTest, TheAgentMayPatchOnlyItsOwnStatusAndReadsNoSecretThroughT
   EXPECT_FALSE(allowed(api_, agent, ns_, "patch", "outflow.dev", "eventpipelines", "other", "status"));
   EXPECT_FALSE(allowed(api_, agent, ns_, "get", "", "secrets", "orders-db"));
   EXPECT_FALSE(allowed(api_, agent, ns_, "list", "", "secrets", ""));
+}
+
+// `kubectl auth can-i` as the operator's ServiceAccount under the chart's
+// ClusterRole: what it may do is what the code calls, and no more. Secrets in
+// particular: it watches their metadata (list, watch) and reads the data of
+// the ones a pipeline names (get), and may never change one.
+TEST_F(ShippedRbacTest, TheChartsClusterRoleGrantsOnlyWhatTheOperatorCalls) {
+  const std::string role_name = bind_charts_cluster_role(api_, ns_);
+  const std::string kubeconfig =
+      testenv::write_token_kubeconfig(testenv::service_account_token(rest_, ns_, "operator"));
+  const auto can_i = [&](const std::string& verb, const std::string& resource_and_subresource) {
+    const auto slash = resource_and_subresource.find('/');
+    std::string args = resource_and_subresource.substr(0, slash);
+    if (slash != std::string::npos) args += " --subresource=" + resource_and_subresource.substr(slash + 1);
+    const std::string command = testenv::require("OUTFLOW_TEST_KUBE_BIN") + "/kubectl auth can-i " + verb + " " +
+                                args + " --all-namespaces --kubeconfig " + kubeconfig + " >/dev/null 2>&1";
+    const int rc = std::system(command.c_str());
+    if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) > 1) throw std::runtime_error("kubectl failed: " + command);
+    return WEXITSTATUS(rc) == 0;
+  };
+  const std::map<std::string, std::set<std::string>> granted{
+      {"eventpipelines.outflow.dev", {"list", "watch", "patch"}},
+      // get: the agent Role grants it, and RBAC lets no one grant what it lacks.
+      {"eventpipelines.outflow.dev/status", {"get", "patch"}},
+      {"eventpipelines.outflow.dev/finalizers", {"update"}},
+      {"secrets", {"get", "list", "watch"}},
+      {"pods", {"list", "watch"}},
+      {"configmaps", {"list", "watch", "create", "patch"}},
+      {"deployments.apps", {"list", "watch", "create", "patch"}},
+      {"services", {"get", "create", "patch"}},
+      {"serviceaccounts", {"get", "create", "patch"}},
+      {"roles.rbac.authorization.k8s.io", {"get", "create", "patch"}},
+      {"rolebindings.rbac.authorization.k8s.io", {"get", "create", "patch"}},
+      {"events", {"create", "patch"}},
+      {"events.events.k8s.io", {}},
+      {"customresourcedefinitions.apiextensions.k8s.io", {"get"}},
+  };
+  const std::vector<std::string> all_verbs{"get", "list", "watch", "create", "update", "patch", "delete",
+                                           "deletecollection"};
+  for (const auto& [resource, verbs] : granted) {
+    for (const auto& verb : all_verbs) {
+      EXPECT_EQ(can_i(verb, resource), verbs.contains(verb)) << "can-i " << verb << " " << resource;
+    }
+  }
+  // kubectl cannot name a kind whose CRD is not installed (it would ask
+  // about a core resource "prometheusrules.monitoring.coreos.com"), so this
+  // one is asked through a SubjectAccessReview for the same account.
+  const std::set<std::string> rule_verbs{"get", "create", "patch"};
+  for (const auto& verb : all_verbs) {
+    EXPECT_EQ(allowed(api_, "system:serviceaccount:" + ns_ + ":operator", "", verb, "monitoring.coreos.com",
+                      "prometheusrules", ""),
+              rule_verbs.contains(verb))
+        << "may " << verb << " prometheusrules";
+  }
+  api_.remove(kinds::cluster_role_bindings(), "", role_name);
+  api_.remove(kinds::cluster_roles(), "", role_name);
+  std::remove(kubeconfig.c_str());
 }
 
 }  // namespace

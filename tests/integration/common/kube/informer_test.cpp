@@ -163,6 +163,45 @@ TEST_F(InformerSync, TransformRunsBeforeTheCacheAndTheHandlers) {
   }
 }
 
+// Metadata only: the API server leaves a Secret's data out of list pages and
+// watch events alike, so it never reaches the process, transform or not.
+TEST_F(InformerSync, MetadataOnlyListsAndWatchesCarryNoContent) {
+  const auto secret = [&](const std::string& name, const std::string& value) {
+    return json{{"apiVersion", "v1"},
+                {"kind", "Secret"},
+                {"metadata", {{"name", name}, {"labels", labels()}}},
+                {"stringData", {{"password", value}}}};
+  };
+  api().create(kube::kinds::secrets(), ns_, secret("listed-1", "s3cret"));
+  api().create(kube::kinds::secrets(), ns_, secret("listed-2", "s3cret"));
+
+  auto opts = options();
+  opts.metadata_only = true;
+  opts.page_size = 1;  // the continue token works for metadata lists too
+  kube::Informer informer(*rest_, kube::kinds::secrets(), opts);
+  Recorder recorder;
+  informer.add_handler(recorder.handler(informer));
+  informer.start();
+  ASSERT_TRUE(informer.wait_for_sync(kEventTimeout));
+
+  api().create(kube::kinds::secrets(), ns_, secret("watched", "other"));
+  api().merge_patch(kube::kinds::secrets(), ns_, "watched", {{"stringData", {{"password", "x"}}}});
+  ASSERT_TRUE(recorder.wait_for(InformerEventType::Updated, "watched"));
+
+  for (const auto& s : recorder.seen()) {
+    EXPECT_FALSE(s.had_data) << type_name(s.type) << " " << s.name;
+    EXPECT_TRUE(s.cache_agreed) << type_name(s.type) << " " << s.name;
+  }
+  for (const auto& name : {"listed-1", "listed-2", "watched"}) {
+    const auto cached = informer.get(ns_, name);
+    ASSERT_TRUE(cached.has_value()) << name;
+    EXPECT_FALSE(cached->contains("data")) << name;
+    EXPECT_EQ(cached->value("kind", ""), "PartialObjectMetadata") << name;
+    EXPECT_FALSE(cached->at("metadata").value("resourceVersion", "").empty()) << name;
+    EXPECT_EQ(cached->at("metadata").value("labels", json::object()), labels()) << name;
+  }
+}
+
 TEST_F(InformerWatch, WatchesTheServerEndsContinueWithoutRelistingOrMissingEvents) {
   auto opts = options();
   opts.watch_timeout = 2s;  // the server closes each watch after 2 s

@@ -87,3 +87,13 @@ TEST(TopicStatusRollUp, APlanCarriesTheRollUpOfItsTopics) {
   EXPECT_EQ(p.condition.reason, "TopicsPending");
   EXPECT_EQ(p.summary, "1/2");
 }
+
+TEST(TopicsWarning, PendingTopicsAreNormalProgressNotAWarning) {
+  EXPECT_FALSE(worth_a_warning(roll_up({entry("a", TopicState::Pending, "Creating")})));
+}
+
+TEST(TopicsWarning, AnErrorIsAWarningAndReadyIsNot) {
+  EXPECT_TRUE(worth_a_warning(roll_up({entry("a", TopicState::Error, "PartitionDecreaseRefused", "...")})));
+  EXPECT_TRUE(worth_a_warning({false, "SecretNotFound", "Secret \"x\" not found"}));
+  EXPECT_FALSE(worth_a_warning(roll_up({entry("a", TopicState::Ready, "UpToDate")})));
+}
