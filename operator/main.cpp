@@ -133,9 +133,10 @@ int run(const op::Options& options) {
   // Kafka writes too: checked before each Admin call that changes the cluster.
   if (elector) config.write_fence = elector->write_fence();
 
-  op::controller::Caches caches(rest, options.namespaces, [&controller](const std::string& key) {
-    if (controller) controller->enqueue(key);
-  });
+  op::controller::Caches caches(rest, options.namespaces,
+                                [&controller](const std::string& key, kube::Priority priority) {
+                                  if (controller) controller->enqueue(key, priority);
+                                });
   caches_ptr = &caches;
   op::controller::Reconciler reconciler(api, caches, events, admins, metrics, config);
   reconciler_ptr = &reconciler;

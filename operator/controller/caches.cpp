@@ -55,7 +55,16 @@ std::vector<std::string> secrets_named_by(const json& pipeline) {
 
 std::vector<kube::Informer*> Caches::Informers::all() const {
   // Pipelines last: by the time a pipeline is reconciled, what it refers to is cached.
-  return {secrets.get(), deployments.get(), config_maps.get(), pods.get(), pipelines.get()};
+  return {secrets.get(),  deployments.get(),      config_maps.get(), pods.get(), services.get(),
+          service_accounts.get(), roles.get(), role_bindings.get(), pipelines.get()};
+}
+
+const kube::Informer* Caches::Informers::metadata_of(const kube::ResourceKind& kind) const {
+  if (kind == kinds::services()) return services.get();
+  if (kind == kinds::service_accounts()) return service_accounts.get();
+  if (kind == kinds::roles()) return roles.get();
+  if (kind == kinds::role_bindings()) return role_bindings.get();
+  return nullptr;
 }
 
 Caches::Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnChange on_change)
@@ -80,11 +89,21 @@ Caches::Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnCh
     set.config_maps = make(kinds::config_maps(), kManagedSelector, false, kube::without_bookkeeping);
     set.pods = make(kinds::pods(), kAgentPodSelector, true, kube::identity_only);
     set.secrets = make(kinds::secrets(), "", true, kube::identity_only);
+    // The rest of a pipeline's objects: a resourceVersion other than the one
+    // the operator's last apply left says someone deleted or edited one, so
+    // a resync repairs drift without a GET per object and pipeline.
+    set.services = make(kinds::services(), kManagedSelector, true, kube::identity_only);
+    set.service_accounts = make(kinds::service_accounts(), kManagedSelector, true, kube::identity_only);
+    set.roles = make(kinds::roles(), kManagedSelector, true, kube::identity_only);
+    set.role_bindings = make(kinds::role_bindings(), kManagedSelector, true, kube::identity_only);
 
     set.pipelines->add_handler([this](kube::InformerEventType type, const json& o) { changed_pipeline(type, o); });
     auto owned = [this](kube::InformerEventType, const json& o) { changed_owned(o); };
     set.deployments->add_handler(owned);
     set.config_maps->add_handler(owned);
+    for (auto* informer : {set.services.get(), set.service_accounts.get(), set.roles.get(), set.role_bindings.get()}) {
+      informer->add_handler(owned);
+    }
     set.pods->add_handler([this](kube::InformerEventType type, const json& o) { changed_pod(type, o); });
     set.secrets->add_handler([this](kube::InformerEventType, const json& o) { changed_secret(o); });
     informers_.emplace(ns, std::move(set));
@@ -123,11 +142,13 @@ void Caches::changed_owned(const json& object) {
   // Deployments and ConfigMaps name their pipeline as controller owner.
   for (const auto& ref : m.value("ownerReferences", json::array())) {
     if (ref.value("kind", "") == "EventPipeline") {
-      on_change_(ns + "/" + ref.value("name", ""));
+      on_change_(ns + "/" + ref.value("name", ""), kube::Priority::Low);
       return;
     }
   }
-  for (const auto& key : index_.pipelines_with_instance(ns, instance_label(object))) on_change_(key);
+  for (const auto& key : index_.pipelines_with_instance(ns, instance_label(object))) {
+    on_change_(key, kube::Priority::Low);
+  }
 }
 
 void Caches::changed_pod(kube::InformerEventType type, const json& pod) {
@@ -140,13 +161,13 @@ void Caches::changed_pod(kube::InformerEventType type, const json& pod) {
   } else {
     index_.upsert_pod(ns, m.value("name", ""), instance);
   }
-  for (const auto& key : index_.pipelines_with_instance(ns, instance)) on_change_(key);
+  for (const auto& key : index_.pipelines_with_instance(ns, instance)) on_change_(key, kube::Priority::Low);
 }
 
 void Caches::changed_secret(const json& secret) {
   const auto& m = secret.at("metadata");
   for (const auto& key : index_.pipelines_using_secret(m.value("namespace", ""), m.value("name", ""))) {
-    on_change_(key);
+    on_change_(key, kube::Priority::Normal);
   }
 }
 
@@ -154,15 +175,25 @@ void Caches::changed_pipeline(kube::InformerEventType type, const json& pipeline
   const auto key = key_of(pipeline);
   if (type == kube::InformerEventType::Deleted) {
     index_.remove_pipeline(key);
-  } else {
-    const auto& m = pipeline.at("metadata");
-    const workloads::PipelineIdentity id{m.value("namespace", ""), m.value("name", ""), m.value("uid", "")};
-    const PipelineIndex::Pipeline entry{key, workloads::checksum_of({reconcile_fingerprint(pipeline)}),
-                                        secrets_named_by(pipeline),
-                                        workloads::selector_labels(id).value(kInstanceLabel, "")};
-    if (!index_.upsert_pipeline(entry)) return;  // a heartbeat, nothing to reconcile
+    on_change_(key, kube::Priority::Normal);
+    return;
   }
-  on_change_(key);
+  const auto& m = pipeline.at("metadata");
+  const workloads::PipelineIdentity id{m.value("namespace", ""), m.value("name", ""), m.value("uid", "")};
+  const auto intent = std::to_string(m.value("generation", std::int64_t{0})) + (m.contains("deletionTimestamp") ? "/deleting" : "");
+  const PipelineIndex::Pipeline entry{key, workloads::checksum_of({reconcile_fingerprint(pipeline)}),
+                                      secrets_named_by(pipeline),
+                                      workloads::selector_labels(id).value(kInstanceLabel, ""), intent};
+  switch (index_.upsert_pipeline(entry)) {
+    case PipelineIndex::News::None:
+      return;  // a heartbeat, nothing to reconcile
+    case PipelineIndex::News::Routine:
+      on_change_(key, kube::Priority::Low);
+      return;
+    case PipelineIndex::News::Intent:
+      on_change_(key, kube::Priority::Normal);
+      return;
+  }
 }
 
 const Caches::Informers* Caches::informers_for(const std::string& ns) const {
@@ -194,6 +225,18 @@ std::optional<json> Caches::deployment(const std::string& ns, const std::string&
 std::optional<json> Caches::config_map(const std::string& ns, const std::string& name) const {
   const auto* set = informers_for(ns);
   return set ? set->config_maps->get(ns, name) : std::nullopt;
+}
+
+std::optional<json> Caches::owned_metadata(const kube::ResourceKind& kind, const std::string& ns,
+                                          const std::string& name) const {
+  const auto* set = informers_for(ns);
+  const auto* informer = set ? set->metadata_of(kind) : nullptr;
+  return informer ? informer->get(ns, name) : std::nullopt;
+}
+
+bool Caches::watches_metadata_of(const kube::ResourceKind& kind) const {
+  return kind == kinds::services() || kind == kinds::service_accounts() || kind == kinds::roles() ||
+         kind == kinds::role_bindings();
 }
 
 std::vector<json> Caches::agent_pods(const std::string& ns, const json& selector_labels) const {

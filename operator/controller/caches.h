@@ -17,6 +17,8 @@
 #include "operator/controller/cluster_view.h"
 #include "operator/controller/pipeline_index.h"
 
+#include "common/kube/workqueue.h"
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -28,7 +30,10 @@ namespace outflow::op::controller {
 
 class Caches final : public ClusterView {
  public:
-  using OnChange = std::function<void(const std::string& pipeline_key)>;
+  // Normal: a person changed something (a spec, a Secret, a deletion) and
+  // waits for the result. Low: routine news (status writes, the agents' pods
+  // and objects): behind every change a person made.
+  using OnChange = std::function<void(const std::string& pipeline_key, kube::Priority priority)>;
 
   // Borrows `rest`. `on_change` runs on informer threads and must be quick.
   Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnChange on_change);
@@ -44,6 +49,9 @@ class Caches final : public ClusterView {
   std::vector<nlohmann::json> pipelines() const override;
   std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const override;
   std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const override;
+  std::optional<nlohmann::json> owned_metadata(const kube::ResourceKind& kind, const std::string& ns,
+                                               const std::string& name) const override;
+  bool watches_metadata_of(const kube::ResourceKind& kind) const override;
   std::vector<nlohmann::json> agent_pods(const std::string& ns,
                                          const nlohmann::json& selector_labels) const override;
   std::optional<std::string> secret_version(const std::string& ns, const std::string& name) const override;
@@ -51,6 +59,9 @@ class Caches final : public ClusterView {
  private:
   struct Informers {
     std::unique_ptr<kube::Informer> pipelines, deployments, config_maps, pods, secrets;
+    // Watched only so that a deleted or edited one is noticed without a GET.
+    std::unique_ptr<kube::Informer> services, service_accounts, roles, role_bindings;
+    const kube::Informer* metadata_of(const kube::ResourceKind& kind) const;
     std::vector<kube::Informer*> all() const;
   };
   const Informers* informers_for(const std::string& ns) const;

@@ -4,6 +4,8 @@
 // An interface so the reconciler does not care how many informers (one per
 // watched namespace, or one for all) stand behind it.
 
+#include "common/kube/resource.h"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -22,6 +24,13 @@ class ClusterView {
   // Objects the operator created (label app.kubernetes.io/managed-by=outflow-operator).
   virtual std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const = 0;
   virtual std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const = 0;
+  // The other objects it created and watches as metadata only (name,
+  // resourceVersion, labels, owners): ServiceAccounts, Roles, RoleBindings and
+  // Services. nullopt when absent, or when `kind` is not one of them.
+  virtual std::optional<nlohmann::json> owned_metadata(const kube::ResourceKind& kind, const std::string& ns,
+                                                       const std::string& name) const = 0;
+  // Whether owned_metadata() answers for `kind`.
+  virtual bool watches_metadata_of(const kube::ResourceKind& kind) const = 0;
   // Agent pods of one pipeline (by its selector labels).
   virtual std::vector<nlohmann::json> agent_pods(const std::string& ns,
                                                  const nlohmann::json& selector_labels) const = 0;

@@ -57,13 +57,13 @@ void Controller::work(const std::shared_ptr<kube::WorkQueue>& queue) {
   }
 }
 
-void Controller::enqueue(const std::string& key) {
+void Controller::enqueue(const std::string& key, kube::Priority priority) {
   std::shared_ptr<kube::WorkQueue> queue;
   {
     std::lock_guard lock(mu_);
     queue = queue_;
   }
-  if (queue) queue->add(key, kube::Priority::Normal);
+  if (queue) queue->add(key, priority);
 }
 
 }  // namespace outflow::op::controller

@@ -35,7 +35,7 @@ class Controller {
   Controller& operator=(const Controller&) = delete;
 
   // Queue `key` for reconciling (Normal priority); ignored while not leading.
-  void enqueue(const std::string& key);
+  void enqueue(const std::string& key, kube::Priority priority);
 
   // Start reconciling `keys` (every pipeline known) and whatever is queued later.
   void start_workers(const std::vector<std::string>& keys);

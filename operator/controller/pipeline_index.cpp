@@ -27,16 +27,18 @@ void PipelineIndex::unlink(const std::string& key, const Recorded& recorded) {
   drop(by_instance_, ns + "/" + recorded.agent_instance, key);
 }
 
-bool PipelineIndex::upsert_pipeline(const Pipeline& pipeline) {
+PipelineIndex::News PipelineIndex::upsert_pipeline(const Pipeline& pipeline) {
   const std::lock_guard lock(mutex_);
   const auto ns = namespace_of(pipeline.key);
   auto [it, fresh] = pipelines_.try_emplace(pipeline.key);
-  const bool changed = fresh || it->second.fingerprint_digest != pipeline.fingerprint_digest;
+  const auto news = fresh || it->second.intent != pipeline.intent ? News::Intent
+                    : it->second.fingerprint_digest != pipeline.fingerprint_digest ? News::Routine
+                                                                                   : News::None;
   if (!fresh) unlink(pipeline.key, it->second);
-  it->second = {pipeline.fingerprint_digest, pipeline.secrets, pipeline.agent_instance};
+  it->second = {pipeline.fingerprint_digest, pipeline.secrets, pipeline.agent_instance, pipeline.intent};
   for (const auto& secret : pipeline.secrets) by_secret_[ns + "/" + secret].insert(pipeline.key);
   by_instance_[ns + "/" + pipeline.agent_instance].insert(pipeline.key);
-  return changed;
+  return news;
 }
 
 void PipelineIndex::remove_pipeline(const std::string& key) {

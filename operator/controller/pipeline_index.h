@@ -26,11 +26,20 @@ class PipelineIndex {
     std::string fingerprint_digest;    // of reconcile_fingerprint()
     std::vector<std::string> secrets;  // names the spec refers to (none for an invalid spec)
     std::string agent_instance;        // the app.kubernetes.io/instance label of its agents
+    // What a person asks of it: its generation and whether it is being
+    // deleted. Status writes (the operator's own, the agents') leave it alone.
+    std::string intent;
   };
 
-  // Records (or re-records) a pipeline. False when its fingerprint digest is
-  // the one already recorded: nothing a reconcile reads has changed.
-  bool upsert_pipeline(const Pipeline& pipeline);
+  // What an upsert tells the work queue.
+  enum class News {
+    None,     // the fingerprint digest is the one recorded: nothing a reconcile reads changed
+    Routine,  // something a reconcile reads changed, but not what a person asked (status)
+    Intent,   // new, or its intent changed: a person is waiting for this one
+  };
+
+  // Records (or re-records) a pipeline.
+  News upsert_pipeline(const Pipeline& pipeline);
   void remove_pipeline(const std::string& key);
 
   // Records that agent pod `ns/pod` carries instance label `instance` ("" or
@@ -48,6 +57,7 @@ class PipelineIndex {
     std::string fingerprint_digest;
     std::vector<std::string> secrets;
     std::string agent_instance;
+    std::string intent;
   };
   static std::string namespace_of(const std::string& key);
   void unlink(const std::string& key, const Recorded& recorded);

@@ -3,6 +3,7 @@
 #include "common/kafka/client_config.h"
 #include "testenv.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -35,7 +36,9 @@ std::string base64(const std::string& in) {
 
 OperatorProcess::OperatorProcess(std::vector<std::string> args, const std::string& kubeconfig)
     : metrics_port_(testenv::free_port()), health_port_(testenv::free_port()) {
-  std::vector<std::string> argv{OUTFLOW_OPERATOR_BIN,
+  // OUTFLOW_OPERATOR_BIN runs another build (a baseline, to see a test fail).
+  const char* other_build = std::getenv("OUTFLOW_OPERATOR_BIN");
+  std::vector<std::string> argv{other_build != nullptr ? other_build : OUTFLOW_OPERATOR_BIN,
                                 "--kubeconfig=" + (kubeconfig.empty() ? testenv::require("KUBECONFIG") : kubeconfig),
                                 "--metrics-addr=127.0.0.1:" + std::to_string(metrics_port_),
                                 "--health-addr=127.0.0.1:" + std::to_string(health_port_),

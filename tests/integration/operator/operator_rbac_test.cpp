@@ -136,10 +136,14 @@ TEST_F(ShippedRbacTest, TheChartsClusterRoleGrantsOnlyWhatTheOperatorCalls) {
       {"pods", {"list", "watch"}},
       {"configmaps", {"list", "watch", "create", "patch"}},
       {"deployments.apps", {"list", "watch", "create", "patch"}},
-      {"services", {"get", "create", "patch"}},
-      {"serviceaccounts", {"get", "create", "patch"}},
-      {"roles.rbac.authorization.k8s.io", {"get", "create", "patch"}},
-      {"rolebindings.rbac.authorization.k8s.io", {"get", "create", "patch"}},
+      // Watched as metadata only so drift is noticed without a GET per resync.
+      {"services", {"get", "list", "watch", "create", "patch"}},
+      {"serviceaccounts", {"get", "list", "watch", "create", "patch"}},
+      {"roles.rbac.authorization.k8s.io", {"get", "list", "watch", "create", "patch"}},
+      {"rolebindings.rbac.authorization.k8s.io", {"get", "list", "watch", "create", "patch"}},
+      // The agents' liveness Leases: list to read them, create and patch only
+      // because the agent Role grants them.
+      {"leases.coordination.k8s.io", {"list", "create", "patch"}},
       {"events", {"create", "patch"}},
       {"events.events.k8s.io", {}},
       {"customresourcedefinitions.apiextensions.k8s.io", {"get"}},

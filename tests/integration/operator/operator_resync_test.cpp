@@ -73,5 +73,28 @@ TEST_F(ResyncTest, AResyncWithNothingChangedSendsNoGets) {
                                << ::testing::PrintToString(windows);
 }
 
+// Not a GET per resync, and not blind either: the operator watches the
+// objects it created as metadata only, so one deleted by hand comes back at
+// once, long before any resync.
+TEST_F(ResyncTest, AnAgentObjectDeletedByHandIsPutBackWithoutWaitingForAResync) {
+  operators_.push_back(std::make_unique<OperatorProcess>(
+      std::vector<std::string>{"--namespaces=" + ns_, "--resync-period=10m", "--agent-image=outflow-agent:test"}));
+  apply(pipeline("drift", json::array({topic(unique_topic("drift"))})));
+  wait_for_condition("drift", "Ready", "True");
+  const std::string agent = "drift-agent";
+  for (const auto& kind : {kube::kinds::roles(), kube::kinds::role_bindings(), kube::kinds::service_accounts()}) {
+    const auto before = api_.get(kind, ns_, agent).at("metadata").value("uid", "");
+    api_.remove(kind, ns_, agent);
+    EXPECT_TRUE(eventually(
+        [&] {
+          const auto now = api_.get_if_exists(kind, ns_, agent);
+          return now && now->at("metadata").value("uid", "") != before;
+        },
+        20s))
+        << kind.plural << " " << agent << " was not put back; operator log:\n"
+        << operators_.back()->log();
+  }
+}
+
 }  // namespace
 }  // namespace outflow::operator_tests
