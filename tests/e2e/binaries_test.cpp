@@ -69,13 +69,13 @@ TEST(AgentBinary, InvalidConfigurationFailsFastNamingEverySetting) {
   const std::string path = "/tmp/outflow-e2e-bad-agent-" + std::to_string(getpid()) + ".json";
   {
     std::ofstream out(path);
-    out << R"({"pipeline": {"namespace": "shop", "name": "orders", "uid": "u"},
-              "spec": {"kafka": {"bootstrapServers": []}, "topics": [], "outbox": {}}, "files": {}})";
+    out << R"({"apiVersion": "outflow.dev/v1alpha1", "kind": "AgentConfig", "metadata": {"name": "orders"},
+              "kafka": {"bootstrapServers": []}, "topics": [], "outbox": {}})";
   }
   const auto r = run("env -u POD_NAME -u POD_NAMESPACE " OUTFLOW_AGENT_BIN " --config " + path);
   std::remove(path.c_str());
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  for (const char* setting : {"spec.kafka.bootstrapServers", "spec.topics", "files.databaseUrl", "POD_NAME"}) {
+  for (const char* setting : {"kafka.bootstrapServers", "topics", "outbox.defaultTopic", "outbox.databaseUrl"}) {
     EXPECT_NE(r.output.find(setting), std::string::npos) << setting << " not named in:\n" << r.output;
   }
 }

@@ -85,7 +85,7 @@ class QuietStatusTest : public ::testing::Test {
                                       {"spec", spec}});
     const op::workloads::PipelineIdentity identity{ns_, name, created["metadata"].value("uid", "")};
     auto config = op::workloads::agent_config(identity, pipeline::parse_spec(spec));
-    config["files"]["databaseUrl"] = dir_ + "/database-url";
+    config["outbox"]["databaseUrl"] = {{"file", dir_ + "/database-url"}};
     const auto path = dir_ + "/" + name + ".yaml";
     std::ofstream(path) << op::workloads::render_agent_config(config);
     for (int i = 0; i < pods; ++i) {
