@@ -20,6 +20,10 @@ inline constexpr const char* kChecksumAnnotation = "outflow.dev/config-checksum"
 nlohmann::json agent_deployment(const PipelineIdentity& pipeline, const pipeline::PipelineSpec& spec,
                                 const OperatorDefaults& defaults, const std::string& checksum);
 
+// The agent container's resources when spec.agent.resources is empty, so no
+// agent pod runs without requests and a memory limit.
+nlohmann::json default_agent_resources();
+
 // sha256 hex of the parts, each length-prefixed so ("ab","c") != ("a","bc").
 std::string checksum_of(const std::vector<std::string>& parts);
 

@@ -50,6 +50,16 @@ TEST(AgentDeployment, ReplicasImageAndSelectorFollowTheSpec) {
   EXPECT_EQ(agent_container(agent_deployment(identity(), spec, defaults(), ""))["image"], "mirror.example/agent:pinned");
 }
 
+TEST(AgentDeployment, WithoutResourcesInTheSpecTheAgentGetsRequestsAndAMemoryLimit) {
+  const auto d = deployment("minimal.yaml");
+  const auto& resources = agent_container(d)["resources"];
+  EXPECT_EQ(resources, default_agent_resources());
+  EXPECT_TRUE(resources["requests"].contains("cpu"));
+  EXPECT_TRUE(resources["requests"].contains("memory"));
+  EXPECT_TRUE(resources["limits"].contains("memory"));
+  EXPECT_FALSE(resources["limits"].contains("cpu")) << "a CPU limit would throttle a draining backlog";
+}
+
 TEST(AgentDeployment, SecretsAreMountedReadOnlyFromTheirKeys) {
   const auto d = deployment("tls-scram.yaml");
   const auto& volumes = d["spec"]["template"]["spec"]["volumes"];
