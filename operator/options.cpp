@@ -1,5 +1,6 @@
 #include "operator/options.h"
 
+#include "common/cli_serving_flags.h"
 #include "common/cli_validators.h"
 #include "operator/workloads/image_policy.h"
 
@@ -25,18 +26,7 @@ void add_flags(CLI::App& app, Options& o) {
                  "references, or prefixes ending in * (registry.example/outflow-agent:*). Default: "
                  "only --agent-image; other images are refused with AgentsReady=False")
       ->delimiter(',');
-  app.add_option("--metrics-addr", o.metrics_addr, "Address for /metrics")
-      ->check(cli::ListenAddressValidator())
-      ->capture_default_str();
-  app.add_option("--health-addr", o.health_addr, "Address for /healthz and /readyz")
-      ->check(cli::ListenAddressValidator())
-      ->capture_default_str();
-  app.add_option("--log-format", o.log_format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
-      ->check(cli::LogLevelValidator())
-      ->capture_default_str();
+  cli::add_serving_flags(app, {o.metrics_addr, o.health_addr, o.log_format, o.log_level});
   app.add_option_function<std::string>(
          "--resync-period",
          [&o](const std::string& text) { o.resync_period = cli::duration_or_throw(text, "--resync-period"); },

@@ -1,45 +1,24 @@
 // The shipped executables, run as a user runs them.
 
+#include "e2e/shell.h"
 #include "outflow/version.h"
 
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 
-namespace {
-
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& command) {
-  Run r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-}  // namespace
+using outflow::e2e::shell;
 
 TEST(OperatorBinary, VersionPrintsTheProjectVersion) {
-  const auto r = run(OUTFLOW_OPERATOR_BIN " --version");
+  const auto r = shell(OUTFLOW_OPERATOR_BIN " --version");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, std::string("outflow-operator ") + outflow::kVersion + "\n");
 }
 
 TEST(OperatorBinary, HelpListsEveryFlag) {
-  const auto r = run(OUTFLOW_OPERATOR_BIN " --help");
+  const auto r = shell(OUTFLOW_OPERATOR_BIN " --help");
   EXPECT_EQ(r.exit_code, 0);
   for (const char* flag : {"--kubeconfig", "--namespaces", "--leader-elect", "--metrics-addr",
                            "--health-addr", "--log-format", "--log-level", "--resync-period"}) {
@@ -48,19 +27,19 @@ TEST(OperatorBinary, HelpListsEveryFlag) {
 }
 
 TEST(OperatorBinary, InvalidFlagValueFailsNamingTheFlag) {
-  const auto r = run(OUTFLOW_OPERATOR_BIN " --resync-period soon");
+  const auto r = shell(OUTFLOW_OPERATOR_BIN " --resync-period soon");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--resync-period"), std::string::npos) << r.output;
 }
 
 TEST(AgentBinary, VersionPrintsTheProjectVersion) {
-  const auto r = run(OUTFLOW_AGENT_BIN " --version");
+  const auto r = shell(OUTFLOW_AGENT_BIN " --version");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, std::string("outflow-agent ") + outflow::kVersion + "\n");
 }
 
 TEST(AgentBinary, MissingConfigFileFailsNamingIt) {
-  const auto r = run(OUTFLOW_AGENT_BIN " --config /nonexistent/agent.yaml");
+  const auto r = shell(OUTFLOW_AGENT_BIN " --config /nonexistent/agent.yaml");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("/nonexistent/agent.yaml"), std::string::npos) << r.output;
 }
@@ -72,7 +51,7 @@ TEST(AgentBinary, InvalidConfigurationFailsFastNamingEverySetting) {
     out << R"({"apiVersion": "outflow.dev/v1alpha1", "kind": "AgentConfig", "metadata": {"name": "orders"},
               "kafka": {"bootstrapServers": []}, "topics": [], "outbox": {}})";
   }
-  const auto r = run("env -u POD_NAME -u POD_NAMESPACE " OUTFLOW_AGENT_BIN " --config " + path);
+  const auto r = shell("env -u POD_NAME -u POD_NAMESPACE " OUTFLOW_AGENT_BIN " --config " + path);
   std::remove(path.c_str());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   for (const char* setting : {"kafka.bootstrapServers", "topics", "outbox.defaultTopic", "outbox.databaseUrl"}) {

@@ -8,6 +8,7 @@
 // (`hack/testenv.sh up` starts it); without it every test here fails.
 
 #include "agent/outbox_fixture.h"
+#include "e2e/shell.h"
 #include "child_process.h"
 #include "kube_helpers.h"
 #include "testenv.h"
@@ -17,10 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,7 +27,6 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
 #include <vector>
 
@@ -40,28 +38,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testenv::eventually;
 
-struct Shell {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Shell sh(const std::string& command) {
-  Shell r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("popen failed: " + command);
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using e2e::shell;
+using e2e::ShellResult;
+using e2e::shell_quoted;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -124,7 +103,7 @@ class NodeE2eTest : public ::testing::Test {
                 << kubectl("logs --tail=60 -l app.kubernetes.io/name=outflow-operator --prefix").output
                 << kubectl("logs --tail=60 -l app.kubernetes.io/name=outflow-agent --prefix").output;
     }
-    sh(bin_ + "/helm uninstall " + release_ + " -n " + ns_ + " --wait --timeout 60s");
+    shell(bin_ + "/helm uninstall " + release_ + " -n " + ns_ + " --wait --timeout 60s");
     // With the operator gone nobody would remove the pipelines' finalizers,
     // and the namespace would never go.
     const auto names = kubectl("get evp -o name");
@@ -135,7 +114,7 @@ class NodeE2eTest : public ::testing::Test {
     }
   }
 
-  Shell kubectl(const std::string& args) { return sh(bin_ + "/kubectl -n " + ns_ + " " + args); }
+  ShellResult kubectl(const std::string& args) { return shell(bin_ + "/kubectl -n " + ns_ + " " + args); }
 
   json kubectl_json(const std::string& args) {
     const auto r = kubectl(args + " -o json");
@@ -143,8 +122,8 @@ class NodeE2eTest : public ::testing::Test {
     return json::parse(r.output);
   }
 
-  Shell helm(const std::string& verb, const std::string& extra = {}) {
-    return sh(bin_ + "/helm " + verb + " " + release_ + " " + testenv::source_path("charts/outflow") + " -n " +
+  ShellResult helm(const std::string& verb, const std::string& extra = {}) {
+    return shell(bin_ + "/helm " + verb + " " + release_ + " " + testenv::source_path("charts/outflow") + " -n " +
               ns_ + " --set watchNamespaces={" + ns_ + "} --wait --timeout 180s " + extra);
   }
 
@@ -171,7 +150,7 @@ class NodeE2eTest : public ::testing::Test {
   }
 
   void create_db_secret(const std::string& pipeline_name, const std::string& url) {
-    const auto r = kubectl("create secret generic " + pipeline_name + "-db --from-literal=url=" + quoted(url) +
+    const auto r = kubectl("create secret generic " + pipeline_name + "-db --from-literal=url=" + shell_quoted(url) +
                            " --dry-run=client -o yaml | " + bin_ + "/kubectl -n " + ns_ + " apply -f -");
     if (r.exit_code != 0) throw std::runtime_error("secret: " + r.output);
   }
@@ -374,12 +353,12 @@ TEST_F(NodeE2eTest, HelmInstalledOperatorRunsAPipelineThroughRealPods) {
     const auto root = "/proc/" + std::to_string(pid) + "/root/var/run/secrets/kubernetes.io/serviceaccount";
     const auto token = testenv::read_text(root + "/token");
     const auto from_pod = [&](const std::string& method, const std::string& path) {
-      return sh(fmt::format(
+      return shell(fmt::format(
           "nsenter --net=/proc/{}/ns/net curl -s -o /dev/null -w '%{{http_code}}' --max-time 10 --cacert {}/ca.crt "
           "-H {} -X {} -H 'Content-Type: application/merge-patch+json' --data '{{\"status\":{{}}}}' "
           "https://kubernetes.default.svc/apis/outflow.dev/v1alpha1/namespaces/{}/eventpipelines/{} "
           "--resolve kubernetes.default.svc:443:{}",
-          pid, root, quoted("Authorization: Bearer " + token), method, ns_, path,
+          pid, root, shell_quoted("Authorization: Bearer " + token), method, ns_, path,
           testenv::require("OUTFLOW_TEST_KUBERNETES_SERVICE_IP")));
     };
     EXPECT_EQ(from_pod("GET", "orders/status").output, "200");
@@ -431,7 +410,7 @@ TEST_F(NodeE2eTest, HelmInstalledOperatorRunsAPipelineThroughRealPods) {
     figure("Secret change to 2 new agents Ready (rolling restart)", fmt::format("{:.1f} s", seconds_since(t0)));
 
     // The leader operator pod deleted: the other replica takes over.
-    const auto lease = sh(bin_ + "/kubectl -n " + ns_ +
+    const auto lease = shell(bin_ + "/kubectl -n " + ns_ +
                           " get lease outflow-operator -o jsonpath='{.spec.holderIdentity}'").output;
     const auto leader = lease.substr(0, lease.find('_'));
     ASSERT_FALSE(leader.empty());
@@ -440,7 +419,7 @@ TEST_F(NodeE2eTest, HelmInstalledOperatorRunsAPipelineThroughRealPods) {
     std::string new_leader;
     EXPECT_TRUE(eventually(
         [&] {
-          const auto h = sh(bin_ + "/kubectl -n " + ns_ +
+          const auto h = shell(bin_ + "/kubectl -n " + ns_ +
                             " get lease outflow-operator -o jsonpath='{.spec.holderIdentity}'").output;
           new_leader = h.substr(0, h.find('_'));
           return !new_leader.empty() && new_leader != leader;
@@ -507,7 +486,7 @@ TEST_F(NodeE2eTest, HelmInstalledOperatorRunsAPipelineThroughRealPods) {
   EXPECT_EQ(kubectl_json("get deploy orders-agent")["metadata"]["generation"], deployment_generation);
 
   // 8. helm uninstall leaves pipelines, their agents, topics and data alone.
-  const auto uninstall = sh(bin_ + "/helm uninstall " + release_ + " -n " + ns_ + " --wait --timeout 120s");
+  const auto uninstall = shell(bin_ + "/helm uninstall " + release_ + " -n " + ns_ + " --wait --timeout 120s");
   ASSERT_EQ(uninstall.exit_code, 0) << uninstall.output;
   EXPECT_EQ(kubectl("get evp orders").exit_code, 0);
   EXPECT_EQ(kubectl("get deploy orders-agent").exit_code, 0);
