@@ -70,6 +70,48 @@ TEST_F(AgentOutageTest, BrokerStoppedOpensTheBreakerAndNothingIsLostWhenItReturn
   EXPECT_NE(log.find("HalfOpen -> Closed"), std::string::npos);
 }
 
+// The broker comes back, the replica takes its buckets back, and the broker
+// goes away again while the replica's first claim is still held up (a slow
+// rebalance on a loaded node does that): the replica stands down a second
+// time, maybe with its half-open trial unanswered, and must still publish
+// everything once the broker is back for good.
+TEST_F(AgentOutageTest, TheBrokerGoingAgainDuringTheFirstClaimAfterATakeBackLosesNothing) {
+  spec()["kafka"]["requestTimeoutMs"] = 2000;  // stands down after 2 x 2 s
+  spec()["circuitBreaker"] = {{"failureRateThreshold", 50}, {"minimumCalls", 5}, {"windowSize", 10},
+                              {"openDurationMs", 1000}, {"halfOpenCalls", 1}};
+  auto& agent = start_agent("orders-agent-0");
+  db_.insert_many(50, 10);
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 30s));
+  const auto occurrences = [&](const std::string& text) {
+    const auto log = agent.log();
+    std::size_t n = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  };
+
+  auto frozen = std::make_unique<testenv::BrokerFrozen>();
+  db_.insert_many(50, 10, 0, 50);
+  ASSERT_TRUE(eventually([&] { return occurrences("giving up its outbox buckets") == 1; }, 30s)) << agent.log();
+  // Holds the table, so the first claim after the buckets come back waits
+  // until the broker is gone again and the next stand-down is due.
+  auto blocker = pg::Connection::open(testenv::require("OUTFLOW_TEST_PG_URL"));
+  blocker.run_script("BEGIN; LOCK TABLE " + db_.table() + " IN ACCESS EXCLUSIVE MODE");
+  frozen.reset();
+  ASSERT_TRUE(eventually([&] { return occurrences("taking outbox buckets back") == 1; }, 30s)) << agent.log();
+  {
+    testenv::PartStopped broker("kafka");
+    std::this_thread::sleep_for(5s);  // past the stand-down delay (2 x requestTimeoutMs) since the take-back
+    blocker.run_script("COMMIT");
+    ASSERT_TRUE(eventually([&] { return occurrences("giving up its outbox buckets") == 2; }, 30s)) << agent.log();
+  }
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 90s))
+      << db_.pending() << " rows still pending; breaker " << agent.metric("outflow_breaker_state") << "\n"
+      << agent.log();
+  const auto d = deliveries(testenv::read_topic(topic_, 300, 20s));
+  EXPECT_EQ(d.distinct, 100u) << "rows lost";
+  expect_per_key_order(d);
+}
+
 TEST_F(AgentOutageTest, PostgresRestartedMidStreamTheAgentReconnectsWithoutLoss) {
   auto& agent = start_agent("orders-agent-0");
   db_.insert_many(3000, 50);
