@@ -3,7 +3,6 @@
 #include "agent/metrics/agent_metrics.h"
 #include "agent/publisher/publisher.h"
 #include "agent/replayer/replayer.h"
-#include "agent/status/liveness_lease.h"
 #include "agent/status/status_reporter.h"
 #include "common/breaker/circuit_breaker.h"
 #include "common/clock.h"
@@ -15,7 +14,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -57,10 +55,6 @@ struct Agent::Parts {
     if (kube) {
       reporter = std::make_unique<StatusReporter>(kube->api, *config.status, config.pod_name,
                                                   [this] { return state(); }, options.status_interval);
-      // POD_UID (downward API: metadata.uid) makes the pod own its Lease.
-      const char* pod_uid = std::getenv("POD_UID");
-      liveness_lease = std::make_unique<LivenessLease>(kube->api, *config.status, config.pod_name,
-                                                       pod_uid != nullptr ? pod_uid : "");
     }
     metrics_server = std::make_unique<http::Server>(options.metrics_addr,
                                                     http::Endpoints{.probes = {}, .metrics = metrics.registry()});
@@ -163,7 +157,6 @@ struct Agent::Parts {
   std::unique_ptr<publisher::Publisher> publisher;
   std::unique_ptr<replayer::Replayer> replayer;  // only with spec.deadLetter
   std::unique_ptr<StatusReporter> reporter;      // only with a status section
-  std::unique_ptr<LivenessLease> liveness_lease;  // only with a status section
   std::unique_ptr<http::Server> metrics_server;
   std::unique_ptr<http::Server> health_server;
 };
@@ -183,7 +176,6 @@ void Agent::stop() {
   parts_->publisher->stop();
   if (parts_->replayer) parts_->replayer->stop();
   if (parts_->reporter) parts_->reporter->stop();
-  if (parts_->liveness_lease) parts_->liveness_lease->stop();
   // civetweb notices a stop only every couple of seconds: pay it once.
   std::thread other([this] { parts_->metrics_server.reset(); });
   parts_->health_server.reset();

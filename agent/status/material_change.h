@@ -5,7 +5,8 @@
 // everyone watching EventPipelines (the operator, Argo CD, `kubectl get -w`),
 // so the entry changes only when a person would act on what it says: the
 // breaker, the last error, or a count that moved by an order of magnitude.
-// Liveness is not carried here at all (see liveness_lease.h). Pure.
+// Liveness is not carried here at all: the operator reads the pod's Ready
+// condition, which kubelet writes from the agent's readiness probe. Pure.
 
 #include "agent/status/agent_state.h"
 

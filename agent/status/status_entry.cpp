@@ -99,7 +99,7 @@ json status_entry(const std::string& pod, const AgentState& state,
     }
   }
   // When this entry was written: not a heartbeat (the entry is written only
-  // when it changes); liveness is the pod's Lease.
+  // when it changes); liveness is the pod's Ready condition.
   entry["heartbeatTime"] = format_rfc3339(now);
   return entry;
 }
@@ -133,7 +133,7 @@ WriteDecision decide_write(const WriteHistory& history, const AgentState& curren
   if (breaker_changed) return at(history.written_at + std::min(policy.min_gap, policy.interval));
   if (material_change(written, current)) return at(history.written_at + policy.interval);
   // Nothing a person would act on: no write at all, however long it has been.
-  // Liveness is the pod's Lease, not this entry.
+  // Liveness is the pod's Ready condition, not this entry.
   return {false, now + policy.interval};
 }
 

@@ -43,7 +43,7 @@ std::string status_field_manager(const std::string& pod);
 // this manager stops sending is removed, so the entry never shows a stale value.
 // heartbeatTime is `now`: when the entry was last written. It is no heartbeat
 // any more (the entry is written only on a material change); the pod's
-// Lease tells the operator it is alive.
+// Ready condition tells the operator it is alive.
 nlohmann::json status_entry(const std::string& pod, const AgentState& state,
                             std::chrono::system_clock::time_point now);
 

@@ -4,7 +4,8 @@
 // thread of its own: at once on a breaker transition (the publisher calls
 // wake()), other material changes at most once per interval, and nothing while
 // nothing a person would act on changes (status_entry.h has the schedule,
-// material_change.h what counts; liveness is the pod's Lease). Each write is a server-side apply of the status subresource as
+// material_change.h what counts; liveness is the pod's Ready condition).
+// Each write is a server-side apply of the status subresource as
 // manager "outflow-agent/<pod>", forced: status.agents is a map list keyed by
 // pod, so this manager owns exactly its own entry and the operator's fields
 // and the other pods' entries stay as they are.

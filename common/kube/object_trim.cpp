@@ -36,4 +36,29 @@ json identity_only(const json& object) {
   return out;
 }
 
+json identity_and_readiness(const json& pod) {
+  json out = identity_only(pod);
+  const auto metadata = pod.find("metadata");
+  if (metadata != pod.end() && metadata->is_object()) {
+    for (const char* field : {"deletionTimestamp", "deletionGracePeriodSeconds"}) {
+      const auto value = metadata->find(field);
+      if (value != metadata->end()) out["metadata"][field] = *value;
+    }
+  }
+  const auto status = pod.find("status");
+  if (status == pod.end() || !status->is_object()) return out;
+  const auto conditions = status->find("conditions");
+  if (conditions == status->end() || !conditions->is_array()) return out;
+  for (const auto& c : *conditions) {
+    if (!c.is_object() || c.value("type", "") != "Ready") continue;
+    json ready = json::object();
+    for (const char* field : {"type", "status", "lastTransitionTime"}) {
+      const auto value = c.find(field);
+      if (value != c.end()) ready[field] = *value;
+    }
+    out["status"]["conditions"] = json::array({std::move(ready)});
+  }
+  return out;
+}
+
 }  // namespace outflow::kube

@@ -22,4 +22,9 @@ nlohmann::json without_bookkeeping(nlohmann::json object);
 // named by a spec, Pods counted for a status).
 nlohmann::json identity_only(const nlohmann::json& object);
 
+// identity_only, plus what tells whether a pod is up: its deletion
+// (deletionTimestamp, deletionGracePeriodSeconds) and its Ready condition
+// (type, status, lastTransitionTime). For pods watched for their readiness.
+nlohmann::json identity_and_readiness(const nlohmann::json& pod);
+
 }  // namespace outflow::kube

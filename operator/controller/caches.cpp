@@ -19,7 +19,10 @@ namespace kinds = kube::kinds;
 using nlohmann::json;
 
 constexpr const char* kManagedSelector = "app.kubernetes.io/managed-by=outflow-operator";
-constexpr const char* kAgentPodSelector = "app.kubernetes.io/name=outflow-agent";
+// Every pod carrying the label, with any value: the operator's agent pods (it
+// puts the label on them) and the pods of sidecar agents that report into a
+// pipeline (their owners label them, README "As a sidecar").
+constexpr const char* kPipelineLabel = "outflow.dev/pipeline";
 
 std::string key_of(const json& object) {
   const auto& m = object.at("metadata");
@@ -28,11 +31,13 @@ std::string key_of(const json& object) {
 
 constexpr const char* kInstanceLabel = "app.kubernetes.io/instance";
 
-std::string instance_label(const json& object) {
+std::string label(const json& object, const char* key) {
   const auto labels = object.at("metadata").value("labels", json::object());
-  const auto found = labels.find(kInstanceLabel);
+  const auto found = labels.find(key);
   return found != labels.end() && found->is_string() ? found->get<std::string>() : std::string();
 }
+
+std::string instance_label(const json& object) { return label(object, kInstanceLabel); }
 
 bool labels_match(const json& object, const json& selector) {
   const auto labels = object.at("metadata").value("labels", json::object());
@@ -83,11 +88,12 @@ Caches::Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnCh
     };
     // Pipelines, Deployments and ConfigMaps are compared with what the
     // operator wants, so they stay whole but for the server's bookkeeping.
-    // Of pods and Secrets only existence, version and labels are read.
+    // Of Secrets only existence, version and labels are read; of pods also
+    // their deletion and Ready condition (the agents' liveness).
     set.pipelines = make(kinds::event_pipelines(), "", false, kube::without_bookkeeping);
     set.deployments = make(kinds::deployments(), kManagedSelector, false, kube::without_bookkeeping);
     set.config_maps = make(kinds::config_maps(), kManagedSelector, false, kube::without_bookkeeping);
-    set.pods = make(kinds::pods(), kAgentPodSelector, true, kube::identity_only);
+    set.pods = make(kinds::pods(), kPipelineLabel, false, kube::identity_and_readiness);
     set.secrets = make(kinds::secrets(), "", true, kube::identity_only);
     // The rest of a pipeline's objects: a resourceVersion other than the one
     // the operator's last apply left says someone deleted or edited one, so
@@ -152,10 +158,12 @@ void Caches::changed_owned(const json& object) {
 }
 
 void Caches::changed_pod(kube::InformerEventType type, const json& pod) {
-  // Pods are owned by a ReplicaSet; they carry their pipeline's instance label.
+  // Pods are owned by a ReplicaSet (or by an application, for sidecar
+  // agents); they carry their pipeline's name as label outflow.dev/pipeline,
+  // the same value as the operator's pods' instance label.
   const auto& m = pod.at("metadata");
   const auto ns = m.value("namespace", "");
-  const auto instance = instance_label(pod);
+  const auto instance = label(pod, kPipelineLabel);
   if (type == kube::InformerEventType::Deleted) {
     index_.remove_pod(ns, m.value("name", ""));
   } else {
@@ -246,6 +254,17 @@ std::vector<json> Caches::agent_pods(const std::string& ns, const json& selector
   for (const auto& name : index_.pods_with_instance(ns, selector_labels.value(kInstanceLabel, ""))) {
     auto pod = set->pods->get(ns, name);
     if (pod && labels_match(*pod, selector_labels)) pods.push_back(std::move(*pod));
+  }
+  return pods;
+}
+
+std::vector<json> Caches::labelled_pods(const std::string& ns, const std::string& pipeline_label) const {
+  std::vector<json> pods;
+  const auto* set = informers_for(ns);
+  if (!set) return pods;
+  for (const auto& name : index_.pods_with_instance(ns, pipeline_label)) {
+    auto pod = set->pods->get(ns, name);
+    if (pod && label(*pod, kPipelineLabel) == pipeline_label) pods.push_back(std::move(*pod));
   }
   return pods;
 }

@@ -2,9 +2,9 @@
 
 // The operator's informers and the ClusterView the reconciler reads through
 // them: EventPipelines, the agent Deployments and ConfigMaps the operator
-// created (by label), and the metadata only of agent Pods and of Secrets (a
-// Secret's data never reaches the operator through a watch; the reconciler
-// GETs the few a pipeline names). Each cache keeps only what the operator
+// created (by label), agent Pods (by label, metadata and readiness) and the
+// metadata only of Secrets (a Secret's data never reaches the operator
+// through a watch; the reconciler GETs the few a pipeline names). Each cache keeps only what the operator
 // reads (object_trim.h). Every change is mapped to the key
 // ("namespace/name") of the pipeline it concerns through a PipelineIndex, a
 // lookup rather than a scan of every pipeline, and handed to the change
@@ -54,6 +54,7 @@ class Caches final : public ClusterView {
   bool watches_metadata_of(const kube::ResourceKind& kind) const override;
   std::vector<nlohmann::json> agent_pods(const std::string& ns,
                                          const nlohmann::json& selector_labels) const override;
+  std::vector<nlohmann::json> labelled_pods(const std::string& ns, const std::string& pipeline_label) const override;
   std::optional<std::string> secret_version(const std::string& ns, const std::string& name) const override;
 
  private:

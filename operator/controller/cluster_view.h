@@ -34,6 +34,10 @@ class ClusterView {
   // Agent pods of one pipeline (by its selector labels).
   virtual std::vector<nlohmann::json> agent_pods(const std::string& ns,
                                                  const nlohmann::json& selector_labels) const = 0;
+  // Pods labelled outflow.dev/pipeline=`pipeline_label` (the pipeline's name
+  // as a label value): its agent pods, and the pods of sidecar agents that
+  // report into it. Metadata, deletion and the Ready condition only.
+  virtual std::vector<nlohmann::json> labelled_pods(const std::string& ns, const std::string& pipeline_label) const = 0;
   // resourceVersion of a Secret, nullopt when it does not exist. Only
   // metadata is cached: the operator reads Secret data when it needs it.
   virtual std::optional<std::string> secret_version(const std::string& ns, const std::string& name) const = 0;

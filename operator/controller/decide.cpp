@@ -1,6 +1,7 @@
 #include "operator/controller/decide.h"
 
 #include "common/time_format.h"
+#include "operator/status/agent_liveness.h"
 #include "operator/status/pipeline_status.h"
 #include "operator/status/rollup.h"
 #include "operator/topics/claims.h"
@@ -290,12 +291,15 @@ Report conclude(const Observed& observed, const Proceed& proceed, const TopicsKn
                             fmt::format("applying the agent workload failed: {}", *workload_error), generation);
   }
 
-  const std::set<std::string> live_pods(observed.agent_pods.begin(), observed.agent_pods.end());
+  std::set<std::string> live_pods(observed.agent_pods.begin(), observed.agent_pods.end());
+  for (const auto& pod : observed.labelled_pods) live_pods.insert(pod.name);
   std::vector<status::AgentEntry> live_entries;
   std::set<std::string> keep = live_pods;
-  for (const auto& e : status::with_liveness(status::agent_entries_from_json(agents_of(object)), observed.agent_leases)) {
-    // A pod the cache has not seen yet may already report; keep its entry
-    // while its heartbeat is fresh.
+  const auto entries = status::with_liveness(status::agent_entries_from_json(agents_of(object)),
+                                             observed.labelled_pods, observed.now_unix);
+  for (const auto& e : entries) {
+    // A pod the cache has not seen yet (or an agent outside any labelled pod)
+    // may already report; keep its entry while it was written recently.
     const bool fresh = e.heartbeat_unix > 0 &&
                        observed.now_unix - e.heartbeat_unix < config.heartbeat_stale_after.count();
     if (live_pods.contains(e.pod) || fresh) {
@@ -330,10 +334,12 @@ Report conclude(const Observed& observed, const Proceed& proceed, const TopicsKn
   if (status::needs_write(desired_status, current_status)) report.status = status_body(object, desired_status);
   report.prune_patch = status::prune_agents_patch(agents_of(object), keep);
 
-  // When to come back: the next topic check, a stale heartbeat, or the resync.
+  // When to come back: the next topic check, an entry turning stale, or the resync.
   auto next = topics::next_check(topics.check, config.topic_checks);
   next = std::min(next, workloads.checked + config.resync_period);
-  if (!live_entries.empty()) next = std::min(next, observed.now + config.heartbeat_stale_after);
+  if (const auto stale_in = status::next_turns_stale(live_entries, observed.now_unix, config.heartbeat_stale_after)) {
+    next = std::min(next, observed.now + *stale_in);
+  }
   report.next = next;
   return report;
 }

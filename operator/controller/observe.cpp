@@ -2,7 +2,6 @@
 
 #include "common/kube/resource.h"
 #include "common/pipeline/spec.h"
-#include "operator/controller/agent_leases.h"
 #include "operator/secrets/reader.h"
 #include "operator/workloads/agent_config.h"
 #include "operator/workloads/desired_objects.h"
@@ -37,9 +36,9 @@ Observed observe(const ClusterView& view, kube::ApiClient& api, const json& pipe
   for (const auto& pod : view.agent_pods(id.namespace_name, workloads::selector_labels(id))) {
     observed.agent_pods.push_back(pod.at("metadata").value("name", ""));
   }
-  // Liveness is each pod's Lease; the entries change only when there is news.
-  const auto& agents = pipeline.value("status", json::object()).value("agents", json::array());
-  if (!agents.empty()) observed.agent_leases = agent_leases(api, id.namespace_name, id.uid);
+  for (const auto& pod : view.labelled_pods(id.namespace_name, workloads::label_value(id.name))) {
+    observed.labelled_pods.push_back(status::agent_pod_from_json(pod));
+  }
   try {
     const auto spec = pipeline::parse_spec(pipeline.value("spec", json::object()));
     // A paused pipeline is left alone, down to the requests made for it.

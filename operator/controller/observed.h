@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "operator/secrets/references.h"
+#include "operator/status/agent_liveness.h"
 
 #include <nlohmann/json.hpp>
 
@@ -30,8 +31,9 @@ struct Observed {
   secrets::SecretData secrets_last_seen{};
   std::optional<nlohmann::json> deployment{};  // the agent Deployment
   std::vector<std::string> agent_pods{};       // names of pods with the pipeline's selector labels
-  // The agent pods' liveness Leases (items), read only when status.agents has entries.
-  nlohmann::json agent_leases = nlohmann::json::array();
+  // Every pod labelled outflow.dev/pipeline with this pipeline's name (its
+  // agent pods and any sidecar agents'): their Ready condition is the agents' liveness.
+  std::vector<status::AgentPod> labelled_pods{};
   bool alert_rules_supported = false;          // the PrometheusRule CRD is installed
   Clock::time_point now{};                     // steady: check and resync schedules
   std::int64_t now_unix = 0;                   // wall: heartbeats, timestamps, deletion bounds

@@ -22,23 +22,6 @@ std::vector<AgentEntry> agent_entries_from_json(const nlohmann::json& agents) {
   return out;
 }
 
-std::vector<AgentEntry> with_liveness(std::vector<AgentEntry> entries, const nlohmann::json& leases) {
-  if (!leases.is_array()) return entries;
-  std::map<std::string, std::int64_t> renewed;  // pod -> renewTime
-  for (const auto& lease : leases) {
-    if (!lease.is_object() || !lease.contains("metadata") || !lease.contains("spec")) continue;
-    const auto name = lease["metadata"].value("name", "");
-    const auto& spec = lease["spec"];
-    if (!spec.is_object() || spec.value("holderIdentity", "") != name) continue;
-    if (const auto at = parse_rfc3339(spec.value("renewTime", ""))) renewed[name] = *at;
-  }
-  for (auto& e : entries) {
-    const auto it = renewed.find(e.pod);
-    if (it != renewed.end()) e.heartbeat_unix = std::max(e.heartbeat_unix, it->second);
-  }
-  return entries;
-}
-
 nlohmann::json prune_agents_patch(const nlohmann::json& agents, const std::set<std::string>& live_pods) {
   auto patch = nlohmann::json::array();
   if (!agents.is_array()) return patch;
@@ -97,7 +80,9 @@ Condition breakers_closed(const std::vector<AgentEntry>& entries, std::int64_t n
   }
   if (!silent.empty()) {
     Condition c = make_condition("BreakersClosed", false, "AgentsSilent",
-                                 fmt::format("no status report for over {}s from {}", stale_after.count(),
+                                 fmt::format("not seen alive for over {}s (pod gone, not Ready or being deleted, "
+                                             "and no status written since): {}",
+                                             stale_after.count(),
                                              fmt::join(silent, ", ")),
                                  generation);
     c.status = "Unknown";

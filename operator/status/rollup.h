@@ -21,19 +21,12 @@ struct AgentEntry {
   std::string breaker;  // Closed, Open, HalfOpen
   std::string since;
   std::string last_error;
-  // When the pod was last seen alive: its Lease's renewTime, or the entry's
-  // heartbeatTime (when it was written) if that is later or there is no Lease
-  // (agents before liveness Leases); 0 when neither is known.
+  // When the agent was last seen alive: the entry's heartbeatTime (when it was
+  // written), moved forward by its pod's state (agent_liveness.h); 0 unknown.
   std::int64_t heartbeat_unix = 0;
 };
 
 std::vector<AgentEntry> agent_entries_from_json(const nlohmann::json& agents);
-
-// Each agent pod renews a coordination.k8s.io Lease named after it (the agent's
-// liveness_lease.h) instead of rewriting its entry: `leases` (a Lease list's
-// items) moves heartbeat_unix forward to the renewTime of the Lease that pod
-// holds. A Lease held by someone else, or not a pod's of this list, is ignored.
-std::vector<AgentEntry> with_liveness(std::vector<AgentEntry> entries, const nlohmann::json& leases);
 
 // JSON Patch that removes the entries of pods not in `live_pods`. Each removal
 // is guarded by a test of the pod name at that index, so a concurrent write by
@@ -51,8 +44,8 @@ struct AgentsObserved {
 Condition agents_ready(const AgentsObserved& agents, std::int64_t generation);
 
 // Entries whose pod was last seen alive (heartbeat_unix) longer than
-// `stale_after` ago count as unknown: an agent that stopped renewing its Lease
-// cannot vouch for its breaker.
+// `stale_after` ago count as unknown: an agent whose pod is gone, not Ready
+// or being deleted, and that wrote nothing since, cannot vouch for its breaker.
 Condition breakers_closed(const std::vector<AgentEntry>& live_entries, std::int64_t now_unix,
                           std::chrono::seconds stale_after, std::int64_t generation);
 

@@ -40,10 +40,8 @@ json container(const pipeline::PipelineSpec& spec, const OperatorDefaults& defau
       {"args", json::array({fmt::format("--config={}/{}", kConfigDir, kConfigFile),
                             fmt::format("--metrics-addr=:{}", defaults.metrics_port),
                             fmt::format("--health-addr=:{}", defaults.health_port), "--log-format=json"})},
-      // POD_UID: the pod owns its liveness Lease, so the Lease goes with it.
       {"env", json::array({field_env("POD_NAME", "metadata.name"),
-                           field_env("POD_NAMESPACE", "metadata.namespace"),
-                           field_env("POD_UID", "metadata.uid")})},
+                           field_env("POD_NAMESPACE", "metadata.namespace")})},
       {"ports", json::array({{{"name", "metrics"}, {"containerPort", defaults.metrics_port}},
                              {{"name", "health"}, {"containerPort", defaults.health_port}}})},
       {"livenessProbe", probe("/healthz", 10, 3)},

@@ -17,20 +17,15 @@ json agent_role(const PipelineIdentity& pipeline) {
   // read back what it applied. Nothing else: the agent reads its Secrets as
   // the files the Deployment mounts (kubelet fetches them), so a grant to
   // read them through the API would only widen what a stolen token opens.
-  //
-  // Leases: each pod server-side applies its own liveness Lease (named after
-  // the pod), which needs create (the first apply) and patch; no get, list,
-  // watch, update or delete. RBAC cannot name the Lease: create is never
-  // limited by name, and the pod names a Deployment makes are not known in
-  // advance, so the grant covers Leases of this namespace.
+  // No Leases either: the operator tells a live agent by its pod's Ready
+  // condition, which kubelet writes; a grant to create Leases (RBAC cannot
+  // limit create by name) would let an agent take any leader-election Lease
+  // of the team's own applications.
   const json rules = json::array({
       {{"apiGroups", json::array({"outflow.dev"})},
        {"resources", json::array({"eventpipelines/status"})},
        {"resourceNames", json::array({pipeline.name})},
        {"verbs", json::array({"get", "patch"})}},
-      {{"apiGroups", json::array({"coordination.k8s.io"})},
-       {"resources", json::array({"leases"})},
-       {"verbs", json::array({"create", "patch"})}},
   });
   return {{"apiVersion", "rbac.authorization.k8s.io/v1"},
           {"kind", "Role"},

@@ -126,13 +126,16 @@ TEST_F(LifecycleTest, PrunesStatusEntriesOfAgentPodsThatAreGone) {
   start_operator();
   apply(pipeline("prune", json::array({topic(unique_topic("prune"))})));
   wait_for_condition("prune", "Ready", "True");
-  // A live pod (no kubelet: it stays Pending, which is enough) and two entries.
+  // A live pod (no kubelet: it stays Pending, which is enough) with the
+  // labels of the Deployment's pod template, and two entries.
   api_.create(kinds::pods(), ns_,
               {{"apiVersion", "v1"},
                {"kind", "Pod"},
                {"metadata",
                 {{"name", "prune-agent-live"},
-                 {"labels", {{"app.kubernetes.io/name", "outflow-agent"}, {"app.kubernetes.io/instance", "prune"}}}}},
+                 {"labels", {{"app.kubernetes.io/name", "outflow-agent"},
+                             {"app.kubernetes.io/instance", "prune"},
+                             {"outflow.dev/pipeline", "prune"}}}}},
                {"spec", {{"containers", {{{"name", "agent"}, {"image", "outflow-agent:test"}}}}}}});
   const auto now = std::chrono::system_clock::now();
   const auto stamp = [](std::chrono::system_clock::time_point t) {

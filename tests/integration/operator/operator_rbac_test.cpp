@@ -99,6 +99,9 @@ bool allowed(kube::ApiClient& api, const std::string& user, const std::string& n
 TEST_F(ShippedRbacTest, TheAgentMayPatchOnlyItsOwnStatusAndReadsNoSecretThroughTheApi) {
   // The agent reads its Secrets as the files the Deployment mounts; a grant
   // to read them through the API would only widen what a stolen token opens.
+  // It takes no Lease either: its liveness is its pod's Ready condition, and
+  // a create grant (RBAC cannot limit create by name) would let it squat on,
+  // or take over, the leader-election Lease of any application of the team.
   start_operator();
   apply(pipeline("shop", json::array({{{"name", unique_topic("shop")}, {"partitions", 1}, {"replicationFactor", 1}}})));
   ASSERT_TRUE(eventually([&] { return api_.get_if_exists(kinds::role_bindings(), ns_, "shop-agent").has_value(); }, 30s));
@@ -107,6 +110,10 @@ TEST_F(ShippedRbacTest, TheAgentMayPatchOnlyItsOwnStatusAndReadsNoSecretThroughT
   EXPECT_FALSE(allowed(api_, agent, ns_, "patch", "outflow.dev", "eventpipelines", "other", "status"));
   EXPECT_FALSE(allowed(api_, agent, ns_, "get", "", "secrets", "orders-db"));
   EXPECT_FALSE(allowed(api_, agent, ns_, "list", "", "secrets", ""));
+  for (const char* verb : {"create", "patch", "update", "get", "delete"}) {
+    EXPECT_FALSE(allowed(api_, agent, ns_, verb, "coordination.k8s.io", "leases", "shop-api-leader"))
+        << "the agent may " << verb << " the Lease another application of its namespace leads with";
+  }
 }
 
 // `kubectl auth can-i` as the operator's ServiceAccount under the chart's
@@ -141,9 +148,9 @@ TEST_F(ShippedRbacTest, TheChartsClusterRoleGrantsOnlyWhatTheOperatorCalls) {
       {"serviceaccounts", {"get", "list", "watch", "create", "patch"}},
       {"roles.rbac.authorization.k8s.io", {"get", "list", "watch", "create", "patch"}},
       {"rolebindings.rbac.authorization.k8s.io", {"get", "list", "watch", "create", "patch"}},
-      // The agents' liveness Leases: list to read them, create and patch only
-      // because the agent Role grants them.
-      {"leases.coordination.k8s.io", {"list", "create", "patch"}},
+      // None in any namespace but the release's (the leader-election Role,
+      // not bound here): agent liveness is the pods' Ready condition.
+      {"leases.coordination.k8s.io", {}},
       {"events", {"create", "patch"}},
       {"events.events.k8s.io", {}},
       {"customresourcedefinitions.apiextensions.k8s.io", {"get"}},
@@ -154,6 +161,12 @@ TEST_F(ShippedRbacTest, TheChartsClusterRoleGrantsOnlyWhatTheOperatorCalls) {
     for (const auto& verb : all_verbs) {
       EXPECT_EQ(can_i(verb, resource), verbs.contains(verb)) << "can-i " << verb << " " << resource;
     }
+  }
+  // Asked about one name in one namespace, as well as "all namespaces".
+  for (const auto& verb : all_verbs) {
+    EXPECT_FALSE(allowed(api_, "system:serviceaccount:" + ns_ + ":operator", "team-a", verb, "coordination.k8s.io",
+                         "leases", "team-a-app-leader"))
+        << "the operator may " << verb << " a Lease outside its own namespace";
   }
   // kubectl cannot name a kind whose CRD is not installed (it would ask
   // about a core resource "prometheusrules.monitoring.coreos.com"), so this

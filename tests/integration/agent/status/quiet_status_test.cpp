@@ -1,6 +1,7 @@
 // How much idle agents cost everyone who watches EventPipelines: 3 pipelines
 // with 3 agent pods each, nothing to publish, and a watch that counts every
-// write to the pipelines (and to Leases, where liveness lives) in a window.
+// write to the pipelines and to Leases in a window. Liveness is each pod's
+// Ready condition, which kubelet keeps anyway: no agent writes for it.
 // OUTFLOW_QUIET_STATUS_SECONDS sets the window (default 60; the figure in
 // the README is for 300).
 
@@ -137,13 +138,8 @@ TEST_F(QuietStatusTest, IdleAgentsDoNotRewriteTheirPipelines) {
   std::printf("3 pipelines x 3 idle agents, %d s: %d writes to EventPipelines, %d writes to Leases\n", seconds,
               pipeline_writes, lease_writes);
   EXPECT_EQ(pipeline_writes, 0) << "idle agents rewrote their status entries";
-  // Liveness moved to one Lease per pod, held and renewed by that pod.
-  EXPECT_GE(lease_writes, 9 * (seconds / 10 - 1)) << "the pods' Leases were not renewed";
-  for (auto& agent : agents_) {
-    const auto lease = api_.get_if_exists(kube::kinds::leases(), ns_, agent->pod());
-    ASSERT_TRUE(lease.has_value()) << "no liveness Lease for " << agent->pod();
-    EXPECT_EQ((*lease)["spec"].value("holderIdentity", ""), agent->pod());
-  }
+  EXPECT_EQ(lease_writes, 0) << "idle agents wrote Leases";
+  EXPECT_TRUE(api_.list(kube::kinds::leases(), ns_).at("items").empty()) << "an agent created a Lease";
   for (auto& agent : agents_) EXPECT_TRUE(agent->running()) << agent->pod() << "\n" << agent->log();
 }
 

@@ -228,7 +228,7 @@ TEST_F(StatusReporterTest, AWokenBreakerTransitionReachesTheApiServerWithinTwoSe
 }
 
 TEST_F(StatusReporterTest, NothingIsWrittenWhileNothingAPersonActsOnChanges) {
-  // Liveness is the pod's Lease now: an unchanged entry is never rewritten,
+  // Liveness is the pod's Ready condition: an unchanged entry is never rewritten,
   // and publishing alone is no news.
   SharedState state;
   StatusReporter reporter(*api_, pipeline_, "orders-agent-a", state.source(), 100ms);

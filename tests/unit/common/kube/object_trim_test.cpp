@@ -63,5 +63,41 @@ TEST(IdentityOnly, NeverKeepsASecretsData) {
   EXPECT_EQ(slim["metadata"]["resourceVersion"], "3");
 }
 
+TEST(IdentityAndReadiness, KeepsDeletionAndTheReadyConditionOfAPodOnly) {
+  const auto pod = json::parse(R"({
+    "apiVersion": "v1", "kind": "Pod",
+    "metadata": {
+      "name": "shop-agent-1", "namespace": "team", "uid": "u2", "resourceVersion": "9",
+      "labels": {"outflow.dev/pipeline": "shop"},
+      "deletionTimestamp": "2027-01-15T08:00:30Z", "deletionGracePeriodSeconds": 30,
+      "managedFields": [{"manager": "kubelet"}], "annotations": {"a": "b"}
+    },
+    "spec": {"containers": [{"name": "agent", "env": [{"name": "DATABASE_URL", "value": "secret"}]}]},
+    "status": {
+      "phase": "Running", "podIP": "10.0.0.1",
+      "conditions": [
+        {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2027-01-15T07:00:00Z"},
+        {"type": "Ready", "status": "False", "reason": "ContainersNotReady", "message": "long text",
+         "lastProbeTime": null, "lastTransitionTime": "2027-01-15T07:59:00Z"}
+      ],
+      "containerStatuses": [{"name": "agent", "restartCount": 3}]
+    }
+  })");
+  EXPECT_EQ(identity_and_readiness(pod), json::parse(R"({
+    "apiVersion": "v1", "kind": "Pod",
+    "metadata": {
+      "name": "shop-agent-1", "namespace": "team", "uid": "u2", "resourceVersion": "9",
+      "labels": {"outflow.dev/pipeline": "shop"},
+      "deletionTimestamp": "2027-01-15T08:00:30Z", "deletionGracePeriodSeconds": 30
+    },
+    "status": {"conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": "2027-01-15T07:59:00Z"}]}
+  })"));
+}
+
+TEST(IdentityAndReadiness, APodWithoutConditionsKeepsItsIdentityOnly) {
+  const json pod = {{"kind", "Pod"}, {"metadata", {{"name", "p"}}}, {"status", {{"phase", "Pending"}}}};
+  EXPECT_EQ(identity_and_readiness(pod), identity_only(pod));
+}
+
 }  // namespace
 }  // namespace outflow::kube

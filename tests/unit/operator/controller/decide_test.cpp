@@ -341,6 +341,33 @@ TEST(Decide, EntriesOfPodsThatAreGoneArePrunedWhileFreshOnesStay) {
   EXPECT_EQ((*breakers)["status"], "Unknown") << "the live pod's heartbeat is stale: it cannot vouch for its breaker";
 }
 
+TEST(Decide, AnIdleAgentIsAliveWhileItsPodIsReadyAndSilentOnceItIsNotForTheBound) {
+  auto o = observed();
+  o.agent_pods = {"orders-agent-a"};
+  o.pipeline["status"]["agents"] = {
+      {{"pod", "orders-agent-a"}, {"breaker", "Closed"}, {"heartbeatTime", stamp(kNowUnix - 3600)}},
+      // A sidecar agent: its pod is not the operator's, but carries the label.
+      {{"pod", "shop-7d9-x"}, {"breaker", "Closed"}, {"heartbeatTime", stamp(kNowUnix - 3600)}}};
+  o.labelled_pods = {{"orders-agent-a", true, kNowUnix - 7200, 0}, {"shop-7d9-x", true, kNowUnix - 7200, 0}};
+  auto report = conclude(o, proceed(o), {}, {}, std::nullopt, config());
+  EXPECT_EQ((*find_condition((*report.status)["status"], "BreakersClosed"))["status"], "True");
+  EXPECT_EQ(report.prune_patch, json::array()) << "both pods exist";
+
+  o.labelled_pods[0] = {"orders-agent-a", false, kNowUnix - 61, 0};
+  report = conclude(o, proceed(o), {}, {}, std::nullopt, config());
+  const auto breakers = find_condition((*report.status)["status"], "BreakersClosed");
+  EXPECT_EQ((*breakers)["status"], "Unknown");
+  EXPECT_EQ((*breakers)["reason"], "AgentsSilent");
+  EXPECT_NE((*breakers)["message"].get<std::string>().find("orders-agent-a"), std::string::npos);
+  EXPECT_EQ((*breakers)["message"].get<std::string>().find("shop-7d9-x"), std::string::npos);
+  EXPECT_EQ(report.prune_patch, json::array()) << "a pod that is not Ready is not gone: its entry stays";
+
+  o.labelled_pods[1].name = "shop-7d9-y";  // the sidecar's pod was replaced
+  report = conclude(o, proceed(o), {}, {}, std::nullopt, config());
+  EXPECT_EQ(report.prune_patch, json::parse(R"([{"op": "test", "path": "/status/agents/1/pod", "value": "shop-7d9-x"},
+                                                {"op": "remove", "path": "/status/agents/1"}])"));
+}
+
 TEST(Decide, ItComesBackAtTheNextTopicCheckTheResyncOrAStaleHeartbeat) {
   auto o = observed();
   const auto p = proceed(o);
@@ -349,9 +376,16 @@ TEST(Decide, ItComesBackAtTheNextTopicCheckTheResyncOrAStaleHeartbeat) {
   EXPECT_EQ(conclude(o, p, topics, workloads, std::nullopt, config()).next, kNow + 1min) << "the workload resync";
 
   o.agent_pods = {"orders-agent-a"};
-  o.pipeline["status"]["agents"] = {{{"pod", "orders-agent-a"}, {"breaker", "Closed"}, {"heartbeatTime", stamp(kNowUnix)}}};
-  EXPECT_EQ(conclude(o, p, topics, workloads, std::nullopt, config()).next, kNow + 60s)
-      << "when the heartbeat would turn stale";
+  o.pipeline["status"]["agents"] = {
+      {{"pod", "orders-agent-a"}, {"breaker", "Closed"}, {"heartbeatTime", stamp(kNowUnix - 20)}}};
+  EXPECT_EQ(conclude(o, p, topics, workloads, std::nullopt, config()).next, kNow + 41s)
+      << "the second after the entry turns stale (its pod is not in the labelled pods)";
+  o.labelled_pods = {{"orders-agent-a", false, kNowUnix - 50, 0}};
+  EXPECT_EQ(conclude(o, p, topics, workloads, std::nullopt, config()).next, kNow + 41s)
+      << "not Ready for 50 s, but written 20 s ago";
+  o.pipeline["status"]["agents"][0]["heartbeatTime"] = stamp(kNowUnix - 600);
+  EXPECT_EQ(conclude(o, p, topics, workloads, std::nullopt, config()).next, kNow + 11s)
+      << "the second after its pod has not been Ready for the bound";
 
   auto pending = checked_ready();
   pending.outcome = op::topics::CheckOutcome::Pending;

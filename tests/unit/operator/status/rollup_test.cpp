@@ -29,42 +29,6 @@ TEST(AgentEntries, HeartbeatTimeIsParsedAsUtc) {
   EXPECT_EQ(entries[1].heartbeat_unix, 0);
 }
 
-namespace {
-
-json lease(const std::string& name, const std::string& holder, const std::string& renew_time) {
-  return {{"metadata", {{"name", name}}},
-          {"spec", {{"holderIdentity", holder}, {"leaseDurationSeconds", 40}, {"renewTime", renew_time}}}};
-}
-
-}  // namespace
-
-TEST(AgentLiveness, ThePodsLeaseRenewalIsWhenItWasLastSeenAlive) {
-  // The entry was written an hour ago (nothing changed since); the Lease was
-  // renewed a few seconds ago.
-  const auto entries = with_liveness({agent("a", "Closed", kNow - 3600), agent("b", "Closed", kNow - 3600)},
-                                     json::array({lease("a", "a", "2027-01-15T07:59:55.123456Z")}));
-  EXPECT_EQ(entries[0].heartbeat_unix, kNow - 5);
-  EXPECT_EQ(entries[1].heartbeat_unix, kNow - 3600) << "no Lease: the entry's own time";
-  EXPECT_EQ(breakers_closed(entries, kNow, 60s, 5).reason, "AgentsSilent") << "b has gone silent";
-  EXPECT_EQ(breakers_closed({entries[0]}, kNow, 60s, 5).status, "True");
-}
-
-TEST(AgentLiveness, AnOldLeaseNeverMakesAFresherEntryStale) {
-  const auto entries = with_liveness({agent("a", "Open", kNow - 2)},
-                                     json::array({lease("a", "a", "2027-01-15T07:00:00Z")}));
-  EXPECT_EQ(entries[0].heartbeat_unix, kNow - 2);
-}
-
-TEST(AgentLiveness, ALeaseHeldBySomeoneElseOrMalformedIsIgnored) {
-  const auto entries = with_liveness(
-      {agent("a", "Closed", 0), agent("b", "Closed", 0)},
-      json::array({lease("a", "leader-election-candidate", "2027-01-15T08:00:00Z"), lease("b", "b", "yesterday"),
-                   json("not a lease"), {{"metadata", {{"name", "b"}}}}}));
-  EXPECT_EQ(entries[0].heartbeat_unix, 0);
-  EXPECT_EQ(entries[1].heartbeat_unix, 0);
-  EXPECT_EQ(with_liveness({agent("a", "Closed", 7)}, json()).at(0).heartbeat_unix, 7);
-}
-
 TEST(PruneAgents, RemovesOnlyEntriesOfGonePodsHighestIndexFirstWithGuards) {
   const json agents = json::array({{{"pod", "a"}}, {{"pod", "gone-1"}}, {{"pod", "b"}}, {{"pod", "gone-2"}}});
   const auto patch = prune_agents_patch(agents, {"a", "b"});

@@ -8,9 +8,11 @@ using namespace outflow::op::workloads;
 using outflow::testing::example_spec;
 using outflow::testing::identity;
 
-TEST(AgentRbac, RolePatchesOnlyItsOwnPipelineStatusAndReadsNoSecret) {
+TEST(AgentRbac, RolePatchesOnlyItsOwnPipelineStatusAndNothingElse) {
+  // No Secrets (mounted as files) and no Leases (liveness is the pod's Ready
+  // condition): the status of its own pipeline is the one rule.
   const auto role = agent_role(identity("payments"));
-  ASSERT_EQ(role["rules"].size(), 2u);
+  ASSERT_EQ(role["rules"].size(), 1u);
   const auto& status = role["rules"][0];
   EXPECT_EQ(status["apiGroups"], nlohmann::json::array({"outflow.dev"}));
   EXPECT_EQ(status["resources"], nlohmann::json::array({"eventpipelines/status"}));
@@ -25,13 +27,4 @@ TEST(AgentRbac, BindingGrantsTheRoleToTheAgentServiceAccountOnly) {
   EXPECT_EQ(binding["subjects"][0]["kind"], "ServiceAccount");
   EXPECT_EQ(binding["subjects"][0]["name"], agent_service_account(identity())["metadata"]["name"]);
   EXPECT_EQ(binding["subjects"][0]["namespace"], "shop");
-}
-
-TEST(AgentRbac, LeasesMayOnlyBeAppliedNeverReadListedOrDeleted) {
-  const auto role = agent_role(identity("payments"));
-  ASSERT_EQ(role["rules"].size(), 2u);
-  const auto& leases = role["rules"][1];
-  EXPECT_EQ(leases["apiGroups"], nlohmann::json::array({"coordination.k8s.io"}));
-  EXPECT_EQ(leases["resources"], nlohmann::json::array({"leases"}));
-  EXPECT_EQ(leases["verbs"], nlohmann::json::array({"create", "patch"}));
 }
