@@ -4,6 +4,7 @@
 #include "common/kube/errors.h"
 #include "common/kube/leader_election.h"
 #include "common/kube/resource.h"
+#include "operator/controller/topics_recall.h"
 #include "operator/topics/connection.h"
 #include "operator/topics/finalizer.h"
 #include "operator/workloads/identity.h"
@@ -193,6 +194,10 @@ std::optional<std::string> Reconciler::apply_workloads(const json& object, const
 
 Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
   const auto observed = observe_pipeline(object, memory);
+  // First reconcile in this process: the stored status may vouch for the topics.
+  if (!memory.topics.check) {
+    if (auto recalled = recall_topics(observed, config_.topic_checks.resync)) memory.topics = std::move(*recalled);
+  }
   const auto decision = decide(observed, memory.topics, memory.workloads, config_);
   if (const auto* halt = std::get_if<Halt>(&decision)) return apply_halt(object, *halt);
   const auto& proceed = std::get<Proceed>(decision);
