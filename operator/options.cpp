@@ -52,11 +52,11 @@ void add_flags(CLI::App& app, Options& o) {
         ->default_str(default_text);
   };
   duration_flag("--leader-election-lease-duration", o.lease_duration,
-                "How long a leader's lease lasts without renewal", "15s");
+                "How long a leader's lease lasts without renewal", "10s");
   duration_flag("--leader-election-renew-deadline", o.renew_deadline,
-                "How long the leader keeps trying to renew before it stops reconciling", "10s");
+                "How long the leader keeps trying to renew before it stops reconciling", "7s");
   duration_flag("--leader-election-retry-period", o.retry_period,
-                "How often candidates and the leader look at the lease", "2s");
+                "How often candidates and the leader look at the lease", "1s");
 }
 
 std::optional<std::string> validate(const Options& o) {

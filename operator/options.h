@@ -28,9 +28,14 @@ struct Options {
   int workers = 2;                           // pipelines reconciled in parallel
   std::chrono::milliseconds topic_deletion_timeout = std::chrono::minutes(5);
   std::string leader_election_id = "outflow-operator";  // the Lease's name
-  std::chrono::milliseconds lease_duration = std::chrono::seconds(15);
-  std::chrono::milliseconds renew_deadline = std::chrono::seconds(10);
-  std::chrono::milliseconds retry_period = std::chrono::seconds(2);
+  // A standby takes over a killed leader's lease within lease_duration + 2 x
+  // retry_period (x 1.2 jitter): 12.4 s, so failover to the first reconcile
+  // fits in 15 s. The leader stops writing at the renew deadline, 3 s before
+  // anyone may take over, and gets seven tries to renew before it must.
+  // (controller-runtime's 15/10/2 puts a failover at about 18 s.)
+  std::chrono::milliseconds lease_duration = std::chrono::seconds(10);
+  std::chrono::milliseconds renew_deadline = std::chrono::seconds(7);
+  std::chrono::milliseconds retry_period = std::chrono::seconds(1);
 };
 
 // Registers every flag on `app`, writing into `options`; invalid values make

@@ -47,12 +47,16 @@ bool labels_match(const json& object, const json& selector) {
   return true;
 }
 
-std::vector<std::string> secrets_named_by(const json& pipeline) {
+std::vector<std::string> secrets_named_by(const std::optional<pipeline::PipelineSpec>& spec) {
+  // An invalid spec references nothing usable; its own reconcile reports it.
+  return spec ? workloads::referenced_secrets(*spec) : std::vector<std::string>{};
+}
+
+std::optional<pipeline::PipelineSpec> spec_of(const json& pipeline) {
   try {
-    return workloads::referenced_secrets(pipeline::parse_spec(pipeline.value("spec", json::object())));
+    return pipeline::parse_spec(pipeline.value("spec", json::object()));
   } catch (const pipeline::SpecError&) {
-    // An invalid spec references nothing usable; its own reconcile reports it.
-    return {};
+    return std::nullopt;
   }
 }
 
@@ -183,14 +187,19 @@ void Caches::changed_pipeline(kube::InformerEventType type, const json& pipeline
   const auto key = key_of(pipeline);
   if (type == kube::InformerEventType::Deleted) {
     index_.remove_pipeline(key);
+    claims_.remove(key);
     on_change_(key, kube::Priority::Normal);
     return;
   }
+  // Re-recorded on every event: status.kafkaClusterId, which says whose
+  // cluster the claims are on, arrives with a status write.
+  const auto spec = spec_of(pipeline);
+  claims_.upsert(key, spec ? std::optional(topics::claimant_of(pipeline, *spec)) : std::nullopt);
   const auto& m = pipeline.at("metadata");
   const workloads::PipelineIdentity id{m.value("namespace", ""), m.value("name", ""), m.value("uid", "")};
   const auto intent = std::to_string(m.value("generation", std::int64_t{0})) + (m.contains("deletionTimestamp") ? "/deleting" : "");
   const PipelineIndex::Pipeline entry{key, workloads::checksum_of({reconcile_fingerprint(pipeline)}),
-                                      secrets_named_by(pipeline),
+                                      secrets_named_by(spec),
                                       workloads::selector_labels(id).value(kInstanceLabel, ""), intent};
   switch (index_.upsert_pipeline(entry)) {
     case PipelineIndex::News::None:
@@ -223,6 +232,12 @@ std::vector<json> Caches::pipelines() const {
     all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
   }
   return all;
+}
+
+std::vector<topics::Claim> Caches::claims_on(const std::vector<std::string>& topics, const std::string& self_uid,
+                                            const topics::ClusterIdentity& self_cluster,
+                                            topics::ClusterMatch matches) const {
+  return claims_.claims_on(topics, self_uid, self_cluster, matches);
 }
 
 std::optional<json> Caches::deployment(const std::string& ns, const std::string& name) const {

@@ -46,7 +46,11 @@ class Caches final : public ClusterView {
   bool wait_for_sync(std::chrono::milliseconds timeout) const;
 
   std::optional<nlohmann::json> pipeline(const std::string& ns, const std::string& name) const override;
-  std::vector<nlohmann::json> pipelines() const override;
+  // Every watched pipeline, copied: for the periodic resync's key list only.
+  std::vector<nlohmann::json> pipelines() const;
+  std::vector<topics::Claim> claims_on(const std::vector<std::string>& topics, const std::string& self_uid,
+                                       const topics::ClusterIdentity& self_cluster,
+                                       topics::ClusterMatch matches) const override;
   std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const override;
   std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const override;
   std::optional<nlohmann::json> owned_metadata(const kube::ResourceKind& kind, const std::string& ns,
@@ -76,6 +80,8 @@ class Caches final : public ClusterView {
   // fingerprint digest: agents' heartbeats arrive every few seconds per pod
   // and are not news.
   PipelineIndex index_;
+  // Topic -> the pipelines that list it, for the ownership rule of each check.
+  topics::ClaimIndex claims_;
   std::map<std::string, Informers> informers_;
 };
 

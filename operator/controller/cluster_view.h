@@ -5,6 +5,7 @@
 // watched namespace, or one for all) stand behind it.
 
 #include "common/kube/resource.h"
+#include "operator/topics/claims.h"
 
 #include <nlohmann/json.hpp>
 
@@ -19,8 +20,10 @@ class ClusterView {
   virtual ~ClusterView() = default;
 
   virtual std::optional<nlohmann::json> pipeline(const std::string& ns, const std::string& name) const = 0;
-  // Every watched pipeline (for topic claims across pipelines).
-  virtual std::vector<nlohmann::json> pipelines() const = 0;
+  // The other watched pipelines' claims on `topics` (ClaimIndex::claims_on).
+  virtual std::vector<topics::Claim> claims_on(const std::vector<std::string>& topics, const std::string& self_uid,
+                                               const topics::ClusterIdentity& self_cluster,
+                                               topics::ClusterMatch matches) const = 0;
   // Objects the operator created (label app.kubernetes.io/managed-by=outflow-operator).
   virtual std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const = 0;
   virtual std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const = 0;

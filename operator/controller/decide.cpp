@@ -1,6 +1,7 @@
 #include "operator/controller/decide.h"
 
 #include "common/time_format.h"
+#include "operator/controller/topics_recall.h"
 #include "operator/status/agent_liveness.h"
 #include "operator/status/pipeline_status.h"
 #include "operator/status/rollup.h"
@@ -55,28 +56,6 @@ json status_body(const json& object, json status) {
           {"kind", "EventPipeline"},
           {"metadata", {{"name", object.at("metadata").at("name")}, {"namespace", object.at("metadata").at("namespace")}}},
           {"status", std::move(status)}};
-}
-
-// status.topics as stored: what the last operator (this process before a
-// restart, or another replica) found, until this process checks for itself.
-std::vector<topics::TopicStatus> topic_statuses_from(const json& status) {
-  std::vector<topics::TopicStatus> out;
-  for (const auto& t : status.value("topics", json::array())) {
-    topics::TopicStatus s;
-    s.name = t.value("name", "");
-    s.partitions = t.value("partitions", 0);
-    s.replication_factor = t.value("replicationFactor", 0);
-    const auto state = t.value("state", "Pending");
-    s.state = state == "Ready"   ? topics::TopicState::Ready
-              : state == "Error" ? topics::TopicState::Error
-                                 : topics::TopicState::Pending;
-    s.reason = t.value("reason", "");
-    s.message = t.value("message", "");
-    s.managed = t.value("managed", false);
-    s.origin = s.managed ? topics::origin_from_string(t.value("origin", "")) : topics::TopicOrigin::Unknown;
-    out.push_back(std::move(s));
-  }
-  return out;
 }
 
 Halt invalid_spec(const json& object, const pipeline::SpecError& e, const std::string& now) {

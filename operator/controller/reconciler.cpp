@@ -4,7 +4,7 @@
 #include "common/kube/errors.h"
 #include "common/kube/leader_election.h"
 #include "common/kube/resource.h"
-#include "operator/topics/claims.h"
+#include "operator/controller/topics_recall.h"
 #include "operator/topics/connection.h"
 #include "operator/topics/finalizer.h"
 #include "operator/workloads/identity.h"
@@ -30,6 +30,12 @@ class Cancelled : public std::runtime_error {
 workloads::PipelineIdentity identity_of(const json& object) {
   const auto& m = object.at("metadata");
   return {m.at("namespace"), m.at("name"), m.at("uid")};
+}
+
+std::vector<std::string> names_of(const std::vector<pipeline::TopicSpec>& topics) {
+  std::vector<std::string> names;
+  for (const auto& t : topics) names.push_back(t.name);
+  return names;
 }
 
 std::string join(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ", ")); }
@@ -149,8 +155,9 @@ TopicSyncResult Reconciler::apply_topic_step(const json& object, const Proceed& 
   throw_if_cancelled();
   const auto uid = object.at("metadata").value("uid", "");
   const auto& bootstrap = proceed.spec.kafka.bootstrap_servers;
+  const auto names = names_of(step.input.desired);
   const auto claims_for = [&](const std::string& cluster_id) {
-    return topics::claims_of_others(view_.pipelines(), uid, {cluster_id, bootstrap}, topics::same_cluster);
+    return view_.claims_on(names, uid, {cluster_id, bootstrap}, topics::same_cluster);
   };
   auto admin = admins_.get(step.connection, step.settings);
   return sync_topics(admin->get(), step.input, claims_for, step.last_known, step.timeout, metrics_,
@@ -187,6 +194,10 @@ std::optional<std::string> Reconciler::apply_workloads(const json& object, const
 
 Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
   const auto observed = observe_pipeline(object, memory);
+  // First reconcile in this process: the stored status may vouch for the topics.
+  if (!memory.topics.check) {
+    if (auto recalled = recall_topics(observed, config_.topic_checks.resync)) memory.topics = std::move(*recalled);
+  }
   const auto decision = decide(observed, memory.topics, memory.workloads, config_);
   if (const auto* halt = std::get_if<Halt>(&decision)) return apply_halt(object, *halt);
   const auto& proceed = std::get<Proceed>(decision);
@@ -265,7 +276,7 @@ topics::TeardownStep Reconciler::delete_topics(const json& object, const Teardow
     metrics_.admin_call("cluster_id", true);
     const auto plan =
         topics::deletion_plan(teardown.facts.desired, teardown.facts.created, teardown.facts.self,
-                              topics::claims_of_others(view_.pipelines(), id.uid, here, topics::may_be_same_cluster));
+                              view_.claims_on(names_of(teardown.facts.desired), id.uid, here, topics::may_be_same_cluster));
     for (const auto& k : plan.retained) {
       spdlog::info("{}/{}: keeping topic {}: {}", id.namespace_name, id.name, k.topic, k.message);
     }

@@ -1,6 +1,5 @@
 #include "operator/topics/claims.h"
 
-#include "common/pipeline/spec.h"
 #include "operator/status/pipeline_status.h"
 
 namespace outflow::op::topics {
@@ -11,20 +10,49 @@ PipelineRef pipeline_ref(const nlohmann::json& object) {
           m.value("uid", "")};
 }
 
-std::vector<Claim> claims_of_others(const std::vector<nlohmann::json>& pipelines, const std::string& self_uid,
-                                    const ClusterIdentity& self_cluster, ClusterMatch matches) {
+Claimant claimant_of(const nlohmann::json& object, const pipeline::PipelineSpec& spec) {
+  Claimant claimant{pipeline_ref(object),
+                    {status::kafka_cluster_id(object.value("status", nlohmann::json::object())),
+                     spec.kafka.bootstrap_servers},
+                    {}};
+  for (auto& claim : claims_of(claimant.ref, spec)) claimant.topics.push_back(std::move(claim.topic));
+  return claimant;
+}
+
+void ClaimIndex::unlink(const std::string& key, const Claimant& claimant) {
+  for (const auto& topic : claimant.topics) {
+    const auto found = by_topic_.find(topic);
+    if (found == by_topic_.end()) continue;
+    found->second.erase(key);
+    if (found->second.empty()) by_topic_.erase(found);
+  }
+}
+
+void ClaimIndex::upsert(const std::string& key, std::optional<Claimant> claimant) {
+  const std::lock_guard lock(mutex_);
+  const auto old = claimants_.find(key);
+  if (old != claimants_.end()) {
+    unlink(key, old->second);
+    claimants_.erase(old);
+  }
+  if (!claimant) return;
+  for (const auto& topic : claimant->topics) by_topic_[topic].insert(key);
+  claimants_.emplace(key, std::move(*claimant));
+}
+
+void ClaimIndex::remove(const std::string& key) { upsert(key, std::nullopt); }
+
+std::vector<Claim> ClaimIndex::claims_on(const std::vector<std::string>& topics, const std::string& self_uid,
+                                         const ClusterIdentity& self_cluster, ClusterMatch matches) const {
+  const std::lock_guard lock(mutex_);
   std::vector<Claim> claims;
-  for (const auto& other : pipelines) {
-    if (other.at("metadata").value("uid", "") == self_uid) continue;
-    try {
-      const auto spec = pipeline::parse_spec(other.value("spec", nlohmann::json::object()));
-      const ClusterIdentity theirs{status::kafka_cluster_id(other.value("status", nlohmann::json::object())),
-                                   spec.kafka.bootstrap_servers};
-      if (!matches(self_cluster, theirs)) continue;
-      auto listed = claims_of(pipeline_ref(other), spec);
-      claims.insert(claims.end(), listed.begin(), listed.end());
-    } catch (const pipeline::SpecError&) {
-      // An invalid pipeline claims nothing; it reports its own problem.
+  for (const auto& topic : std::set<std::string>(topics.begin(), topics.end())) {
+    const auto found = by_topic_.find(topic);
+    if (found == by_topic_.end()) continue;
+    for (const auto& key : found->second) {
+      const auto& claimant = claimants_.at(key);
+      if (claimant.ref.uid == self_uid || !matches(self_cluster, claimant.cluster)) continue;
+      claims.push_back(Claim{topic, claimant.ref});
     }
   }
   return claims;

@@ -75,10 +75,9 @@ TEST_F(OutageTest, AnotherReplicaTakesOverWhenTheLeaderDies) {
   operators_.erase(operators_.begin());  // killed: nothing to terminate
 }
 
-// Failover with the default election timing (lease 15 s, renew deadline
-// 10 s, retry 2 s): how long a change made as the leader goes away waits for
-// its reconcile. The standby's caches are synced before it leads, so the
-// first reconcile follows the takeover at once.
+// Failover with the default election timing: how long a change made as the
+// leader goes away waits for its reconcile. The standby's caches are synced
+// before it leads, so the first reconcile follows the takeover at once.
 TEST_F(OutageTest, AWarmStandbyReconcilesAChangeSoonAfterTheLeaderGoes) {
   const std::vector<std::string> election{"--leader-elect", "--leader-election-namespace=" + ns_};
   const auto failover = [&](bool hard) {
@@ -108,10 +107,11 @@ TEST_F(OutageTest, AWarmStandbyReconcilesAChangeSoonAfterTheLeaderGoes) {
   EXPECT_LE(failover(false), 5.0);
   operators_.front()->terminate();
   operators_.clear();
-  // Killed: the lease must expire first (15 s from the last renewal the
-  // standby saw, which it sees up to one retry period late, plus one
-  // retry period to notice), then a reconcile.
-  EXPECT_LE(failover(true), 15.0 + 2 * 2.4 + 2.0);
+  // Killed: the lease must expire first (a lease duration from the last
+  // renewal the standby saw, which it sees up to one retry period late, plus
+  // one retry period to notice), then a reconcile; issue 13 asks for 15 s in
+  // all, so the defaults have to fit that.
+  EXPECT_LE(failover(true), 15.0);
 }
 
 // What the API server holds in a namespace that only the first operator

@@ -73,6 +73,32 @@ TEST_F(ResyncTest, AResyncWithNothingChangedSendsNoGets) {
                                << ::testing::PrintToString(windows);
 }
 
+// A restart (or a standby taking over) with nothing changed: the status the
+// last operator wrote says every topic was Ready at the current generation,
+// so the first pass asks Kafka nothing and writes nothing; the periodic check
+// follows within one resync period. At 1,000 pipelines that first pass is
+// what keeps a restarted operator from being ready for minutes.
+TEST_F(ResyncTest, ARestartedOperatorTakesReadyTopicsFromTheStatusWithoutAskingKafka) {
+  const std::vector<std::string> args{"--namespaces=" + ns_, "--resync-period=10m", "--agent-image=outflow-agent:test"};
+  operators_.push_back(std::make_unique<OperatorProcess>(args));
+  apply(pipeline("restarted", json::array({topic(unique_topic("restarted"))})));
+  wait_for_condition("restarted", "Ready", "True");
+  ASSERT_EQ(operators_.back()->terminate(), 0);
+  operators_.clear();
+  const auto version = get("restarted")["metadata"]["resourceVersion"];
+
+  operators_.push_back(std::make_unique<OperatorProcess>(args));
+  auto& op = *operators_.back();
+  const auto metric = [&](const std::string& name) {
+    return testenv::metric_value(http_get(op.metrics_port(), "/metrics").second, name);
+  };
+  ASSERT_TRUE(eventually([&] { return metric("outflow_operator_reconcile_total") >= 1; }, 30s)) << op.log();
+  EXPECT_EQ(metric("outflow_operator_kafka_admin_calls_total"), 0)
+      << "the first pass after a restart asked Kafka about topics the status already showed Ready";
+  EXPECT_EQ(get("restarted")["metadata"]["resourceVersion"], version) << "and it wrote nothing";
+  EXPECT_EQ(condition(get("restarted"), "TopicsReady")->value("status", ""), "True");
+}
+
 // Not a GET per resync, and not blind either: the operator watches the
 // objects it created as metadata only, so one deleted by hand comes back at
 // once, long before any resync.
