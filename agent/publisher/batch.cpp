@@ -40,8 +40,13 @@ BatchPlan plan_batch(const std::vector<OutboxRow>& rows, const pipeline::Pipelin
 }
 
 Settlement settle(const std::vector<OutboxRow>& rows, const std::vector<Outcome>& outcomes) {
+  std::set<std::string> stuck;
+  return settle(rows, outcomes, stuck);
+}
+
+Settlement settle(const std::vector<OutboxRow>& rows, const std::vector<Outcome>& outcomes,
+                  std::set<std::string>& stuck) {  // keys with an earlier row that is not published
   Settlement s;
-  std::set<std::string> stuck;  // keys with an earlier row that is not published
   std::set<std::string> overtaken;
   for (std::size_t i = 0; i < rows.size() && i < outcomes.size(); ++i) {
     const auto& row = rows[i];

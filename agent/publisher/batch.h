@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,5 +59,10 @@ struct Settlement {
 };
 
 Settlement settle(const std::vector<OutboxRow>& rows, const std::vector<Outcome>& outcomes);
+// The same for one batch of a chain (drain_window.h): `stuck` holds the keys
+// an earlier batch of the chain left a row of unpublished; a row of such a key
+// acknowledged here overtook it. This batch's stuck keys are added to it.
+Settlement settle(const std::vector<OutboxRow>& rows, const std::vector<Outcome>& outcomes,
+                  std::set<std::string>& stuck);
 
 }  // namespace outflow::agent::publisher

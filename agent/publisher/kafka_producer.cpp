@@ -98,6 +98,8 @@ void KafkaProducer::poll(std::chrono::milliseconds timeout) {
   rd_kafka_poll(client_.get(), static_cast<int>(timeout.count()));
 }
 
+void KafkaProducer::stop_waiting() { rd_kafka_yield(client_.get()); }
+
 void KafkaProducer::flush(std::chrono::milliseconds timeout) {
   // flush, not poll: the batch is queued whole, so waiting out linger.ms for
   // more would only add latency; flush sends at once and serves the reports.

@@ -56,6 +56,10 @@ class KafkaProducer {
   void flush(std::chrono::milliseconds timeout);
   // Serves reports and error callbacks for up to `timeout`.
   void poll(std::chrono::milliseconds timeout);
+  // From inside the report sink only: the flush() or poll() serving it
+  // returns after this report instead of waiting for the rest (a batch
+  // is complete while later ones are still in flight).
+  void stop_waiting();
 
   // Whether a broker answers a metadata request about the topics within
   // `timeout`: the probe of a publisher that stood down.

@@ -162,9 +162,18 @@ bool OutboxStore::rebalance() {
 }
 
 std::vector<OutboxRow> OutboxStore::claim(int limit) {
+  if (owned_.empty() || limit <= 0) return {};
+  return read_claim(limit, floor_.start(Clock::now()), true);
+}
+
+std::vector<OutboxRow> OutboxStore::claim_after(int limit, std::int64_t after) {
+  if (owned_.empty() || limit <= 0) return {};
+  return read_claim(limit, after, false);
+}
+
+std::vector<OutboxRow> OutboxStore::read_claim(int limit, std::int64_t start, bool prove_floor) {
   std::vector<OutboxRow> rows;
-  if (owned_.empty() || limit <= 0) return rows;
-  const auto start = floor_.start(Clock::now());
+  last_claim_quiet_ = false;
   const auto r = session().exec(sql_->claim,
                                 {{pg::array_literal(std::vector<int>(owned_.begin(), owned_.end()))},
                                  {std::to_string(limit)},
@@ -191,7 +200,8 @@ std::vector<OutboxRow> OutboxStore::claim(int limit) {
     report.max_pending = nullable_int64(r, 0, 9);
     report.oldest_running_xid = static_cast<std::uint64_t>(pg::big_endian_int64(r.value(0, 10)));
     report.snapshot_xmax = static_cast<std::uint64_t>(pg::big_endian_int64(r.value(0, 11)));
-    floor_.record(report);
+    last_claim_quiet_ = report.snapshot_xmax <= report.oldest_running_xid;
+    if (prove_floor) floor_.record(report);
   }
   return rows;
 }

@@ -84,6 +84,13 @@ class OutboxStore {
   // Up to `limit` pending rows of the owned buckets, in id order. Stays quick
   // however many rows poison rows hold back (see claim_floor.h).
   std::vector<OutboxRow> claim(int limit);
+  // The next batch of a chain (drain_window.h): up to `limit` pending rows of
+  // the owned buckets with ids above `after`, in id order. The rows at or
+  // below it are in flight, so this claim proves no floor.
+  std::vector<OutboxRow> claim_after(int limit, std::int64_t after);
+  // Whether no transaction was running at the last claim's snapshot: every
+  // row with a lower id than it read that will ever commit was visible to it.
+  bool last_claim_quiet() const { return last_claim_quiet_; }
   void mark_published(const std::vector<std::int64_t>& ids);
   void mark_poison(const std::vector<std::pair<std::int64_t, std::string>>& rows);
   // Counts on this session; the Housekeeper does the same on its own.
@@ -116,6 +123,9 @@ class OutboxStore {
   std::set<int> owned_;
   int members_ = 1;
   int backend_pid_ = 0;
+  bool last_claim_quiet_ = false;
+
+  std::vector<OutboxRow> read_claim(int limit, std::int64_t start, bool prove_floor);
 };
 
 }  // namespace outflow::agent::publisher

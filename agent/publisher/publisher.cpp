@@ -1,7 +1,9 @@
 #include "agent/publisher/publisher.h"
 
 #include "agent/publisher/batch.h"
+#include "agent/publisher/claim_pacer.h"
 #include "agent/publisher/delivery_outcome.h"
+#include "agent/publisher/drain_window.h"
 #include "agent/publisher/error_board.h"
 #include "agent/publisher/housekeeper.h"
 #include "agent/publisher/in_flight_batch.h"
@@ -15,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <set>
 
 namespace outflow::agent::publisher {
@@ -83,12 +86,24 @@ struct Publisher::Loop {
   EventFd waker;
   std::atomic<bool> stopping{false};
 
-  std::optional<InFlightBatch> batch;  // the batch Kafka has not fully reported on
+  // Batches Kafka has not fully reported on, oldest first; settled in that
+  // order. More than one only while a chain drains a backlog (drain_window.h).
+  std::deque<InFlightBatch> window;
   std::uint64_t batches_started = 0;
   // After a refusal, rows up to this id are sent one at a time, so a refused
   // record batch tells which of its rows (if any) the broker refuses alone.
   std::int64_t solo_until_id = 0;
-  bool tripped_this_batch = false;
+  // The chain the window belongs to (drain_window.h).
+  DrainSettings drain_settings;
+  std::optional<Clock::time_point> chain_started;
+  std::int64_t chain_high = 0;        // the highest id the chain has read
+  bool chain_trouble = false;         // a row of the chain must be read again from the floor
+  bool last_claim_full = false;
+  bool last_claim_quiet = false;
+  std::set<std::string> chain_stuck;  // keys the chain left a row of unpublished
+  ClaimPacer pacer;
+  std::optional<Clock::time_point> paced_until;    // a claim waits for the pacer until then
+  std::optional<Clock::time_point> last_report_at;  // Kafka's last accepted report, any batch
 
   // Acknowledged by Kafka but not yet recorded in the outbox.
   Settlement unsettled;
@@ -115,7 +130,13 @@ struct Publisher::Loop {
   bool send_batch(std::vector<OutboxRow> rows);
   void on_report(std::uint64_t token, Outcome outcome);
   void watch_in_flight(Clock::time_point now);
+  // Settles the oldest batch of the window (complete, or abandoned).
   void finish_batch();
+  void settle_completed();
+  // The producer is about to be replaced (its messages purged): every batch
+  // still waiting gives up on its reports and is settled as it stands.
+  void give_up_window();
+  std::size_t awaiting() const;
   void watch_breaker(Clock::time_point now);
   void stand_down(Clock::time_point now);
   void probe(Clock::time_point now);
@@ -152,6 +173,7 @@ void Publisher::Loop::database_failed(const std::exception& e) {
   // missing table or a failing statement backs off like a refused connection.
   store.disconnect();
   housekeeper.set_owned({});
+  chain_trouble = true;  // whatever the chain read is read again from the floor
   reconnect_delay = std::clamp(reconnect_delay * 2, settings.reconnect_initial, settings.reconnect_max);
   next_connect = Clock::now() + reconnect_delay;
   spdlog::warn("outbox database: {}; reconnecting in {} ms", e.what(), reconnect_delay.count());
@@ -204,7 +226,7 @@ bool Publisher::Loop::ensure_kafka(Clock::time_point now) {
   }
   if (errors.active(ErrorSource::Kafka)) next_limits = std::min(next_limits, now + kKafkaErrorRecheck);
   const auto bounds = producer_bounds(*limits);
-  if (producer && producer->bounds() != bounds && !batch) {
+  if (producer && producer->bounds() != bounds && window.empty()) {
     spdlog::info("producer record batches now bounded at {} bytes, messages at {}", bounds.batch_bytes,
                  bounds.message_max_bytes);
     producer.reset();
@@ -224,12 +246,26 @@ void Publisher::Loop::feed_breaker(BreakerVerdict verdict) {
 }
 
 void Publisher::Loop::on_report(std::uint64_t token, Outcome outcome) {
-  if (!batch) return;
+  const auto decoded = decode(token);
+  if (!decoded) return;
+  const auto batch = std::find_if(window.begin(), window.end(),
+                                  [&](const InFlightBatch& b) { return b.number() == decoded->batch; });
+  if (batch == window.end()) return;  // stale: its batch is gone
   const auto verdict = breaker_verdict(outcome);
   const bool delivered = std::holds_alternative<Delivered>(outcome);
-  if (!batch->report(token, std::move(outcome), Clock::now())) return;  // stale: not this batch's
+  const auto now = Clock::now();
+  if (!batch->report(token, std::move(outcome), now)) return;  // a repeat
+  last_report_at = now;
   feed_breaker(verdict);
   if (delivered) clear(ErrorSource::Kafka);
+  // A complete batch is settled and marked while the later ones fly.
+  if (batch->complete() && producer) producer->stop_waiting();
+}
+
+std::size_t Publisher::Loop::awaiting() const {
+  std::size_t n = 0;
+  for (const auto& b : window) n += b.awaiting();
+  return n;
 }
 
 void Publisher::Loop::record_settlement(const Settlement& s) {
@@ -268,12 +304,12 @@ bool Publisher::Loop::send_batch(std::vector<OutboxRow> rows) {
     if (waiting_logged.insert(id).second) spdlog::warn("row {}: {}", id, why);
   }
   const auto now = Clock::now();
-  batch.emplace(++batches_started, std::move(rows), std::move(plan.outcomes), now);
-  tripped_this_batch = false;
+  auto& batch = window.emplace_back(++batches_started, std::move(rows), std::move(plan.outcomes), now);
   std::set<std::string> held_back;  // keys with an earlier row of this batch not queued
   bool refused = false;
+  std::size_t queued = 0;
   for (auto& [index, message] : plan.to_send) {
-    const auto& row = batch->rows()[index];
+    const auto& row = batch.rows()[index];
     if (refused || (row.key && held_back.contains(*row.key))) continue;  // stays NotSent
     const auto permission = breaker.allow();
     report_transition(permission.transition);
@@ -281,24 +317,37 @@ bool Publisher::Loop::send_batch(std::vector<OutboxRow> rows) {
       refused = true;
       continue;
     }
-    const auto token = batch->sent(index, now);
+    const auto token = batch.sent(index, now);
     auto immediate = producer->send(row, message, token);
-    if (!immediate) continue;
+    if (!immediate) {
+      ++queued;
+      continue;
+    }
     feed_breaker(breaker_verdict(*immediate));
     // A full queue means Kafka is not keeping up; adding more only makes it worse.
     if (const auto* failed = std::get_if<Failed>(&*immediate)) {
       refused = true;
       raise(ErrorSource::Kafka, fmt::format("Kafka: {}", failed->error));
     }
-    batch->settled_now(index, std::move(*immediate));
+    batch.settled_now(index, std::move(*immediate));
     if (row.key) held_back.insert(*row.key);
   }
+  // A row that did not go out (poison, waiting, held back, refused) is read
+  // again from the floor: nothing more of this chain is read until then.
+  if (queued < batch.rows().size()) chain_trouble = true;
   producer->flush(milliseconds(0));
   return !plan.waiting.empty();
 }
 
 void Publisher::Loop::watch_in_flight(Clock::time_point now) {
-  const auto silence = batch->silence(now);
+  // Kafka is silent only if no batch heard anything: a report for any of
+  // them is an answer.
+  std::optional<Clock::duration> quiet;
+  for (const auto& b : window) {
+    if (!b.complete()) quiet = std::min(quiet.value_or(Clock::duration::max()), b.silence(now));
+  }
+  if (!quiet) return;
+  const auto silence = last_report_at ? std::min(*quiet, now - *last_report_at) : *quiet;
   if (silence < milliseconds(settings.kafka.request_timeout_ms)) return;
   // A whole request timeout without a single report: the cluster is not
   // answering. That is an outage whatever the window holds, and the default
@@ -307,15 +356,16 @@ void Publisher::Loop::watch_in_flight(Clock::time_point now) {
   const auto transition = breaker.trip();
   if (!transition) return;
   const auto message = fmt::format("Kafka acknowledged nothing for {} ms while {} message(s) waited",
-                                   std::chrono::duration_cast<milliseconds>(silence).count(), batch->awaiting());
+                                   std::chrono::duration_cast<milliseconds>(silence).count(), awaiting());
   spdlog::warn("{}", message);
   raise(ErrorSource::Kafka, message);
   report_transition(transition);
 }
 
 void Publisher::Loop::finish_batch() {
-  const bool solo = batch->rows().size() == 1 && batch->rows().front().id <= solo_until_id;
-  auto outcomes = batch->outcomes();
+  const auto& batch = window.front();
+  const bool solo = batch.rows().size() == 1 && batch.rows().front().id <= solo_until_id;
+  auto outcomes = batch.outcomes();
   if (solo) {
     if (const auto* refused = std::get_if<Refused>(&outcomes.front())) {
       // Alone, it cannot be another row's fault. A producer that stopped for
@@ -330,7 +380,7 @@ void Publisher::Loop::finish_batch() {
       }
     }
   }
-  auto settlement = settle(batch->rows(), outcomes);
+  auto settlement = settle(batch.rows(), outcomes, chain_stuck);
   for (const auto& key : settlement.overtaken_keys) {
     spdlog::error("order of key \"{}\" broken: a later row was acknowledged before an earlier one", key);
   }
@@ -338,7 +388,7 @@ void Publisher::Loop::finish_batch() {
   // before the next batch.
   if (settlement.refused > 0) next_limits = Clock::now();
   if (settlement.refused > 0 && !solo) {
-    solo_until_id = std::max(solo_until_id, batch->rows().back().id);
+    solo_until_id = std::max(solo_until_id, batch.rows().back().id);
     spdlog::warn("the broker refused {} message(s) of a batch ({}); sending rows up to id {} one at a time to "
                  "find which it refuses alone",
                  settlement.refused, settlement.last_error, solo_until_id);
@@ -349,11 +399,25 @@ void Publisher::Loop::finish_batch() {
   unsettled.poison.insert(unsettled.poison.end(), settlement.poison.begin(), settlement.poison.end());
   unsettled.latencies_seconds.insert(unsettled.latencies_seconds.end(), settlement.latencies_seconds.begin(),
                                      settlement.latencies_seconds.end());
-  batch.reset();
+  if (settlement.failed + settlement.refused + settlement.not_sent + settlement.poison.size() > 0) {
+    chain_trouble = true;
+  }
+  window.pop_front();
   if (producer && producer->fatal()) {
     spdlog::warn("replacing the Kafka producer after a fatal error; its unacknowledged rows stay pending");
-    producer.reset();
+    const auto dying = std::move(producer);  // purged when this scope ends: no report reaches anyone
+    give_up_window();
   }
+}
+
+void Publisher::Loop::settle_completed() {
+  while (!window.empty() && window.front().complete()) finish_batch();
+}
+
+void Publisher::Loop::give_up_window() {
+  chain_trouble = true;
+  for (auto& b : window) b.abandon();
+  while (!window.empty()) finish_batch();
 }
 
 void Publisher::Loop::watch_breaker(Clock::time_point now) {
@@ -378,10 +442,7 @@ void Publisher::Loop::stand_down(Clock::time_point now) {
                "publish them; probing Kafka every {} ms",
                std::chrono::duration_cast<std::chrono::seconds>(now - *unhealthy_since).count(),
                settings.spec.circuit_breaker.open_duration_ms);
-  if (batch) {
-    batch->abandon();
-    finish_batch();
-  }
+  give_up_window();
   // Purged: none of this replica's messages can reach Kafka after the
   // rows' new owner sends them.
   producer.reset();
@@ -442,14 +503,8 @@ bool Publisher::Loop::step() {
       producer->clear_error();
     }
   }
-  if (batch) {
-    if (!batch->complete()) {
-      watch_in_flight(now);
-      watch_breaker(now);
-      return false;
-    }
-    finish_batch();
-  }
+  settle_completed();
+  if (!window.empty()) watch_in_flight(now);
   watch_breaker(now);
   if (standing_down) {
     probe(now);
@@ -459,37 +514,84 @@ bool Publisher::Loop::step() {
     if (now < next_connect) return false;
     ensure_connected();
   }
+  // Every settled batch is marked at once, while the later ones fly: one
+  // statement per batch, and nothing acknowledged waits on the next claim.
   flush_unsettled();
-  housekeeping(now);
+  if (window.empty()) housekeeping(now);  // buckets change only with nothing in flight
   if (!ensure_kafka(now)) return false;
 
   const auto snapshot = breaker.snapshot();
   report_transition(snapshot.transition);
   if (snapshot.state == breaker::State::Open) return false;  // the outbox just grows
+  DrainState state;
+  state.in_flight = window.size();
+  state.marks_pending = !unsettled.published.empty() || !unsettled.poison.empty();
+  state.last_claim_full = last_claim_full;
+  state.last_claim_quiet = last_claim_quiet;
+  state.trouble = chain_trouble || solo_until_id > 0;
+  state.breaker_closed = snapshot.state == breaker::State::Closed;
+  state.rebalance_due = now >= next_rebalance;
+  state.chain_started = chain_started;
+  const auto next = next_claim(state, drain_settings, now);
+  if (next == NextClaim::Wait) return false;
+  if (next == NextClaim::FromFloor && !last_claim_full) {
+    // Caught up: under a NOTIFY storm, one claim per pacer gap.
+    const auto at = pacer.earliest(now);
+    if (at > now) {
+      paced_until = at;
+      return false;
+    }
+  }
+  paced_until.reset();
   // HalfOpen: read only as many rows as the breaker has trial permits for.
   int limit = snapshot.state == breaker::State::HalfOpen ? settings.spec.circuit_breaker.half_open_calls
                                                          : settings.spec.outbox.batch_size;
   if (solo_until_id > 0) limit = 1;
-  auto rows = store.claim(limit);
+  std::vector<OutboxRow> rows;
+  if (next == NextClaim::FromFloor) {
+    chain_started = now;
+    chain_high = 0;
+    chain_trouble = false;
+    chain_stuck.clear();
+    rows = store.claim(limit);
+  } else {
+    rows = store.claim_after(limit, chain_high);
+  }
+  pacer.claimed(now, rows.size());
+  {
+    std::lock_guard lock(stats_mutex);
+    ++stats.claims_total;
+    if (next == NextClaim::AfterChain) ++stats.read_ahead_total;
+  }
   reconnect_delay = milliseconds{0};  // a statement went through
   clear(ErrorSource::Database);
+  last_claim_quiet = store.last_claim_quiet();
+  last_claim_full = static_cast<int>(rows.size()) >= limit;
   if (!rows.empty() && rows.front().id > solo_until_id) solo_until_id = 0;
   if (rows.empty()) return false;
-  const bool full = static_cast<int>(rows.size()) >= limit;
+  chain_high = std::max(chain_high, rows.back().id);
   const bool waiting = send_batch(std::move(rows));
-  if (!batch->complete()) return true;  // straight to waiting for its reports
-  // Nothing went to Kafka (all poison or waiting): settle now. Rows that
+  if (!window.back().complete()) return true;  // on to the next batch of the chain, or to the reports
+  // Nothing went to Kafka (all poison or waiting): settle it now. Rows that
   // wait for a config are read again at the next poll, not in a tight loop.
-  finish_batch();
-  return full && !waiting;
+  settle_completed();
+  return last_claim_full && !waiting;
 }
 
 void Publisher::Loop::wait(Clock::time_point now) {
-  if (batch && !batch->complete() && producer) {
+  if (!window.empty() && producer) {
+    // Returns as soon as a batch is complete (stop_waiting), or when all are.
     producer->flush(kReportWait);
   } else if (standing_down) {
     waker.wait(static_cast<int>(std::clamp(std::chrono::duration_cast<milliseconds>(next_probe - now), milliseconds(1),
                            milliseconds(1000)).count()));
+  } else if (paced_until && store.connected()) {
+    const auto left = std::chrono::ceil<milliseconds>(*paced_until - now);
+    if (producer) {
+      producer->poll(std::max(left, milliseconds(0)));
+    } else {
+      waker.wait(static_cast<int>(std::max(left, milliseconds(0)).count()));
+    }
   } else if (store.connected()) {
     idle_wait(now);
   } else {
@@ -529,11 +631,12 @@ void Publisher::Loop::drain() {
   const auto deadline = Clock::now() + settings.drain_timeout;
   // Reports still due for the batch in flight are waited for (bounded), then
   // whatever has none is given up: those rows stay pending.
-  while (batch && !batch->complete() && producer && Clock::now() < deadline) producer->flush(kReportWait);
-  if (batch) {
-    if (!batch->complete()) batch->abandon();
-    finish_batch();
-  }
+  auto incomplete = [&] {
+    return std::any_of(window.begin(), window.end(), [](const InFlightBatch& b) { return !b.complete(); });
+  };
+  while (incomplete() && producer && Clock::now() < deadline) producer->flush(kReportWait);
+  settle_completed();
+  give_up_window();
   producer.reset();
   while (!unsettled.published.empty() || !unsettled.poison.empty()) {
     try {

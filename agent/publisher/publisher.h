@@ -9,6 +9,13 @@
 //   the batch has its own -> mark exactly the acknowledged rows -> repeat at
 //   once if the batch was full, else wait for NOTIFY or pollIntervalMs.
 //
+// Draining a backlog, the steps overlap: while a batch is in flight the next
+// one is read and produced (a window of up to DrainSettings::max_batches),
+// and each batch is marked as soon as it is complete, while later ones fly.
+// When that is safe, and how trouble in one batch stops the next from being
+// read, is drain_window.h; how often a caught-up publisher reads under a
+// NOTIFY storm is claim_pacer.h.
+//
 // The loop never blocks inside a batch: while reports are awaited it keeps
 // turning (liveness, gauges, the breaker). Kafka acknowledging nothing for
 // requestTimeoutMs while messages wait opens the breaker at once; a breaker
@@ -85,6 +92,10 @@ struct PublisherHooks {
 struct PublisherStats {
   std::int64_t published_total = 0;
   std::int64_t poison_total = 0;
+  // Claims, and those of them that read ahead while earlier batches were
+  // still in flight (a backlog drained through the window).
+  std::int64_t claims_total = 0;
+  std::int64_t read_ahead_total = 0;
   std::optional<Backlog> backlog;
   std::size_t owned_buckets = 0;
   bool database_connected = false;

@@ -250,9 +250,19 @@ double rusage_cpu(const rusage& u) {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// "" when the process is gone: a backend may exit between readdir() and the
+// read, and libstdc++ then throws from the read (ESRCH) instead of ending it.
+std::string proc_stat(int pid) {
+  try {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    return "";
+  }
+}
+
 double process_cpu_seconds(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = proc_stat(pid);
   const auto close = text.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream fields(text.substr(close + 2));
@@ -264,8 +274,7 @@ double process_cpu_seconds(int pid) {
 }
 
 int parent_of(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = proc_stat(pid);
   const auto close = text.rfind(')');
   if (close == std::string::npos) return -1;
   std::istringstream fields(text.substr(close + 2));

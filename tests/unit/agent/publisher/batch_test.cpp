@@ -127,3 +127,13 @@ TEST(Settle, RefusedRowsStayPendingAndNameTheHighestRefusedId) {
   EXPECT_EQ(s.published, (std::vector<std::int64_t>{2}));
   EXPECT_TRUE(s.poison.empty());
 }
+
+TEST(Settle, AKeyLeftUnpublishedByAnEarlierBatchOfTheChainIsOvertakenByItsRowInALaterOne) {
+  std::set<std::string> stuck;
+  const auto first = settle({row(1, "a"), row(2, "b")}, {Failed{"down"}, Delivered{1}}, stuck);
+  EXPECT_TRUE(first.overtaken_keys.empty());
+  EXPECT_EQ(stuck, std::set<std::string>{"a"});
+  const auto second = settle({row(3, "a"), row(4, "b")}, {Delivered{1}, Delivered{1}}, stuck);
+  EXPECT_EQ(second.overtaken_keys, std::vector<std::string>{"a"});
+  EXPECT_EQ(second.published, (std::vector<std::int64_t>{3, 4}));
+}
