@@ -48,12 +48,12 @@ set +e
 # The environment listens only inside its network namespace: tests run there.
 ctest() { hack/testenv.sh exec ctest "$@"; }
 if (( $# == 0 )); then
-  # Outage tests (every *OutageTest suite) stop shared parts of the
-  # environment (the broker, PostgreSQL), so they run on their own first;
-  # then everything else in parallel.
-  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -R "OutageTest\\."
+  # Outage and chaos tests (every *OutageTest and *ChaosTest suite) stop or
+  # kill shared parts of the environment (the broker, PostgreSQL), so they
+  # run on their own first; then everything else in parallel.
+  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -R "(OutageTest|ChaosTest)\\."
   rc_outage=$?
-  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -j 2 -E "OutageTest\\."
+  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -j 2 -E "(OutageTest|ChaosTest)\\."
   rc=$?
   (( rc != 0 )) || rc=${rc_outage}
 else
