@@ -24,7 +24,10 @@ poller_setup() {
   local dir="${PEERS_CACHE}/poller" stamp
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     log "bench-peers: installing Node.js and npm from Debian's packages"
-    apt-get install -y -q nodejs npm >&2
+    local sudo=()
+    [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >&2
   fi
   stamp="node $(node --version) lock $(sha256sum "${PEERS_SRC}/poller/package-lock.json" | cut -d' ' -f1)"
   up_to_date "${dir}" "${stamp}" && return 0
