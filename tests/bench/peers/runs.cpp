@@ -175,9 +175,17 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
   const auto committed_us = write_paced(testenv::require("OUTFLOW_TEST_PG_URL"), scope.db().schema(), count, rate,
                                         settings.shape);
   r.achieved_rate = static_cast<double>(count) / seconds_since(t0);
+  // Every row counts, however late: a relay far behind is slow, not lossy.
+  // What has not arrived once it made no progress for a minute is lost.
   const auto written = Steady::now();
-  while (scope.checker().delivered() < static_cast<std::size_t>(count) && seconds_since(written) < 60) {
+  auto progress = written;
+  std::size_t seen = scope.checker().delivered();
+  while (seen < static_cast<std::size_t>(count) && seconds_since(progress) < 60 && seconds_since(written) < 1200) {
     std::this_thread::sleep_for(20ms);
+    if (const auto now_seen = scope.checker().delivered(); now_seen != seen) {
+      seen = now_seen;
+      progress = Steady::now();
+    }
   }
   r.costs.relay_cpu_s = running->cpu_seconds() - relay_before;
   r.costs.relay_peak_rss_kib = running->peak_rss_kib();
