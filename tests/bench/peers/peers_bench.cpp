@@ -98,6 +98,7 @@ std::string utc_now() {
 std::string versions(pg::Connection& sql) {
   std::string text;
   if (const char* v = std::getenv("OUTFLOW_BENCH_VERSIONS")) text = v;  // from hack/bench.sh
+  if (!text.empty() && text.back() != '\n') text += '\n';  // $(...) drops the last newline
   text += "  - " + std::string(sql.exec("SELECT version()").value(0, 0)) + "\n";
   return text;
 }
