@@ -1,0 +1,105 @@
+#include "machine.h"
+
+#include <fmt/format.h>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace outflow::bench {
+
+namespace {
+
+// The fields after the command name of /proc/PID/stat ("state ppid ...").
+std::vector<std::string> stat_fields(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  std::vector<std::string> fields;
+  if (close == std::string::npos || close + 2 > text.size()) return fields;
+  std::istringstream stream(text.substr(close + 2));
+  for (std::string field; stream >> field;) fields.push_back(field);
+  return fields;
+}
+
+}  // namespace
+
+double process_cpu_seconds(int pid) {
+  const auto f = stat_fields(pid);
+  // state(0) ppid(1) ... utime(11) stime(12), in clock ticks, all threads.
+  if (f.size() < 13) return 0;
+  return static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+int parent_of(int pid) {
+  const auto f = stat_fields(pid);
+  return f.size() < 2 ? -1 : std::atoi(f[1].c_str());
+}
+
+double tree_cpu_seconds(int root) {
+  if (root <= 0) return 0;
+  double total = process_cpu_seconds(root);
+  struct CloseDir {
+    void operator()(DIR* d) const { closedir(d); }
+  };
+  std::unique_ptr<DIR, CloseDir> proc(opendir("/proc"));
+  if (!proc) return total;
+  while (const auto* entry = readdir(proc.get())) {
+    const int pid = std::atoi(entry->d_name);
+    if (pid > 0 && parent_of(pid) == root) total += process_cpu_seconds(pid);
+  }
+  return total;
+}
+
+long peak_rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
+std::string machine_description() {
+  std::string model = "unknown CPU";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  double mem_gib = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string line; std::getline(meminfo, line);) {
+    if (line.rfind("MemTotal:", 0) == 0) {
+      mem_gib = std::stod(line.substr(9)) / (1024.0 * 1024.0);
+      break;
+    }
+  }
+  return fmt::format("{}, {} cores, {:.1f} GiB memory", model, std::thread::hardware_concurrency(), mem_gib);
+}
+
+int broker_pid() {
+  const char* dir = std::getenv("OUTFLOW_TESTENV_DIR");
+  if (dir == nullptr) return -1;
+  std::ifstream in(std::string(dir) + "/pids/kafka.pid");
+  int pid = -1;
+  in >> pid;
+  return pid;
+}
+
+}  // namespace outflow::bench

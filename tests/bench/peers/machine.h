@@ -1,0 +1,27 @@
+#pragma once
+
+// What the processes of a run cost, read from /proc: CPU seconds of a process
+// (all its threads) or a process tree, peak RSS, and how busy the machine was.
+
+#include <string>
+
+namespace outflow::bench {
+
+double process_cpu_seconds(int pid);
+// `root` and its direct children alive now (PostgreSQL's backends are the
+// postmaster's children; backends that exited in between are missed, which
+// is why every relay keeps its sessions open while it runs).
+double tree_cpu_seconds(int root);
+// VmHWM of a running process, KiB; 0 when it is gone.
+long peak_rss_kib(int pid);
+int parent_of(int pid);
+
+// "1.52 1.40 1.71" from /proc/loadavg.
+std::string load_average();
+// "Intel(R) Xeon(R) ..., 2 cores, 23.5 GiB memory".
+std::string machine_description();
+
+// The broker's process: the pid file the test environment wrote; -1 if none.
+int broker_pid();
+
+}  // namespace outflow::bench

@@ -1,0 +1,54 @@
+#pragma once
+
+// The relays compared by `hack/bench.sh peers`, each started through its
+// launcher script (tests/bench/peers/<name>/run.sh), which writes the relay's
+// configuration and then execs it, so the child's pid is the relay itself
+// (its CPU and RSS are its own; a JVM's or Node's threads included).
+
+#include "child_process.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace outflow::bench {
+
+struct Relay {
+  std::string name;   // as --relays takes it: agent, poller, debezium
+  std::string label;  // as RESULTS.md shows it
+  bool marks_rows = false;  // it updates published_at: drained = in Kafka and marked
+};
+
+// In the order they run within a round; `names` picks ("agent,poller").
+std::vector<Relay> relays_named(const std::string& names);
+
+// Where one run's relay reads and writes.
+struct RelayTarget {
+  std::string table;    // schema.outbox
+  std::string topic;
+  std::string workdir;  // the relay's own files (config, Connect's offsets); kept across restarts
+  std::string slot;     // logical replication slot and publication name (Debezium)
+};
+
+class RunningRelay {
+ public:
+  RunningRelay(const Relay& relay, const RelayTarget& target);
+  // Stops it (SIGTERM, SIGKILL after a minute) when still running.
+  ~RunningRelay();
+  RunningRelay(const RunningRelay&) = delete;
+  RunningRelay& operator=(const RunningRelay&) = delete;
+
+  double cpu_seconds() const;  // whole life so far
+  long peak_rss_kib() const;   // VmHWM so far
+  bool running();
+  // SIGTERM and a bounded wait, so Connect commits its offsets; returns the
+  // exit code (as ChildProcess::terminate does).
+  int stop();
+  std::string log() const { return process_->log(); }
+
+ private:
+  std::unique_ptr<testenv::ChildProcess> process_;
+  int pid_;
+};
+
+}  // namespace outflow::bench

@@ -1,0 +1,185 @@
+#include "results.h"
+
+#include "summary.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace outflow::bench {
+
+namespace {
+
+std::string mib(long kib) { return fmt::format("{:.0f}", static_cast<double>(kib) / 1024.0); }
+std::string one_decimal(double v) { return fmt::format("{:.1f}", v); }
+std::string whole(double v) { return fmt::format("{:.0f}", v); }
+
+// "0 lost, 0 dup." for the cells of a run; unidentified messages only when there are any.
+std::string checked(const Deliveries& d) {
+  auto text = fmt::format("{} / {}", d.lost, d.duplicates);
+  if (d.unidentified > 0) text += fmt::format(" ({} without event id)", d.unidentified);
+  return text;
+}
+
+std::string load_1min(const std::string& load) { return load.substr(0, load.find(' ')); }
+
+template <typename Run, typename Field>
+std::vector<double> each(const std::vector<Run>& runs, Field field) {
+  std::vector<double> values;
+  for (const auto& r : runs) values.push_back(field(r));
+  return values;
+}
+
+const RelayResults* agent_of(const std::vector<RelayResults>& results) {
+  const auto it = std::find_if(results.begin(), results.end(), [](const auto& r) { return r.relay.name == "agent"; });
+  return it == results.end() ? nullptr : &*it;
+}
+
+struct DrainFigures {
+  double rate = 0, relay_cpu = 0, pg_cpu = 0, broker_cpu = 0;
+  long rss_kib = 0;
+};
+
+DrainFigures drain_figures(const RelayResults& r, std::int64_t rows) {
+  DrainFigures f;
+  f.rate = median(each(r.drains, [&](const DrainRun& d) { return static_cast<double>(rows) / d.seconds; }));
+  f.relay_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.relay_cpu_s; }));
+  f.pg_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.postgres_cpu_s; }));
+  f.broker_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.broker_cpu_s; }));
+  for (const auto& d : r.drains) f.rss_kib = std::max(f.rss_kib, d.costs.relay_peak_rss_kib);
+  return f;
+}
+
+std::string drain_section(const RunDescription& run, const std::vector<RelayResults>& results) {
+  std::string text = fmt::format(
+      "## Drain of a preloaded backlog\n\n"
+      "{} rows committed while the relay was stopped (it had been started once on the empty outbox), then the "
+      "relay started: time until every row was in Kafka, and for the pollers also marked. Median of {} interleaved "
+      "round(s), range in brackets. CPU seconds are medians; the relay's cover its whole life including start-up; "
+      "PostgreSQL's and the broker's the same span. Peak RSS is the largest VmHWM of any round.\n\n",
+      run.rows, run.rounds);
+  MarkdownTable table({"relay", "drain, ev/s", "ev/s first → last append", "start → first append, s",
+                       "relay CPU, s", "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s",
+                       "lost / duplicates (all rounds)", "load (1 min) per round"});
+  for (const auto& r : results) {
+    if (r.drains.empty()) continue;
+    const auto f = drain_figures(r, run.rows);
+    const auto rates = each(r.drains, [&](const DrainRun& d) { return static_cast<double>(run.rows) / d.seconds; });
+    Deliveries total;
+    std::string loads;
+    for (const auto& d : r.drains) {
+      total.lost += d.deliveries.lost;
+      total.duplicates += d.deliveries.duplicates;
+      total.unidentified += d.deliveries.unidentified;
+      loads += (loads.empty() ? "" : ", ") + load_1min(d.costs.load);
+    }
+    table.add({r.relay.label,
+               fmt::format("{:.0f} ({:.0f}–{:.0f})", f.rate, *std::min_element(rates.begin(), rates.end()),
+                           *std::max_element(rates.begin(), rates.end())),
+               whole(median(each(r.drains, [](const DrainRun& d) { return d.streaming_rate; }))),
+               fmt::format("{:.2f}", median(each(r.drains, [](const DrainRun& d) { return d.first_append_s; }))),
+               one_decimal(f.relay_cpu), mib(f.rss_kib), one_decimal(f.pg_cpu), one_decimal(f.broker_cpu),
+               checked(total), loads});
+  }
+  text += table.render();
+
+  if (const auto* agent = agent_of(results); agent != nullptr && !agent->drains.empty()) {
+    const auto a = drain_figures(*agent, run.rows);
+    MarkdownTable ratios({"outflow-agent against", "drain rate (agent ÷ peer)", "relay CPU (peer ÷ agent)",
+                          "relay peak RSS (peer ÷ agent)", "PostgreSQL + broker CPU (peer ÷ agent)"});
+    for (const auto& r : results) {
+      if (&r == agent || r.drains.empty()) continue;
+      const auto p = drain_figures(r, run.rows);
+      ratios.add({r.relay.name, times(a.rate, p.rate), times(p.relay_cpu, a.relay_cpu),
+                  times(static_cast<double>(p.rss_kib), static_cast<double>(a.rss_kib)),
+                  times(p.pg_cpu + p.broker_cpu, a.pg_cpu + a.broker_cpu)});
+    }
+    text += "\n" + ratios.render();
+  }
+  return text + "\n";
+}
+
+std::string latency_section(const RunDescription& run, const std::vector<RelayResults>& results, int rate) {
+  std::string text = fmt::format(
+      "## Latency at {} rows/s\n\n"
+      "Single-row transactions committed at {} rows/s for {} s; latency runs from the moment the INSERT's commit "
+      "returned to the broker's LogAppendTime of that row's message, for every row however late (a row counts as "
+      "lost only when it had not arrived after the relay made no progress for a minute). CPU seconds over the "
+      "writing span and until the last row arrived.\n\n",
+      rate, rate, run.seconds);
+  MarkdownTable table({"relay", "achieved rows/s", "p50, ms", "p99, ms", "max, ms", "relay CPU, s",
+                       "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s", "lost / duplicates", "load (1 min)"});
+  const LatencyRun* agent_run = nullptr;
+  if (const auto* agent = agent_of(results); agent != nullptr && agent->latency.count(rate) > 0) {
+    agent_run = &agent->latency.at(rate);
+  }
+  std::vector<std::vector<std::string>> ratio_rows;
+  for (const auto& r : results) {
+    if (r.latency.count(rate) == 0) continue;
+    const auto& l = r.latency.at(rate);
+    table.add({r.relay.label, whole(l.achieved_rate), one_decimal(percentile(l.ms, 50)),
+               one_decimal(percentile(l.ms, 99)), one_decimal(percentile(l.ms, 100)), one_decimal(l.costs.relay_cpu_s),
+               mib(l.costs.relay_peak_rss_kib), one_decimal(l.costs.postgres_cpu_s), one_decimal(l.costs.broker_cpu_s),
+               checked(l.deliveries), load_1min(l.costs.load)});
+    if (agent_run != nullptr && r.relay.name != "agent") {
+      ratio_rows.push_back(
+          {r.relay.name, times(percentile(l.ms, 50), percentile(agent_run->ms, 50)),
+           times(percentile(l.ms, 99), percentile(agent_run->ms, 99)),
+           times(l.costs.relay_cpu_s, agent_run->costs.relay_cpu_s),
+           times(l.costs.postgres_cpu_s + l.costs.broker_cpu_s,
+                 agent_run->costs.postgres_cpu_s + agent_run->costs.broker_cpu_s)});
+    }
+  }
+  text += table.render();
+  if (!ratio_rows.empty()) {
+    MarkdownTable ratios({"outflow-agent against", "p50 (peer ÷ agent)", "p99 (peer ÷ agent)",
+                          "relay CPU (peer ÷ agent)", "PostgreSQL + broker CPU (peer ÷ agent)"});
+    for (auto& row : ratio_rows) ratios.add(std::move(row));
+    text += "\n" + ratios.render();
+  }
+  return text + "\n";
+}
+
+}  // namespace
+
+std::string render_results(const RunDescription& run, const std::vector<RelayResults>& results) {
+  std::string text = fmt::format(
+      "# Outflow beside a hand-written poller and Debezium\n\n"
+      "Written by `tests/bench/peers` (run with `hack/bench.sh peers`) on {}. The poller and Debezium are "
+      "**baselines**, set up by `hack/bench-peers.sh` as their users would set them up; all three relays read "
+      "the same outbox table layout (`hack/sql/outbox.sql`) on the same PostgreSQL (`wal_level=logical`) and "
+      "write to the same broker, and one checker reads every topic back by the `outflow-event-id` header each "
+      "relay sets from the row's `event_id`.\n\n"
+      "- outflow-agent: the agent binary of this tree on its own (no Kubernetes), the pipeline's defaults.\n"
+      "- hand-written poller (baseline): `tests/bench/peers/poller`, Node.js with kafkajs and pg, written as "
+      "services write it: lock 100 unpublished rows, send, mark, commit; sleep 1 s when there were none.\n"
+      "- Debezium (baseline): the PostgreSQL connector (pgoutput) with the Outbox Event Router on Kafka Connect "
+      "standalone, connect-standalone.sh's JVM settings and Connect's and Debezium's defaults "
+      "(`tests/bench/peers/debezium/run.sh`); it does not mark rows.\n\n"
+      "- Command: `{}`\n"
+      "- Machine: {}; load average (1/5/15 min) {} at the start, {} at the end. The machine is shared: "
+      "compare relays within this run, not with other runs.\n"
+      "- Rows: {} B payloads, {} keys, a topic of {} partitions per run; drain of {} rows, {} round(s); "
+      "latency at {} rows/s for {} s each.\n"
+      "- Versions:\n{}\n",
+      run.started_utc, run.command, run.machine, run.load_before, run.load_after, run.settings.shape.payload_bytes,
+      run.settings.shape.keys, run.settings.partitions, run.rows, run.rounds,
+      fmt::join(run.rates, ", "), run.seconds, run.versions);
+  text += drain_section(run, results);
+  for (const int rate : run.rates) text += latency_section(run, results, rate);
+  return text;
+}
+
+bool any_loss(const std::vector<RelayResults>& results) {
+  for (const auto& r : results) {
+    for (const auto& d : r.drains) {
+      if (d.deliveries.lost > 0 || d.deliveries.unidentified > 0) return true;
+    }
+    for (const auto& [rate, l] : r.latency) {
+      if (l.deliveries.lost > 0 || l.deliveries.unidentified > 0) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace outflow::bench

@@ -1,0 +1,207 @@
+#include "runs.h"
+
+#include "agent/outbox_fixture.h"
+#include "machine.h"
+#include "testenv.h"
+#include "topic_checker.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+namespace outflow::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+double seconds_since(Steady::time_point t0) { return std::chrono::duration<double>(Steady::now() - t0).count(); }
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Everything of one run that outlives the relay: its outbox (a schema of its
+// own), its topic, the checker reading that topic, the relay's work
+// directory, and Debezium's replication slot and publication, removed again
+// at the end (a slot left behind would hold WAL for ever).
+class RunScope {
+ public:
+  RunScope(const RunSettings& settings, std::size_t expected)
+      : topic_(settings.partitions),
+        checker_(topic_, expected),
+        workdir_(testenv::unique_name("/tmp/outflow-peers")),
+        slot_("outflow_" + db_.schema()),
+        next_warm_up_(static_cast<std::int64_t>(expected)) {
+    std::filesystem::create_directories(workdir_);
+    const int backend = std::stoi(std::string(db_.sql().exec("SELECT pg_backend_pid()").value(0, 0)));
+    postmaster_ = parent_of(backend);
+    broker_ = broker_pid();
+  }
+  ~RunScope() {
+    try {
+      // The walsender of a stopped connector may take a moment to go.
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        db_.sql().exec(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
+            {{slot_}});
+        if (db_.sql().exec("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {{slot_}}).rows() == 0) break;
+        std::this_thread::sleep_for(200ms);
+      }
+      db_.sql().exec("DROP PUBLICATION IF EXISTS " + slot_);
+    } catch (...) {
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(workdir_, ignored);  // holds the database password (Connect)
+  }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+
+  testenv::OutboxDb& db() { return db_; }
+  TopicChecker& checker() { return checker_; }
+  RelayTarget target() const { return {db_.table(), topic_.name(), workdir_, slot_}; }
+
+  // Starts the relay and writes a warm-up row every second until one reaches
+  // Kafka: it is connected and streaming (a row committed before Debezium's
+  // slot existed never comes, hence more than one).
+  std::unique_ptr<RunningRelay> start_warm(const Relay& relay, const RowShape& shape) {
+    auto running = std::make_unique<RunningRelay>(relay, target());
+    const auto seen = checker_.warm_up();
+    const auto t0 = Steady::now();
+    while (checker_.warm_up() == seen) {
+      if (!running->running()) {
+        throw std::runtime_error(relay.name + " exited while starting; its log:\n" + tail(running->log()));
+      }
+      if (seconds_since(t0) > 300) {
+        throw std::runtime_error(relay.name + " delivered nothing in 5 minutes; its log:\n" + tail(running->log()));
+      }
+      insert_one(db_.sql(), next_warm_up_++, shape);
+      const auto next = Steady::now() + 1s;
+      while (checker_.warm_up() == seen && Steady::now() < next) std::this_thread::sleep_for(20ms);
+    }
+    return running;
+  }
+
+  bool all_marked() {
+    return db_.sql().exec("SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1").rows() == 0;
+  }
+
+  // CPU of the database server and the broker so far.
+  std::pair<double, double> server_cpu() const { return {tree_cpu_seconds(postmaster_), tree_cpu_seconds(broker_)}; }
+
+  // Loss and duplicates once late messages had a moment to arrive.
+  Deliveries deliveries() {
+    std::this_thread::sleep_for(500ms);
+    Deliveries d;
+    checker_.inspect([&](const DeliveryTally& t) {
+      d.lost = t.lost();
+      d.duplicates = t.duplicates();
+      d.unidentified = t.unidentified();
+    });
+    return d;
+  }
+
+  static std::string tail(const std::string& log) { return log.substr(log.size() > 4000 ? log.size() - 4000 : 0); }
+
+ private:
+  testenv::OutboxDb db_;
+  BenchTopic topic_;
+  TopicChecker checker_;
+  std::string workdir_;
+  std::string slot_;
+  std::int64_t next_warm_up_;
+  int postmaster_ = -1;
+  int broker_ = -1;
+};
+
+}  // namespace
+
+DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& settings) {
+  RunScope scope(settings, static_cast<std::size_t>(rows));
+  // A relay that was set up and then stopped while the backlog built up.
+  scope.start_warm(relay, settings.shape)->stop();
+  preload(scope.db().sql(), 0, rows, settings.shape);
+  scope.db().sql().exec("ANALYZE outbox");
+
+  DrainRun r;
+  const auto [pg_before, broker_before] = scope.server_cpu();
+  const auto started_ms = wall_ms();
+  const auto t0 = Steady::now();
+  RunningRelay running(relay, scope.target());
+  const auto done = [&] {
+    return scope.checker().delivered() == static_cast<std::size_t>(rows) && (!relay.marks_rows || scope.all_marked());
+  };
+  while (!done()) {
+    if (!running.running()) throw std::runtime_error(relay.name + " exited; its log:\n" + RunScope::tail(running.log()));
+    if (seconds_since(t0) > 1800) {
+      throw std::runtime_error(fmt::format("{} delivered {} of {} rows in 30 minutes", relay.name,
+                                           scope.checker().delivered(), rows));
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  r.seconds = seconds_since(t0);
+  r.costs.relay_cpu_s = running.cpu_seconds();  // its whole life: start-up belongs to a drain after downtime
+  r.costs.relay_peak_rss_kib = running.peak_rss_kib();
+  const auto [pg_after, broker_after] = scope.server_cpu();
+  r.costs.postgres_cpu_s = pg_after - pg_before;
+  r.costs.broker_cpu_s = broker_after - broker_before;
+  r.costs.load = load_average();
+  running.stop();
+  scope.checker().inspect([&](const DeliveryTally& t) {
+    r.first_append_s = static_cast<double>(t.earliest_ms() - started_ms) / 1000.0;
+    const double span = static_cast<double>(t.latest_ms() - t.earliest_ms()) / 1000.0;
+    r.streaming_rate = span > 0 ? static_cast<double>(rows - 1) / span : 0;
+  });
+  r.deliveries = scope.deliveries();
+  return r;
+}
+
+LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings& settings) {
+  const std::int64_t count = static_cast<std::int64_t>(rate) * seconds;
+  RunScope scope(settings, static_cast<std::size_t>(count));
+  auto running = scope.start_warm(relay, settings.shape);
+
+  LatencyRun r;
+  const double relay_before = running->cpu_seconds();
+  const auto [pg_before, broker_before] = scope.server_cpu();
+  const auto t0 = Steady::now();
+  const auto committed_us = write_paced(testenv::require("OUTFLOW_TEST_PG_URL"), scope.db().schema(), count, rate,
+                                        settings.shape);
+  r.achieved_rate = static_cast<double>(count) / seconds_since(t0);
+  // Every row counts, however late: a relay far behind is slow, not lossy.
+  // What has not arrived once it made no progress for a minute is lost.
+  const auto written = Steady::now();
+  auto progress = written;
+  std::size_t seen = scope.checker().delivered();
+  while (seen < static_cast<std::size_t>(count) && seconds_since(progress) < 60 && seconds_since(written) < 1200) {
+    std::this_thread::sleep_for(20ms);
+    if (const auto now_seen = scope.checker().delivered(); now_seen != seen) {
+      seen = now_seen;
+      progress = Steady::now();
+    }
+  }
+  r.costs.relay_cpu_s = running->cpu_seconds() - relay_before;
+  r.costs.relay_peak_rss_kib = running->peak_rss_kib();
+  const auto [pg_after, broker_after] = scope.server_cpu();
+  r.costs.postgres_cpu_s = pg_after - pg_before;
+  r.costs.broker_cpu_s = broker_after - broker_before;
+  r.costs.load = load_average();
+  running->stop();
+  scope.checker().inspect([&](const DeliveryTally& t) {
+    for (std::size_t i = 0; i < committed_us.size(); ++i) {
+      const auto appended = t.first_append_ms(i);
+      if (appended >= 0) r.ms.push_back(static_cast<double>(appended) - static_cast<double>(committed_us[i]) / 1000.0);
+    }
+  });
+  r.deliveries = scope.deliveries();
+  return r;
+}
+
+}  // namespace outflow::bench

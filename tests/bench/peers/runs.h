@@ -1,0 +1,56 @@
+#pragma once
+
+// One measured run of one relay, each against an outbox table and a topic of
+// its own: the drain of a preloaded backlog, or the latency at a fixed rate.
+// Both start the relay once on the empty outbox first (it connects; Debezium
+// creates its slot and offsets) and see a row through, so every relay is
+// measured as a relay that was already set up.
+
+#include "outbox_writer.h"
+#include "relays.h"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace outflow::bench {
+
+// What the other processes of a run cost; the same for every relay.
+struct Costs {
+  double relay_cpu_s = 0;    // the relay process over the measured span
+  long relay_peak_rss_kib = 0;  // VmHWM over the relay process's life
+  double postgres_cpu_s = 0;  // postmaster + backends, same span
+  double broker_cpu_s = 0;
+  std::string load;  // /proc/loadavg at the end of the span
+};
+
+struct Deliveries {
+  std::size_t lost = 0;
+  std::size_t duplicates = 0;
+  std::size_t unidentified = 0;  // messages without our event id header
+};
+
+struct DrainRun {
+  double seconds = 0;             // relay started -> every row in Kafka (and marked, for pollers)
+  double first_append_s = 0;      // relay started -> first row appended
+  double streaming_rate = 0;      // rows/s between the first and the last append
+  Costs costs;
+  Deliveries deliveries;
+};
+
+struct LatencyRun {
+  std::vector<double> ms;  // commit returned -> broker append, per delivered row
+  double achieved_rate = 0;
+  Costs costs;
+  Deliveries deliveries;
+};
+
+struct RunSettings {
+  RowShape shape;
+  int partitions = 12;
+};
+
+DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& settings);
+LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings& settings);
+
+}  // namespace outflow::bench
