@@ -167,7 +167,8 @@ stream_start() {
     done ) &
   echo $! > "${STREAM_DIR}/pid"
 }
-stream_stop() {
+# stream_halt: stop it; 1 if any of its transactions failed.
+stream_halt() {
   [[ -n "${STREAM_DIR}" && -d "${STREAM_DIR}" ]] || return 0
   touch "${STREAM_DIR}/stop"
   wait "$(cat "${STREAM_DIR}/pid")" 2>/dev/null || true
@@ -175,8 +176,9 @@ stream_stop() {
   [[ -e "${STREAM_DIR}/failed" ]] && failed=1
   rm -rf "${STREAM_DIR}"
   STREAM_DIR=""
-  (( failed == 0 )) || fail "the application's transactions failed (PostgreSQL)"
+  return "${failed}"
 }
+stream_stop() { stream_halt || fail "the application's transactions failed (PostgreSQL)"; }
 
 # The verifier: every committed row against what a consumer reads back.
 VERIFIED=""
@@ -256,7 +258,7 @@ story_outage() {
   show_cmd "hack/testenv.sh start kafka"
   "${HACK_DIR}/testenv.sh" start kafka 2>&1 | grep -v '^\[.*\] kafka: \(starting\|ready\)' || true
   await 120 "the broker answering" kafka_answers
-  say "broker back after $(( SECONDS - t0 )) s of Open breaker"
+  say "the broker was away for $(( SECONDS - t0 )) s (its own start-up included)"
   await 120 "both breakers Closed" breakers_closed outage_numbers
   stream_stop
   await 120 "the backlog drained" nothing_pending outbox_numbers
@@ -318,7 +320,7 @@ summary() {
 
 # The story's own objects, for an environment that stays up.
 cleanup_story() {
-  stream_stop 2>/dev/null || true
+  stream_halt || true
   # The broker first: the pipeline's finalizer deletes its topics, and
   # whoever uses the environment next needs it.
   "${HACK_DIR}/testenv.sh" start kafka >/dev/null 2>&1 || true
@@ -352,7 +354,8 @@ story() {
     [[ -n "${!v:-}" ]] || die "${v} is not set: load a running environment (eval \"\$(hack/testenv.sh env)\") with its node"
   done
   [[ -x "${build_dir}/demo/outflow-demo" ]] || die "${build_dir}/demo/outflow-demo missing: build the outflow-demo target"
-  (( keep )) || trap cleanup_story EXIT
+  # The application's background transactions never outlive the story.
+  if (( keep )); then trap 'stream_halt || true' EXIT; else trap cleanup_story EXIT; fi
   # A story an earlier run left behind (killed, or --keep) starts over.
   cleanup_story
   install_operator
