@@ -416,8 +416,16 @@ void Publisher::Loop::settle_completed() {
 
 void Publisher::Loop::give_up_window() {
   chain_trouble = true;
-  for (auto& b : window) b.abandon();
+  std::size_t unanswered = 0;
+  for (auto& b : window) {
+    unanswered += b.awaiting();
+    b.abandon();
+  }
   while (!window.empty()) finish_batch();
+  // A half-open trial among them will never be answered now. Were it left
+  // outstanding, the breaker would keep its permits spent and this replica
+  // would take its buckets back and publish nothing, for good.
+  if (unanswered > 0) report_transition(breaker.abandon_outstanding());
 }
 
 void Publisher::Loop::watch_breaker(Clock::time_point now) {

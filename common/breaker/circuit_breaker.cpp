@@ -94,6 +94,12 @@ std::optional<Transition> CircuitBreaker::trip() {
   return enter(State::Open, clock_.now());
 }
 
+std::optional<Transition> CircuitBreaker::abandon_outstanding() {
+  const std::lock_guard lock(mu_);
+  if (state_ != State::HalfOpen || trials_succeeded_ >= trials_permitted_) return std::nullopt;
+  return enter(State::Open, clock_.now());
+}
+
 Snapshot CircuitBreaker::snapshot() {
   const std::lock_guard lock(mu_);
   const auto transition = half_open_if_due(clock_.now());

@@ -98,6 +98,15 @@ class CircuitBreaker {
   // silence does not postpone the next trial.
   [[nodiscard]] std::optional<Transition> trip();
 
+  // The caller gave up calls it was permitted and will never see their
+  // outcomes (the replica stood down, or its producer died and was purged).
+  // HalfOpen with a trial outstanding: that trial failed (-> Open, the open
+  // timer starts again), because a breaker left HalfOpen with its permits
+  // spent would never permit another call. Otherwise nothing: an abandoned
+  // call says nothing about the broker while Closed, and Open waits out its
+  // timer anyway.
+  [[nodiscard]] std::optional<Transition> abandon_outstanding();
+
   // The current state; moves Open -> HalfOpen if openDurationMs has passed, so
   // the reported state never lags behind what allow() would do.
   [[nodiscard]] Snapshot snapshot();

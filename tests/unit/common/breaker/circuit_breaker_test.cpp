@@ -287,6 +287,37 @@ TEST_F(CircuitBreakerTest, HalfOpenClosesAfterHalfOpenCallsSuccesses) {
   EXPECT_TRUE(breaker_.allow().allowed);
 }
 
+// A replica that stands down with its trials in flight never hears of them
+// again. Unless the abandoned trials count as failed, the breaker stays
+// HalfOpen with its permits spent and refuses every call from then on.
+TEST_F(CircuitBreakerTest, AbandonedTrialsFailSoANewRoundOfTrialsFollowsTheOpenDuration) {
+  half_open();
+  ASSERT_TRUE(breaker_.allow().allowed);
+  ASSERT_TRUE(breaker_.allow().allowed);
+  ASSERT_FALSE(breaker_.allow().allowed);
+  const auto t = breaker_.abandon_outstanding();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(*t, (Transition{State::HalfOpen, State::Open, clock_.now()}));
+  clock_.advance(999ms);
+  EXPECT_FALSE(breaker_.allow().allowed);
+  clock_.advance(1ms);
+  EXPECT_TRUE(breaker_.allow().allowed) << "a new trial once the open duration has passed";
+}
+
+TEST_F(CircuitBreakerTest, AbandoningWithNoTrialOutstandingChangesNothing) {
+  EXPECT_FALSE(breaker_.abandon_outstanding().has_value()) << "Closed";
+  EXPECT_EQ(state_of(breaker_), State::Closed);
+  open();
+  EXPECT_FALSE(breaker_.abandon_outstanding().has_value()) << "Open";
+  clock_.advance(1000ms);
+  EXPECT_EQ(state_of(breaker_), State::HalfOpen);
+  EXPECT_FALSE(breaker_.abandon_outstanding().has_value()) << "HalfOpen, no trial permitted yet";
+  ASSERT_TRUE(breaker_.allow().allowed);
+  EXPECT_FALSE(breaker_.record_success().has_value());
+  EXPECT_FALSE(breaker_.abandon_outstanding().has_value()) << "HalfOpen, the one trial answered";
+  EXPECT_EQ(state_of(breaker_), State::HalfOpen);
+}
+
 TEST_F(CircuitBreakerTest, HalfOpenReopensOnAnyTrialFailureAndRestartsTheOpenTimer) {
   half_open();
   ASSERT_TRUE(breaker_.allow().allowed);
