@@ -158,7 +158,9 @@ void expect_loadable_dashboard(const json& dashboard) {
   for (const auto& panel : dashboard["panels"]) {
     const std::string title = panel.value("title", "");
     EXPECT_TRUE(ids.insert(panel.value("id", -1)).second) << "duplicate panel id in '" << title << "'";
-    for (const char* key : {"h", "w", "x", "y"}) EXPECT_TRUE(panel["gridPos"].contains(key)) << title;
+    for (const char* key : {"h", "w", "x", "y"}) {
+      EXPECT_TRUE(panel["gridPos"].contains(key)) << title;
+    }
     if (panel.value("type", "") == "row") continue;
     EXPECT_EQ(panel["datasource"].value("uid", ""), "${datasource}") << title;
     ASSERT_FALSE(panel.value("targets", json::array()).empty()) << "panel '" << title << "' has no query";

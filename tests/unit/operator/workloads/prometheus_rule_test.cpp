@@ -126,8 +126,12 @@ TEST(AlertRules, ASpecRuleNamedLikeADefaultGetsNoRunbookOfTheDefault) {
   spec.alerts.rules.push_back({"OutflowOutboxStale", "max(x) > 60", "1m", "critical", "s", "d", {}});
   const auto rule = agent_prometheus_rule(identity(), spec);
   for (const auto& r : rule["spec"]["groups"][0]["rules"]) {
-    if (r["alert"] == "OutflowOutboxStale") EXPECT_FALSE(r["annotations"].contains("runbook_url"));
-    if (r["alert"] == "OutflowBreakerOpen") EXPECT_TRUE(r["annotations"].contains("runbook_url"));
+    if (r["alert"] == "OutflowOutboxStale") {
+      EXPECT_FALSE(r["annotations"].contains("runbook_url"));
+    }
+    if (r["alert"] == "OutflowBreakerOpen") {
+      EXPECT_TRUE(r["annotations"].contains("runbook_url"));
+    }
   }
 }
 
