@@ -7,7 +7,7 @@
 #     test environment's node
 #   - pinned upstream components (hack/versions.env), built or fetched into
 #     ${OUTFLOW_CACHE:-~/.cache/outflow}: kube-apiserver, kube-controller-manager,
-#     kube-scheduler, kubelet, kubectl, etcd, helm, the CNI plugins (from source
+#     kube-scheduler, kubelet, kubectl, etcd, helm, promtool, the CNI plugins (from source
 #     through the Go module proxy) and the Kafka broker's jars (Maven)
 #   - the Debian base image the Dockerfile's build stage starts from
 #     (debootstrap, cached as a tarball)

@@ -157,6 +157,14 @@ std::size_t WorkQueue::len() {
   return ready_.size();
 }
 
+std::size_t WorkQueue::len(Priority priority) {
+  std::lock_guard lock(mu_);
+  promote_due_locked(clock_.now());
+  return static_cast<std::size_t>(std::count_if(ready_.begin(), ready_.end(), [priority](const auto& entry) {
+    return entry.first.first == priority;
+  }));
+}
+
 std::size_t WorkQueue::num_waiting() const {
   std::lock_guard lock(mu_);
   return waiting_.size();

@@ -142,6 +142,8 @@ class WorkQueue {
   // Keys ready to be handed out (the queue-depth metric), counting waiting keys
   // that are due: it calls process_due() first, hence not const.
   std::size_t len();
+  // The same, counting only the keys ready at `priority`.
+  std::size_t len(Priority priority);
 
   // Keys waiting for their due time (not yet in len()).
   std::size_t num_waiting() const;

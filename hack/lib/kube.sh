@@ -23,6 +23,7 @@ _kube_k8s_dir()  { printf '%s/bin/kube-%s' "${OUTFLOW_CACHE}" "${KUBERNETES_VERS
 _kube_etcd_dir() { printf '%s/bin/etcd-%s' "${OUTFLOW_CACHE}" "${ETCD_VERSION}"; }
 _kube_cni_dir()  { printf '%s/bin/cni-plugins-%s' "${OUTFLOW_CACHE}" "${CNI_PLUGINS_VERSION}"; }
 _kube_helm_dir() { printf '%s/bin/helm-%s' "${OUTFLOW_CACHE}" "${HELM_VERSION}"; }
+_kube_promtool_dir() { printf '%s/bin/promtool-%s' "${OUTFLOW_CACHE}" "${PROMTOOL_VERSION}"; }
 
 # Symlinks to the binaries of one version combination. Not a shared "current" link,
 # so checkouts with different versions.env can share one cache.
@@ -167,6 +168,22 @@ _kube_build_helm() {
   _kube_install "${tmp}" "${dir}"
 }
 
+# promtool, for the alert-rule tests (`promtool check rules`, `promtool test
+# rules`). Prometheus' go.mod has no replace directives, so `go install
+# mod@version` works as for helm; its version is the module's (v0.Y.Z for 3.Y.Z).
+_kube_build_promtool() {
+  local dir tmp
+  dir="$(_kube_promtool_dir)"
+  [[ -x "${dir}/promtool" ]] && return 0
+  log "building promtool ${PROMTOOL_VERSION} (cold: ~10 min on 2 cores)"
+  mkdir -p "$(dirname "${dir}")"
+  tmp="$(mktemp -d "${dir}.tmp.XXXXXX")"
+  (cd / && GOBIN="${tmp}" _kube_go install -trimpath -ldflags "-s -w" \
+      "github.com/prometheus/prometheus/cmd/promtool@${PROMTOOL_VERSION}") \
+    || { rm -rf "${tmp}"; die "building promtool ${PROMTOOL_VERSION} failed"; }
+  _kube_install "${tmp}" "${dir}"
+}
+
 # The CNI plugins containerd calls for the node's pods: a bridge, host-local
 # addresses, and the pods' loopback. Where they live: kube_cni_bin_dir.
 KUBE_CNI_PLUGINS=(main/bridge ipam/host-local main/loopback)
@@ -194,12 +211,13 @@ kube_setup() {
   _kube_build_etcd
   _kube_build_cni
   _kube_build_helm
+  _kube_build_promtool
   _kube_build_k8s
   local bin b
   bin="$(kube_bin_dir)"
   mkdir -p "${bin}"
   for b in "${KUBE_K8S_BINARIES[@]/#/$(_kube_k8s_dir)/}" \
-           "$(_kube_etcd_dir)/etcd" "$(_kube_helm_dir)/helm"; do
+           "$(_kube_etcd_dir)/etcd" "$(_kube_helm_dir)/helm" "$(_kube_promtool_dir)/promtool"; do
     ln -sfn "${b}" "${bin}/$(basename "${b}")"
   done
 }

@@ -41,7 +41,7 @@ void Controller::stop_workers() {
 void Controller::work(const std::shared_ptr<kube::WorkQueue>& queue) {
   while (auto item = queue->get_item()) {
     const auto& key = item->key;
-    metrics_.queue_depth(queue->len());
+    metrics_.queue_depth(queue->len(kube::Priority::Normal), queue->len(kube::Priority::Low));
     const auto result = reconciler_.reconcile(key);
     if (result.error) {
       // A failed change stays a change: its retry must not fall behind resyncs.

@@ -25,9 +25,12 @@ Metrics::Metrics()
                        .Register(*registry_)),
       queue_depth_(prometheus::BuildGauge()
                        .Name("outflow_operator_workqueue_depth")
-                       .Help("Pipelines waiting for a worker")
-                       .Register(*registry_)
-                       .Add({})),
+                       .Help("Pipelines waiting for a worker, by priority: change (watch events and "
+                             "their retries) or routine (a new leader's full pass, resyncs, topic checks)")
+                       .Register(*registry_)),
+      // Both series from the start, at 0: "nothing waiting" is an answer too.
+      queue_depth_changes_(queue_depth_.Add({{"priority", "change"}})),
+      queue_depth_routine_(queue_depth_.Add({{"priority", "routine"}})),
       leader_(prometheus::BuildGauge()
                   .Name("outflow_operator_leader")
                   .Help("1 while this process holds the leader lease (or runs without election)")
@@ -44,7 +47,10 @@ void Metrics::admin_call(const std::string& call, bool ok) {
   admin_calls_.Add({{"call", call}, {"result", ok ? "success" : "error"}}).Increment();
 }
 
-void Metrics::queue_depth(std::size_t depth) { queue_depth_.Set(static_cast<double>(depth)); }
+void Metrics::queue_depth(std::size_t changes, std::size_t routine) {
+  queue_depth_changes_.Set(static_cast<double>(changes));
+  queue_depth_routine_.Set(static_cast<double>(routine));
+}
 
 void Metrics::leader(bool leading) { leader_.Set(leading ? 1 : 0); }
 

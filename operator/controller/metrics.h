@@ -26,7 +26,9 @@ class Metrics {
   // call: "describe", "create_topics", "create_partitions", "alter_configs",
   // "delete_topics"; ok: the request as a whole succeeded.
   void admin_call(const std::string& call, bool ok);
-  void queue_depth(std::size_t depth);
+  // Keys ready for a worker, by priority: `changes` (watch events, their
+  // retries) and `routine` (a new leader's full pass, resyncs, topic checks).
+  void queue_depth(std::size_t changes, std::size_t routine);
   void leader(bool leading);
 
  private:
@@ -35,7 +37,9 @@ class Metrics {
   prometheus::Counter& errors_;
   prometheus::Histogram& duration_;
   prometheus::Family<prometheus::Counter>& admin_calls_;
-  prometheus::Gauge& queue_depth_;
+  prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Gauge& queue_depth_changes_;
+  prometheus::Gauge& queue_depth_routine_;
   prometheus::Gauge& leader_;
 };
 

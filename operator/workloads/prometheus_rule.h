@@ -9,9 +9,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
 #include <vector>
 
 namespace outflow::op::workloads {
+
+// Where each default alert's runbook_url points: the README's troubleshooting
+// entry, whose heading is the alert's name.
+inline constexpr const char* kRunbookBase = "https://github.com/outflow-dev/outflow/blob/main/README.md";
+
+// kRunbookBase with the anchor GitHub gives the heading `alert`.
+std::string runbook_url(const std::string& alert);
 
 // The rules themselves, in the order they are installed.
 std::vector<pipeline::AlertRule> alert_rules(const PipelineIdentity& pipeline,

@@ -4,16 +4,23 @@
 -- and says Ready; Degraded when it reports a problem a person must fix;
 -- Progressing while it is still converging or retrying.
 
--- Reasons the operator uses for problems that do not go away by retrying.
+-- Reasons of the Ready condition (the operator copies the first failing part's
+-- reason into it) for problems that retrying does not fix: a person must change
+-- the spec, a Secret, the topic, the allowed images or the cluster's policies.
+-- Every other reason (TopicsPending, AgentsProgressing, KafkaUnreachable,
+-- BreakerOpen, ...) is the operator converging or waiting for a recovery.
 local terminal = {
   InvalidSpec = true,
   SecretNotFound = true,
-  SecretKeyMissing = true,
+  AgentImageNotAllowed = true,
   PartitionDecreaseRefused = true,
   ReplicationFactorChangeRefused = true,
   TopicExistsWithDifferentSettings = true,
   ResourceConflict = true,
-  TopicDeletionFailed = true,
+  CreateFailed = true,
+  PartitionIncreaseFailed = true,
+  ConfigUpdateFailed = true,
+  WorkloadApplyFailed = true,
 }
 
 local hs = {status = "Progressing", message = "Waiting for the operator"}

@@ -26,3 +26,42 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{/* One NetworkPolicy egress rule: the ports of a target, to its peers (any when none). */}}
+{{- define "outflow.egressRule" }}
+  - ports:
+    {{- range .ports }}
+    - {port: {{ . }}, protocol: TCP}
+    {{- end }}
+    {{- with .to }}
+    to:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+{{- end }}
+
+{{- define "outflow.dnsRule" }}
+{{- if .dns }}
+  - ports:
+    - {port: 53, protocol: UDP}
+    - {port: 53, protocol: TCP}
+{{- end }}
+{{- end }}
+
+{{/* True when the monitoring.coreos.com/v1 kind is served and the value is on. */}}
+{{- define "outflow.monitoringKind" -}}
+{{- if and .enabled (.root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind)) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Where agent pods live: the watched namespaces, or all. */}}
+{{- define "outflow.agentNamespaceSelector" -}}
+{{- if .Values.watchNamespaces }}
+namespaceSelector:
+  matchNames:
+    {{- toYaml .Values.watchNamespaces | nindent 4 }}
+{{- else }}
+namespaceSelector:
+  any: true
+{{- end }}
+{{- end -}}

@@ -518,3 +518,22 @@ TEST_F(WorkQueueTest, ShutdownDropsKeysOfEveryPriority) {
   EXPECT_EQ(queue_.len(), 0u);
   EXPECT_EQ(next(), kNothing);
 }
+
+// The queue-depth metric by priority: a resync burst and a backlog of changes
+// are different problems, and one number cannot tell them apart.
+TEST_F(WorkQueueTest, DepthIsCountedPerPriorityIncludingDueKeysAndMovesWithAPromotion) {
+  queue_.add("ns/resync-1", Priority::Low);
+  queue_.add("ns/resync-2", Priority::Low);
+  queue_.add("ns/changed");
+  queue_.add_after("ns/later", 5s, Priority::Low);
+  EXPECT_EQ(queue_.len(Priority::Normal), 1u);
+  EXPECT_EQ(queue_.len(Priority::Low), 2u);
+  clock_.advance(5s);
+  EXPECT_EQ(queue_.len(Priority::Low), 3u);
+  queue_.add("ns/resync-1");  // a change to a key queued for a resync moves it up
+  EXPECT_EQ(queue_.len(Priority::Normal), 2u);
+  EXPECT_EQ(queue_.len(Priority::Low), 2u);
+  EXPECT_EQ(queue_.len(), 4u);
+  EXPECT_EQ(next(), "ns/changed");
+  EXPECT_EQ(queue_.len(Priority::Normal), 1u);
+}
