@@ -18,7 +18,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN hack/image/build-binaries.sh /src /out
+# Parallel compile jobs; empty means the build tool's default (all cores).
+ARG BUILD_JOBS=
+RUN CMAKE_BUILD_PARALLEL_LEVEL="${BUILD_JOBS}" hack/image/build-binaries.sh /src /out
 
 FROM scratch AS operator
 COPY --from=build /out/operator/ /
