@@ -19,7 +19,9 @@ KAFKA_STATE_DIR="${OUTFLOW_TESTENV_DIR}/kafka"
 KAFKA_LOG="${OUTFLOW_TESTENV_DIR}/logs/kafka.log"
 # 2 cores shared with apiserver, etcd and postgres: keep the heap small.
 KAFKA_JAVA_OPTS="${KAFKA_JAVA_OPTS:--Xms256m -Xmx512m -Djava.awt.headless=true}"
-KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-60}"
+# Start-up includes the authorizer's initial ACL load; 69 s were seen on a
+# 2-core machine at load 37, where 60 s made `up` fail.
+KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-120}"
 
 # Stamp content: changes when the version or the pom changes, which forces a
 # re-fetch. Written last, so an interrupted fetch is redone.
