@@ -74,12 +74,19 @@ std::vector<Item> check_kafka(const kafka::ConnectionSettings& settings, const p
       if (op == Operation::Read) reads.push_back(need.topic);
     }
   }
+  // The probes open connections of their own and wait for answers to real
+  // requests: they get the request timeout, not the connect timeout.
+  const auto probe_timeout = std::chrono::milliseconds(settings.request_timeout_ms);
   AccessFound access_found;
-  for (const auto& [name, probe] : probe_describe_configs(client->get(), probed, timeout)) {
+  for (const auto& [name, probe] : probe_describe_configs(client->get(), probed, probe_timeout)) {
     access_found[name][Operation::DescribeConfigs] = probe;
   }
-  for (const auto& [name, probe] : probe_write(settings, writes, timeout)) access_found[name][Operation::Write] = probe;
-  for (const auto& [name, probe] : probe_read(settings, reads, timeout)) access_found[name][Operation::Read] = probe;
+  for (const auto& [name, probe] : probe_write(settings, writes, probe_timeout)) {
+    access_found[name][Operation::Write] = probe;
+  }
+  for (const auto& [name, probe] : probe_read(settings, reads, probe_timeout)) {
+    access_found[name][Operation::Read] = probe;
+  }
   // WRITE and READ imply DESCRIBE in Kafka: without DESCRIBE there is neither.
   for (const auto& name : found.hidden) {
     access_found[name][Operation::Write] = {Access::Denied, {}};
