@@ -1,7 +1,7 @@
 # Images of the two Outflow binaries, from a clean checkout:
-#   podman build --target operator -t ghcr.io/outflow-dev/outflow-operator:0.1.0 .
-#   podman build --target agent    -t ghcr.io/outflow-dev/outflow-agent:0.1.0 .
-# (docker build works the same way). The runtime stages hold nothing but the
+#   podman build --network host --jobs 1 --build-arg BUILD_JOBS=2 --target operator -t ghcr.io/outflow-dev/outflow-operator:0.1.0 .
+#   podman build --network host --jobs 1 --build-arg BUILD_JOBS=2 --target agent    -t ghcr.io/outflow-dev/outflow-agent:0.1.0 .
+# (docker build works the same way; leave BUILD_JOBS out to use every core). The runtime stages hold nothing but the
 # binary, the libraries it loads (SASL plugins included) and the CA bundle:
 # no shell, user 65532, fit for a read-only root filesystem.
 ARG DEBIAN_IMAGE=docker.io/library/debian:bookworm
@@ -18,7 +18,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN hack/image/build-binaries.sh /src /out
+# Parallel compile jobs; empty means the build tool's default (all cores).
+ARG BUILD_JOBS=
+RUN CMAKE_BUILD_PARALLEL_LEVEL="${BUILD_JOBS}" hack/image/build-binaries.sh /src /out
 
 FROM scratch AS operator
 COPY --from=build /out/operator/ /

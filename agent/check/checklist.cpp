@@ -79,11 +79,19 @@ Item outbox_columns(const std::string& table, const pipeline::OutboxColumns& c, 
 }
 
 std::vector<Item> topics(const std::vector<pipeline::TopicSpec>& declared, const TopicPartitions& actual) {
+  return topics(declared, actual, {}, {});
+}
+
+std::vector<Item> topics(const std::vector<pipeline::TopicSpec>& declared, const TopicPartitions& actual,
+                         const std::set<std::string>& hidden, const std::string& principal) {
   std::vector<Item> out;
   for (const auto& t : declared) {
     const auto subject = fmt::format("topic {}", t.name);
     const auto it = actual.find(t.name);
-    if (it == actual.end()) {
+    if (hidden.contains(t.name)) {
+      out.push_back({subject, Outcome::Failed,
+                     fmt::format("{} may not DESCRIBE it, so Kafka does not say whether it exists", principal)});
+    } else if (it == actual.end()) {
       out.push_back({subject, Outcome::Failed,
                      "does not exist (create it: outflow-agent topics apply --config <file>, or ask your Kafka "
                      "administrators)"});

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,5 +45,10 @@ using TopicPartitions = std::map<std::string, int>;
 // One item per declared topic (spec.topics, then the dead-letter family): it
 // must exist, with at least the partitions the config states (0: any).
 std::vector<Item> topics(const std::vector<pipeline::TopicSpec>& declared, const TopicPartitions& actual);
+// The same, where the topics in `hidden` answered TOPIC_AUTHORIZATION_FAILED:
+// `principal` may not describe them, and Kafka then does not say whether
+// they exist at all.
+std::vector<Item> topics(const std::vector<pipeline::TopicSpec>& declared, const TopicPartitions& actual,
+                         const std::set<std::string>& hidden, const std::string& principal);
 
 }  // namespace outflow::agent::check

@@ -4,7 +4,6 @@
 #include "agent/check/kafka_check.h"
 #include "agent/check/postgres_check.h"
 #include "agent/config/agent_config.h"
-#include "operator/topics/desired_topics.h"
 
 #include <fmt/format.h>
 
@@ -29,7 +28,7 @@ int run_check(const std::string& config_path, std::ostream& out) {
   const auto timeout = std::chrono::seconds(std::max(1, config->kafka.connect_timeout_ms / 1000));
   auto pg = check_postgres(config->database_url, config->spec.outbox, timeout);
   items.insert(items.end(), pg.begin(), pg.end());
-  auto kafka = check_kafka(config->kafka, op::topics::desired_topics(config->spec));
+  auto kafka = check_kafka(config->kafka, config->spec);
   items.insert(items.end(), kafka.begin(), kafka.end());
   out << render(items);
   return exit_code(items);

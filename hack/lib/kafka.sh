@@ -19,7 +19,9 @@ KAFKA_STATE_DIR="${OUTFLOW_TESTENV_DIR}/kafka"
 KAFKA_LOG="${OUTFLOW_TESTENV_DIR}/logs/kafka.log"
 # 2 cores shared with apiserver, etcd and postgres: keep the heap small.
 KAFKA_JAVA_OPTS="${KAFKA_JAVA_OPTS:--Xms256m -Xmx512m -Djava.awt.headless=true}"
-KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-60}"
+# Start-up includes the authorizer's initial ACL load; 69 s were seen on a
+# 2-core machine at load 37, where 60 s made `up` fail.
+KAFKA_READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-120}"
 
 # Stamp content: changes when the version or the pom changes, which forces a
 # re-fetch. Written last, so an interrupted fetch is redone.
@@ -158,10 +160,10 @@ kafka_up() {
   rm -rf "${dir}"
   mkdir -p "${dir}/data" "$(dirname "${KAFKA_LOG}")"
 
-  # Five distinct free ports.
+  # Six distinct free ports.
   local -a ports=()
   local p
-  while (( ${#ports[@]} < 5 )); do
+  while (( ${#ports[@]} < 6 )); do
     p="$(free_port)"
     [[ " ${ports[*]} " == *" ${p} "* ]] || ports+=("${p}")
   done
@@ -171,6 +173,7 @@ KAFKA_SASL_SSL_PORT=${ports[1]}
 KAFKA_SSL_PORT=${ports[2]}
 KAFKA_CONTROLLER_PORT=${ports[3]}
 KAFKA_PODS_PORT=${ports[4]}
+KAFKA_ACL_PORT=${ports[5]}
 EOF
 
   # Certificates: the broker's (server) and one for mTLS clients (client).
@@ -185,24 +188,28 @@ EOF
   cat "${pki}/kafka-broker.key" "${pki}/kafka-broker.crt" > "${dir}/broker-keystore.pem"
   chmod 600 "${dir}/broker-keystore.pem"
 
+  # SCRAM users are written into the metadata log at format time, so they
+  # exist before the SASL listeners accept their first connection. The two
+  # first are super users; the limited one has no grants (see the template).
+  local u256=outflow-scram256 u512=outflow-scram512 ulimited=outflow-limited pw256 pw512 pwlimited cluster_id
+  pw256="$(openssl rand -hex 16)"
+  pw512="$(openssl rand -hex 16)"
+  pwlimited="$(openssl rand -hex 16)"
+
   _kafka_render "${HACK_DIR}/kafka/server.properties.tmpl" "${dir}/server.properties" \
     "PLAINTEXT_PORT=${ports[0]}" "SASL_SSL_PORT=${ports[1]}" \
     "SSL_PORT=${ports[2]}" "CONTROLLER_PORT=${ports[3]}" \
-    "PODS_PORT=${ports[4]}" "NODE_IP=${NODE_IP}" \
+    "PODS_PORT=${ports[4]}" "ACL_PORT=${ports[5]}" "NODE_IP=${NODE_IP}" \
     "KEYSTORE_PEM=${dir}/broker-keystore.pem" \
-    "CA_PEM=${pki}/ca.crt" "DATA_DIR=${dir}/data"
+    "CA_PEM=${pki}/ca.crt" "DATA_DIR=${dir}/data" \
+    "SCRAM256_USER=${u256}" "SCRAM512_USER=${u512}" "LIMITED_USER=${ulimited}"
   chmod 600 "${dir}/server.properties"
-
-  # SCRAM users are written into the metadata log at format time, so they
-  # exist before the SASL listener accepts its first connection.
-  local u256=outflow-scram256 u512=outflow-scram512 pw256 pw512 cluster_id
-  pw256="$(openssl rand -hex 16)"
-  pw512="$(openssl rand -hex 16)"
   cluster_id="$(kafka_new_cluster_id)"
   if ! _kafka_java kafka.tools.StorageTool format \
         --config "${dir}/server.properties" --cluster-id "${cluster_id}" \
         --add-scram "SCRAM-SHA-256=[name=${u256},password=${pw256}]" \
         --add-scram "SCRAM-SHA-512=[name=${u512},password=${pw512}]" \
+        --add-scram "SCRAM-SHA-256=[name=${ulimited},password=${pwlimited}]" \
         > "${dir}/format.log" 2>&1; then
     cat "${dir}/format.log" >&2
     die "kafka_up: kafka-storage format failed"
@@ -224,6 +231,10 @@ EOF
   export_env OUTFLOW_TEST_KAFKA_SCRAM256_PASSWORD "${pw256}"
   export_env OUTFLOW_TEST_KAFKA_SCRAM512_USER "${u512}"
   export_env OUTFLOW_TEST_KAFKA_SCRAM512_PASSWORD "${pw512}"
+  # SASL_PLAINTEXT, SCRAM-SHA-256, a user with no ACLs until a test grants some.
+  export_env OUTFLOW_TEST_KAFKA_ACL "127.0.0.1:${KAFKA_ACL_PORT}"
+  export_env OUTFLOW_TEST_KAFKA_ACL_USER "${ulimited}"
+  export_env OUTFLOW_TEST_KAFKA_ACL_PASSWORD "${pwlimited}"
 }
 
 kafka_stop() {

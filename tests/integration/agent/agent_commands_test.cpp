@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 namespace outflow::agent_tests {
 namespace {
@@ -50,6 +51,14 @@ class AgentCommandsTest : public ::testing::Test {
            "]\n  connectTimeoutMs: 3000\n  requestTimeoutMs: 5000\n";
   }
 
+  // The ACL listener as its limited user (SCRAM-SHA-256, password from the
+  // environment): the principal has only what a test grants it.
+  std::string limited() const {
+    return "kafka:\n  bootstrapServers: [" + testenv::require("OUTFLOW_TEST_KAFKA_ACL") +
+           "]\n  connectTimeoutMs: 3000\n  requestTimeoutMs: 5000\n"
+           "  sasl: {mechanism: SCRAM-SHA-256, username: {env: KAFKA_USERNAME}, password: {env: KAFKA_PASSWORD}}\n";
+  }
+
   CommandResult run(const std::vector<std::string>& args, const std::string& text,
           const std::string& database_url = testenv::require("OUTFLOW_TEST_PG_URL")) {
     const auto path = dir_ + "/agent.yaml";
@@ -57,7 +66,9 @@ class AgentCommandsTest : public ::testing::Test {
     std::vector<std::string> argv{agent_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--config=" + path);
-    testenv::ChildProcess process(argv, {{"SHOP_DATABASE_URL", database_url}});
+    testenv::ChildProcess process(argv, {{"SHOP_DATABASE_URL", database_url},
+                                         {"KAFKA_USERNAME", testenv::require("OUTFLOW_TEST_KAFKA_ACL_USER")},
+                                         {"KAFKA_PASSWORD", testenv::require("OUTFLOW_TEST_KAFKA_ACL_PASSWORD")}});
     EXPECT_TRUE(eventually([&] { return !process.running(); }, 60s));
     const int code = process.terminate();
     return {code, process.log()};
@@ -72,6 +83,60 @@ class AgentCommandsTest : public ::testing::Test {
   testenv::OutboxDb db_;
   std::string dir_;
 };
+
+// Allows the ACL listener's user `operations` on `topic`, through PLAINTEXT
+// (a super user), and returns once the broker's authorizer applies them.
+void grant(const std::string& topic, const std::vector<rd_kafka_AclOperation_t>& operations) {
+  const auto principal = "User:" + testenv::require("OUTFLOW_TEST_KAFKA_ACL_USER");
+  auto client = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(testenv::plaintext_kafka())));
+  kafka::QueueHandle queue(rd_kafka_queue_new(client.get()));
+  std::array<char, 256> error{};
+  std::vector<std::unique_ptr<rd_kafka_AclBinding_t, decltype(&rd_kafka_AclBinding_destroy)>> owned;
+  std::vector<rd_kafka_AclBinding_t*> bindings;
+  for (const auto operation : operations) {
+    owned.emplace_back(rd_kafka_AclBinding_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+                                               principal.c_str(), "*", operation, RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW,
+                                               error.data(), error.size()),
+                       &rd_kafka_AclBinding_destroy);
+    ASSERT_TRUE(owned.back()) << error.data();
+    bindings.push_back(owned.back().get());
+  }
+  rd_kafka_CreateAcls(client.get(), bindings.data(), bindings.size(), nullptr, queue.get());
+  kafka::EventHandle created(rd_kafka_queue_poll(queue.get(), 30000));
+  ASSERT_TRUE(created);
+  ASSERT_EQ(rd_kafka_event_error(created.get()), RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_event_error_string(created.get());
+  size_t count = 0;
+  const auto* results = rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(created.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto* e = rd_kafka_acl_result_error(results[i]);
+    ASSERT_EQ(rd_kafka_error_code(e), RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_error_string(e);
+  }
+  // DescribeAcls answers from the (only) broker's authorizer: once it lists
+  // them, they are in force there.
+  const auto visible = [&] {
+    std::unique_ptr<rd_kafka_AclBindingFilter_t, decltype(&rd_kafka_AclBinding_destroy)> filter(
+        rd_kafka_AclBindingFilter_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+                                      principal.c_str(), nullptr, RD_KAFKA_ACL_OPERATION_ANY,
+                                      RD_KAFKA_ACL_PERMISSION_TYPE_ANY, error.data(), error.size()),
+        &rd_kafka_AclBinding_destroy);
+    rd_kafka_DescribeAcls(client.get(), filter.get(), nullptr, queue.get());
+    kafka::EventHandle described(rd_kafka_queue_poll(queue.get(), 30000));
+    if (!described || rd_kafka_event_error(described.get())) return false;
+    size_t found = 0;
+    rd_kafka_DescribeAcls_result_acls(rd_kafka_event_DescribeAcls_result(described.get()), &found);
+    return found == operations.size();
+  };
+  ASSERT_TRUE(eventually(visible, 30s)) << "the ACLs on " << topic << " never became visible";
+}
+
+// The end offset of a topic's partition 0 (over PLAINTEXT): check must write nothing.
+std::int64_t end_offset(const std::string& topic) {
+  auto client = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(testenv::plaintext_kafka())));
+  std::int64_t low = -1, high = -1;
+  const auto err = rd_kafka_query_watermark_offsets(client.get(), topic.c_str(), 0, &low, &high, 10000);
+  EXPECT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
+  return high;
+}
 
 bool has_line(const std::string& out, const std::string& line) {
   return out.find(line + "\n") != std::string::npos;
@@ -90,6 +155,7 @@ TEST_F(AgentCommandsTest, CheckPassesOnAGoodSetUp) {
            std::string("  ok    table privileges: SELECT, UPDATE, DELETE granted"),
            std::string("  ok    advisory locks: the role may take them"),
            fmt::format("  ok    topic {}: exists, 2 partitions", topic),
+           std::string("  ok    access: User:ANONYMOUS has every permission the agent needs on the 1 topic"),
            std::string("verdict: ready, every check passed"),
        }) {
     EXPECT_TRUE(has_line(r.out, line)) << line << "\n in:\n" << r.out;
@@ -156,6 +222,80 @@ TEST_F(AgentCommandsTest, CheckOfAnInvalidConfigIsOneLineAndExit1) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_EQ(r.out, "  FAIL  config: topics[0].partitions: must be between 1 and 10000, got 0\n"
                    "verdict: NOT READY, 1 check failed\n");
+}
+
+// Issue 14 point 3's "the principal may produce/consume them", against the
+// broker's authorizer: the ACL listener's user has only what each test grants.
+std::string grant_line(const std::string& operations, const std::string& topic) {
+  return fmt::format("kafka-acls --bootstrap-server {} --add --allow-principal User:{} {} --topic {}",
+                     testenv::require("OUTFLOW_TEST_KAFKA_ACL"), testenv::require("OUTFLOW_TEST_KAFKA_ACL_USER"),
+                     operations, topic);
+}
+
+TEST_F(AgentCommandsTest, CheckNamesATopicThePrincipalMayNotWriteAndADeadLetterTopicItMayNotRead) {
+  const auto user = testenv::require("OUTFLOW_TEST_KAFKA_ACL_USER");
+  const auto orders = testenv::create_topic(1), payments = testenv::create_topic(1);
+  const auto dlq = testenv::create_topic(testenv::unique_name("acl-dlq"), 1);
+  const auto tier = testenv::create_topic(dlq + ".retry.1", 1), parked = testenv::create_topic(dlq + ".parked", 1);
+  grant(orders, {RD_KAFKA_ACL_OPERATION_DESCRIBE, RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS});  // no WRITE
+  grant(payments, {RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS});
+  grant(dlq, {RD_KAFKA_ACL_OPERATION_DESCRIBE, RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS});  // no READ
+  for (const auto& t : {tier, parked}) {
+    grant(t, {RD_KAFKA_ACL_OPERATION_READ, RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS});
+  }
+  const auto r = run({"check"}, config(limited(), "topics: [{name: " + orders + "}, {name: " + payments + "}]\n", orders,
+                                       db_.table(), "deadLetter: {topic: " + dlq + ", maxAttempts: 1}\n"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  for (const auto& line : {
+           fmt::format("  ok    topic {}: exists, 1 partitions", orders),
+           fmt::format("  ok    topic {}: exists, 1 partitions", dlq),
+           fmt::format("  FAIL  access to topic {}: User:{} may not WRITE it (the agent publishes to it); grant it: {}",
+                       orders, user, grant_line("--operation Write", orders)),
+           fmt::format("  FAIL  access to topic {}: User:{} may not READ it (the agent replays dead letters from it); "
+                       "grant it: {}",
+                       dlq, user, grant_line("--operation Read", dlq)),
+           std::string("verdict: NOT READY, 2 checks failed"),
+       }) {
+    EXPECT_TRUE(has_line(r.out, line)) << line << "\n in:\n" << r.out;
+  }
+  // The write probe is refused by the broker before anything is appended.
+  for (const auto& t : {orders, payments, tier, parked}) EXPECT_EQ(end_offset(t), 0) << t;
+}
+
+TEST_F(AgentCommandsTest, CheckNamesATopicThePrincipalMayNotDescribe) {
+  const auto user = testenv::require("OUTFLOW_TEST_KAFKA_ACL_USER");
+  const auto hidden = testenv::create_topic(1);  // no grant at all
+  const auto r = run({"check"}, config(limited(), "topics: [{name: " + hidden + "}]\n", hidden, db_.table()));
+  EXPECT_EQ(r.code, 2) << r.out;
+  for (const auto& line : {
+           fmt::format("  FAIL  topic {}: User:{} may not DESCRIBE it, so Kafka does not say whether it exists",
+                       hidden, user),
+           fmt::format("  FAIL  access to topic {}: User:{} may not WRITE or DESCRIBE_CONFIGS it (the agent publishes "
+                       "to it); grant them: {}",
+                       hidden, user, grant_line("--operation Write --operation DescribeConfigs", hidden)),
+           std::string("verdict: NOT READY, 2 checks failed"),
+       }) {
+    EXPECT_TRUE(has_line(r.out, line)) << line << "\n in:\n" << r.out;
+  }
+}
+
+TEST_F(AgentCommandsTest, CheckPassesWithExactlyTheGrantsTheReadmeNames) {
+  const auto user = testenv::require("OUTFLOW_TEST_KAFKA_ACL_USER");
+  const auto orders = testenv::create_topic(1);
+  const auto dlq = testenv::create_topic(testenv::unique_name("acl-dlq"), 1);
+  const auto tier = testenv::create_topic(dlq + ".retry.1", 1), parked = testenv::create_topic(dlq + ".parked", 1);
+  grant(orders, {RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS});
+  grant(dlq, {RD_KAFKA_ACL_OPERATION_READ});
+  for (const auto& t : {tier, parked}) {
+    grant(t, {RD_KAFKA_ACL_OPERATION_READ, RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS});
+  }
+  const auto r = run({"check"}, config(limited(), "topics: [{name: " + orders + "}]\n", orders, db_.table(),
+                                       "deadLetter: {topic: " + dlq + ", maxAttempts: 1}\n"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(has_line(r.out, fmt::format("  ok    access: User:{} has every permission the agent needs on the 4 topics",
+                                          user)))
+      << r.out;
+  for (const auto& t : {orders, tier, parked}) EXPECT_EQ(end_offset(t), 0) << t;
 }
 
 TEST_F(AgentCommandsTest, TopicsApplyCreatesGrowsAndRefusesAsTheOperatorDoes) {
