@@ -125,7 +125,7 @@ for values in "" \
   grep -q -- "--namespaces=a,b" "${work}/rendered.yaml" || fail "watchNamespaces not passed"
   grep -qF -- "--allowed-agent-images=registry.example/outflow-agent:*,mirror.example/agent:1" "${work}/rendered.yaml" \
     || fail "agent.allowedImages not passed"
-  grep -q "leader-election" "${work}/rendered.yaml" && fail "leader-election Role rendered with leaderElection=false"
+  grep -qE "^  name: .*-leader-election$" "${work}/rendered.yaml" && fail "leader-election Role rendered with leaderElection=false"
 done
 if "${helm}" template rel "${chart}" 2>/dev/null | grep -q -- "--allowed-agent-images"; then
   fail "--allowed-agent-images rendered although agent.allowedImages is empty"

@@ -55,7 +55,11 @@ class AgentLivenessTest : public AgentTest {
                 {{"apiVersion", "v1"},
                  {"kind", "Pod"},
                  {"metadata", {{"name", name}, {"labels", labels}}},
-                 {"spec", {{"containers", {{{"name", "agent"}, {"image", "outflow-agent:test"}}}}}}});
+                 // Gated: never scheduled, so the environment's real kubelet
+                 // neither runs it nor overwrites the Ready this test plays.
+                 {"spec",
+                  {{"schedulingGates", {{{"name", "outflow.dev/test-plays-kubelet"}}}},
+                   {"containers", {{{"name", "agent"}, {"image", "outflow-agent:test"}}}}}}});
   }
 
   // What kubelet writes when the readiness probe starts or stops passing.
