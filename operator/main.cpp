@@ -117,9 +117,11 @@ int run(const op::Options& options) {
   }
   // Every write of the operator (status, finalizers, workloads, Events) goes
   // out only while this process holds the lease by its own clock.
-  kube::ApiClient api(rest, elector ? elector->write_fence() : kube::WriteFence{});
-
   op::controller::Metrics metrics;
+  kube::ApiClient api(rest, elector ? elector->write_fence() : kube::WriteFence{},
+                      [&metrics](std::string_view verb, const kube::ResourceKind& kind) {
+                        metrics.api_request(verb, kind.plural);
+                      });
   kube::EventRecorder events(api, op::controller::kFieldManager, identity);
   op::controller::AdminClients admins;
   op::controller::ReconcilerConfig config;

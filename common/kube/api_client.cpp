@@ -47,14 +47,15 @@ std::string continue_token_of(const json& page) {
 
 }  // namespace
 
-json ApiClient::send(Method method, const std::string& path, const json* body,
-                     std::string_view content_type, std::string_view accept) {
+json ApiClient::send(std::string_view verb, const ResourceKind& kind, Method method, const std::string& path,
+                     const json* body, std::string_view content_type, std::string_view accept) {
   if (method != Method::Get) {
     // Every write, at debug: how a steady state is shown to send none. The
     // path only; bodies can hold Secret data.
     if (fence_) fence_();
     spdlog::debug("kube write: {} {}", method_name(method), path);
   }
+  if (observer_) observer_(verb, kind);
   Response response = rest_.request(method, path, body, content_type, accept);
   if (!response.ok()) {
     throw to_api_error(response, fmt::format("{} {}", method_name(method), path));
@@ -64,7 +65,7 @@ json ApiClient::send(Method method, const std::string& path, const json* body,
 
 json ApiClient::get(const ResourceKind& kind, std::string_view ns, std::string_view name,
                     std::string_view subresource) {
-  return send(Method::Get, item_path(kind, ns, name, subresource), nullptr);
+  return send("get", kind, Method::Get, item_path(kind, ns, name, subresource), nullptr);
 }
 
 std::optional<json> ApiClient::get_if_exists(const ResourceKind& kind, std::string_view ns,
@@ -82,7 +83,7 @@ std::optional<json> ApiClient::get_if_exists(const ResourceKind& kind, std::stri
 
 json ApiClient::list_page(const ResourceKind& kind, std::string_view ns,
                           const ListOptions& options) {
-  return send(Method::Get, collection_path(kind, ns) + options.to_query().str(), nullptr,
+  return send("list", kind, Method::Get, collection_path(kind, ns) + options.to_query().str(), nullptr,
               "application/json", options.metadata_only ? kMetadataListMediaType : kJsonMediaType);
 }
 
@@ -118,12 +119,12 @@ json ApiClient::list(const ResourceKind& kind, std::string_view ns, const ListOp
 
 json ApiClient::create(const ResourceKind& kind, std::string_view ns, const json& object,
                        const WriteOptions& options) {
-  return send(Method::Post, collection_path(kind, ns) + options.to_query().str(), &object);
+  return send("create", kind, Method::Post, collection_path(kind, ns) + options.to_query().str(), &object);
 }
 
 json ApiClient::replace(const ResourceKind& kind, std::string_view ns, const json& object,
                         const WriteOptions& options, std::string_view subresource) {
-  return send(Method::Put,
+  return send("update", kind, Method::Put,
               item_path(kind, ns, object_name(object), subresource) + options.to_query().str(),
               &object);
 }
@@ -131,14 +132,14 @@ json ApiClient::replace(const ResourceKind& kind, std::string_view ns, const jso
 json ApiClient::remove(const ResourceKind& kind, std::string_view ns, std::string_view name,
                        const DeleteOptions& options) {
   const json body = options.to_body();
-  return send(Method::Delete, item_path(kind, ns, name) + options.to_query().str(),
+  return send("delete", kind, Method::Delete, item_path(kind, ns, name) + options.to_query().str(),
               body.is_null() ? nullptr : &body);
 }
 
 json ApiClient::merge_patch(const ResourceKind& kind, std::string_view ns, std::string_view name,
                             const json& patch, const WriteOptions& options,
                             std::string_view subresource) {
-  return send(Method::Patch, item_path(kind, ns, name, subresource) + options.to_query().str(),
+  return send("patch", kind, Method::Patch, item_path(kind, ns, name, subresource) + options.to_query().str(),
               &patch, kMergePatch);
 }
 
@@ -148,7 +149,7 @@ json ApiClient::json_patch(const ResourceKind& kind, std::string_view ns, std::s
   if (!operations.is_array()) {
     throw std::invalid_argument("json_patch: the operations must be a JSON array");
   }
-  return send(Method::Patch, item_path(kind, ns, name, subresource) + options.to_query().str(),
+  return send("patch", kind, Method::Patch, item_path(kind, ns, name, subresource) + options.to_query().str(),
               &operations, kJsonPatch);
 }
 
@@ -164,7 +165,7 @@ json ApiClient::server_side_apply(const ResourceKind& kind, std::string_view ns,
   WriteOptions options;
   options.field_manager = std::string(field_manager);
   options.force = force;
-  return send(Method::Patch, item_path(kind, ns, name, subresource) + options.to_query().str(),
+  return send("apply", kind, Method::Patch, item_path(kind, ns, name, subresource) + options.to_query().str(),
               &object, kApplyPatch);
 }
 

@@ -39,11 +39,19 @@ namespace outflow::kube {
 // it was in the middle of. See LeaderElector::write_fence().
 using WriteFence = std::function<void()>;
 
+// Told of every request of this client just before it goes out: its verb (get,
+// list, create, update, delete, patch, and apply for a server-side apply) and
+// the resource. For a request count per verb and resource, which is how a
+// steady state is shown to cost no GETs at all. Informers list and watch
+// through their own RestClient calls, not through here.
+using RequestObserver = std::function<void(std::string_view verb, const ResourceKind& kind)>;
+
 class ApiClient {
  public:
   // Borrows `rest`, which must outlive the client: the informers, the watch and
   // the lease share one RestClient and its connection pool.
-  explicit ApiClient(RestClient& rest, WriteFence fence = {}) : rest_(rest), fence_(std::move(fence)) {}
+  explicit ApiClient(RestClient& rest, WriteFence fence = {}, RequestObserver observer = {})
+      : rest_(rest), fence_(std::move(fence)), observer_(std::move(observer)) {}
   explicit ApiClient(RestClient&& rest) = delete;  // would dangle
 
   // Namespace arguments: "" for cluster-scoped kinds (and, for list only, all
@@ -107,12 +115,13 @@ class ApiClient {
                                    std::string_view subresource = {});
 
  private:
-  nlohmann::json send(Method method, const std::string& path, const nlohmann::json* body,
-                      std::string_view content_type = "application/json",
+  nlohmann::json send(std::string_view verb, const ResourceKind& kind, Method method, const std::string& path,
+                      const nlohmann::json* body, std::string_view content_type = "application/json",
                       std::string_view accept = kJsonMediaType);
 
   RestClient& rest_;
   const WriteFence fence_;
+  const RequestObserver observer_;
 };
 
 }  // namespace outflow::kube

@@ -23,6 +23,11 @@ Metrics::Metrics()
                        .Name("outflow_operator_kafka_admin_calls_total")
                        .Help("Kafka Admin API requests by call and result")
                        .Register(*registry_)),
+      api_requests_(prometheus::BuildCounter()
+                        .Name("outflow_operator_api_requests_total")
+                        .Help("Kubernetes API requests by verb and resource (informers' lists and watches "
+                              "not included)")
+                        .Register(*registry_)),
       queue_depth_(prometheus::BuildGauge()
                        .Name("outflow_operator_workqueue_depth")
                        .Help("Pipelines waiting for a worker, by priority: change (watch events and "
@@ -45,6 +50,10 @@ void Metrics::reconciled(const std::string& result, std::chrono::duration<double
 
 void Metrics::admin_call(const std::string& call, bool ok) {
   admin_calls_.Add({{"call", call}, {"result", ok ? "success" : "error"}}).Increment();
+}
+
+void Metrics::api_request(std::string_view verb, std::string_view resource) {
+  api_requests_.Add({{"verb", std::string(verb)}, {"resource", std::string(resource)}}).Increment();
 }
 
 void Metrics::queue_depth(std::size_t changes, std::size_t routine) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace outflow::op::controller {
 
@@ -26,6 +27,8 @@ class Metrics {
   // call: "describe", "create_topics", "create_partitions", "alter_configs",
   // "delete_topics"; ok: the request as a whole succeeded.
   void admin_call(const std::string& call, bool ok);
+  // One request of the operator's API client (kube::RequestObserver).
+  void api_request(std::string_view verb, std::string_view resource);
   // Keys ready for a worker, by priority: `changes` (watch events, their
   // retries) and `routine` (a new leader's full pass, resyncs, topic checks).
   void queue_depth(std::size_t changes, std::size_t routine);
@@ -37,6 +40,7 @@ class Metrics {
   prometheus::Counter& errors_;
   prometheus::Histogram& duration_;
   prometheus::Family<prometheus::Counter>& admin_calls_;
+  prometheus::Family<prometheus::Counter>& api_requests_;
   prometheus::Family<prometheus::Gauge>& queue_depth_;
   prometheus::Gauge& queue_depth_changes_;
   prometheus::Gauge& queue_depth_routine_;
