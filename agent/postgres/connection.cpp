@@ -66,19 +66,25 @@ Connection Connection::open(const std::string& url, const std::vector<Setting>& 
   return Connection(std::move(conn), url);
 }
 
-Result Connection::exec(std::string_view sql, const std::vector<Param>& params, Format result_format) {
+namespace {
+
+// libpq wants parallel arrays of values, lengths and formats.
+struct ParamArrays {
+  explicit ParamArrays(const std::vector<Param>& params) {
+    for (const auto& p : params) {
+      values.push_back(p.value ? p.value->data() : nullptr);
+      lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+      formats.push_back(p.binary ? 1 : 0);
+    }
+  }
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<int> formats;
-  for (const auto& p : params) {
-    values.push_back(p.value ? p.value->data() : nullptr);
-    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
-    formats.push_back(p.binary ? 1 : 0);
-  }
-  const std::string query(sql);
-  std::unique_ptr<PGresult, ResultDeleter> result(
-      PQexecParams(conn_.get(), query.c_str(), static_cast<int>(params.size()), nullptr,
-                   values.data(), lengths.data(), formats.data(), result_format == Format::Binary ? 1 : 0));
+};
+
+}  // namespace
+
+Result Connection::checked(std::unique_ptr<PGresult, ResultDeleter> result) const {
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
@@ -86,6 +92,39 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params, 
                 state ? state : "");
   }
   return Result(std::move(result));
+}
+
+Result Connection::exec(std::string_view sql, const std::vector<Param>& params, Format result_format) {
+  const ParamArrays arrays(params);
+  const std::string query(sql);
+  return checked(std::unique_ptr<PGresult, ResultDeleter>(
+      PQexecParams(conn_.get(), query.c_str(), static_cast<int>(params.size()), nullptr, arrays.values.data(),
+                   arrays.lengths.data(), arrays.formats.data(), result_format == Format::Binary ? 1 : 0)));
+}
+
+void Connection::send(std::string_view sql, const std::vector<Param>& params) {
+  const ParamArrays arrays(params);
+  const std::string query(sql);
+  if (PQsendQueryParams(conn_.get(), query.c_str(), static_cast<int>(params.size()), nullptr, arrays.values.data(),
+                        arrays.lengths.data(), arrays.formats.data(), 0) == 0) {
+    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
+  }
+}
+
+bool Connection::ready() {
+  if (PQconsumeInput(conn_.get()) == 0) {
+    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
+  }
+  return PQisBusy(conn_.get()) == 0;
+}
+
+Result Connection::receive() {
+  // The statement's result, then the null that ends it; an error result or a
+  // lost connection throws, after the rest has been read off.
+  std::unique_ptr<PGresult, ResultDeleter> first(PQgetResult(conn_.get()));
+  while (std::unique_ptr<PGresult, ResultDeleter> more{PQgetResult(conn_.get())}) {
+  }
+  return checked(std::move(first));
 }
 
 int Connection::take_notifications() { return static_cast<int>(take_notification_list().size()); }

@@ -82,6 +82,14 @@ class Connection {
   // Binary results hand bytea columns over as raw bytes and bigint as 8
   // big-endian bytes (see big_endian_int64), saving the hex round trip.
   Result exec(std::string_view sql, const std::vector<Param>& params = {}, Format result = Format::Text);
+  // One statement at a time without waiting for it: send() queues it and
+  // returns (blocking only while libpq writes the query out), ready() tells
+  // without blocking whether its answer is in, receive() waits for the answer
+  // and returns it, throwing Error as exec() does. Between send() and
+  // receive() the session takes no other statement.
+  void send(std::string_view sql, const std::vector<Param>& params = {});
+  bool ready();
+  Result receive();
   // Runs several ;-separated statements (e.g. a migration file); no parameters.
   void run_script(std::string_view sql);
   bool ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
@@ -98,6 +106,7 @@ class Connection {
   struct ConnDeleter {
     void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
   };
+  Result checked(std::unique_ptr<PGresult, ResultDeleter> result) const;
   Connection(std::unique_ptr<PGconn, ConnDeleter> conn, std::string url)
       : conn_(std::move(conn)), url_(std::move(url)) {}
   std::unique_ptr<PGconn, ConnDeleter> conn_;

@@ -92,6 +92,9 @@ class OutboxStore {
   // row with a lower id than it read that will ever commit was visible to it.
   bool last_claim_quiet() const { return last_claim_quiet_; }
   void mark_published(const std::vector<std::int64_t>& ids);
+  // The statement mark_published() runs, for a session of its own
+  // (mark_session.h). Valid while connected.
+  const std::string& mark_published_sql() const { return sql_->mark_published; }
   void mark_poison(const std::vector<std::pair<std::int64_t, std::string>>& rows);
   // Counts on this session; the Housekeeper does the same on its own.
   Backlog backlog();

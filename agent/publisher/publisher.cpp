@@ -8,6 +8,7 @@
 #include "agent/publisher/housekeeper.h"
 #include "agent/publisher/in_flight_batch.h"
 #include "agent/publisher/kafka_producer.h"
+#include "agent/publisher/mark_session.h"
 #include "agent/publisher/topic_limits.h"
 #include "common/event_fd.h"
 #include "common/kafka/admin.h"
@@ -51,6 +52,7 @@ struct Publisher::Loop {
         breaker(b),
         hooks(std::move(h)),
         store(settings.database_url, settings.spec.outbox),
+        marks(settings.database_url),
         housekeeper(
             HousekeeperSettings{settings.database_url, settings.spec.outbox, settings.backlog_interval,
                                 settings.prune, settings.reconnect_initial, settings.reconnect_max},
@@ -71,6 +73,9 @@ struct Publisher::Loop {
   breaker::CircuitBreaker& breaker;
   PublisherHooks hooks;
   OutboxStore store;
+  // Records acknowledged rows as published on a session of its own, while
+  // `store` reads the next batch (mark_session.h).
+  MarkSession marks;
   // Counts the backlog and prunes on a session and thread of its own, so
   // neither ever waits for (or holds up) the publishing loop.
   Housekeeper housekeeper;
@@ -105,8 +110,10 @@ struct Publisher::Loop {
   std::optional<Clock::time_point> paced_until;    // a claim waits for the pacer until then
   std::optional<Clock::time_point> last_report_at;  // Kafka's last accepted report, any batch
 
-  // Acknowledged by Kafka but not yet recorded in the outbox.
+  // Acknowledged by Kafka but not yet recorded in the outbox: not yet sent,
+  // and sent to the mark session with no answer yet.
   Settlement unsettled;
+  Settlement marking;
   ErrorBoard errors;
   bool undeclared_rechecked = false;
   std::set<std::int64_t> waiting_logged;  // rows whose wait was logged once
@@ -125,7 +132,14 @@ struct Publisher::Loop {
   void wait(Clock::time_point now);
   void ensure_connected();
   bool ensure_kafka(Clock::time_point now);
+  // Records what is acknowledged without waiting for the published marks.
   void flush_unsettled();
+  // Collects the mark session's answer, waiting for it or not; a failed
+  // mark's rows go back to `unsettled` and the failure is thrown.
+  void collect_marks(bool wait);
+  // Everything acknowledged is recorded when it returns.
+  void flush_all_marks();
+  bool marks_pending() const;
   // Plans and queues a batch; true when some of its rows wait (undeclared topic).
   bool send_batch(std::vector<OutboxRow> rows);
   void on_report(std::uint64_t token, Outcome outcome);
@@ -277,14 +291,52 @@ void Publisher::Loop::record_settlement(const Settlement& s) {
 }
 
 void Publisher::Loop::flush_unsettled() {
-  if (unsettled.published.empty() && unsettled.poison.empty()) return;
-  store.mark_published(unsettled.published);
-  store.mark_poison(unsettled.poison);
-  for (const auto& [id, reason] : unsettled.poison) {
-    spdlog::warn("outbox row {} set aside as poison: {}", id, reason);
+  collect_marks(false);
+  if (!unsettled.poison.empty()) {
+    // Rare, and the row's reason goes with it: on the publisher's own session.
+    store.mark_poison(unsettled.poison);
+    for (const auto& [id, reason] : unsettled.poison) {
+      spdlog::warn("outbox row {} set aside as poison: {}", id, reason);
+    }
+    Settlement poisoned;
+    poisoned.poison = std::move(unsettled.poison);
+    unsettled.poison.clear();
+    record_settlement(poisoned);
   }
-  record_settlement(unsettled);
+  // One mark at a time: what is acknowledged meanwhile goes with the next.
+  if (unsettled.published.empty() || marks.busy()) return;
+  marks.start(store.mark_published_sql(), unsettled.published);
+  marking = std::move(unsettled);
   unsettled = Settlement{};
+}
+
+void Publisher::Loop::collect_marks(bool wait) {
+  if (!marks.busy()) return;
+  try {
+    if (wait) {
+      marks.finish();
+    } else if (!marks.poll()) {
+      return;
+    }
+  } catch (...) {
+    unsettled.published.insert(unsettled.published.begin(), marking.published.begin(), marking.published.end());
+    unsettled.latencies_seconds.insert(unsettled.latencies_seconds.begin(), marking.latencies_seconds.begin(),
+                                       marking.latencies_seconds.end());
+    marking = Settlement{};
+    throw;
+  }
+  record_settlement(marking);
+  marking = Settlement{};
+}
+
+void Publisher::Loop::flush_all_marks() {
+  collect_marks(true);
+  flush_unsettled();
+  collect_marks(true);
+}
+
+bool Publisher::Loop::marks_pending() const {
+  return !unsettled.published.empty() || !unsettled.poison.empty() || marks.busy();
 }
 
 void Publisher::Loop::housekeeping(Clock::time_point now) {
@@ -455,10 +507,12 @@ void Publisher::Loop::stand_down(Clock::time_point now) {
   // rows' new owner sends them.
   producer.reset();
   try {
-    if (store.connected()) flush_unsettled();
+    if (store.connected()) flush_all_marks();
   } catch (const std::exception& e) {
     spdlog::warn("could not mark acknowledged rows before standing down ({}); they will be sent again", e.what());
     unsettled = Settlement{};
+    marking = Settlement{};
+    marks.disconnect();
   }
   store.leave();
   housekeeper.set_owned({});
@@ -522,10 +576,16 @@ bool Publisher::Loop::step() {
     if (now < next_connect) return false;
     ensure_connected();
   }
-  // Every settled batch is marked at once, while the later ones fly: one
-  // statement per batch, and nothing acknowledged waits on the next claim.
+  // Every settled batch is marked at once, on the mark session, while the
+  // later ones fly and the next claim runs: nothing acknowledged waits on a
+  // claim, and no claim waits on a mark.
   flush_unsettled();
-  if (window.empty()) housekeeping(now);  // buckets change only with nothing in flight
+  if (window.empty()) {
+    // A claim from the floor comes next, and must not read rows whose mark
+    // is on its way; buckets change only with nothing in flight or unmarked.
+    flush_all_marks();
+    housekeeping(now);
+  }
   if (!ensure_kafka(now)) return false;
 
   const auto snapshot = breaker.snapshot();
@@ -533,7 +593,7 @@ bool Publisher::Loop::step() {
   if (snapshot.state == breaker::State::Open) return false;  // the outbox just grows
   DrainState state;
   state.in_flight = window.size();
-  state.marks_pending = !unsettled.published.empty() || !unsettled.poison.empty();
+  state.marks_pending = marks_pending();
   state.last_claim_full = last_claim_full;
   state.last_claim_quiet = last_claim_quiet;
   state.trouble = chain_trouble || solo_until_id > 0;
@@ -646,10 +706,10 @@ void Publisher::Loop::drain() {
   settle_completed();
   give_up_window();
   producer.reset();
-  while (!unsettled.published.empty() || !unsettled.poison.empty()) {
+  while (marks_pending()) {
     try {
       ensure_connected();
-      flush_unsettled();
+      flush_all_marks();
     } catch (const std::exception& e) {
       if (Clock::now() >= deadline) {
         spdlog::warn("stopping with {} acknowledged row(s) unmarked ({}); they will be sent again",

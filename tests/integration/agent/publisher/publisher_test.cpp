@@ -10,6 +10,8 @@
 #include <functional>
 
 #include <atomic>
+#include <set>
+#include <vector>
 #include <thread>
 
 using namespace outflow;
@@ -237,4 +239,43 @@ TEST_F(PublisherTest, PublishesOverScramAndTlsWithTheSettingsTheAgentLoads) {
   auto publisher = start(std::move(s));
   EXPECT_EQ(testenv::read_topic(topic_, 10, 20s).size(), 10u);
   EXPECT_TRUE(eventually([&] { return db_.pending() == 0; }, 10s));
+}
+
+// Acknowledged rows are marked on a session of their own while the publisher's
+// session reads on (mark_session.h). That session dying mid-drain, again and
+// again, loses no row and leaves none unmarked: a failed mark's rows are
+// marked again by the next one, and at most re-sent, never dropped.
+TEST_F(PublisherTest, TheMarkSessionKilledAgainAndAgainMidDrainLosesNoRowAndLeavesNoneUnmarked) {
+  constexpr int kRows = 6000;
+  db_.insert_many(kRows, 50);
+  auto publisher = start(settings());
+  int killed = 0;
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (db_.pending() > 0 && std::chrono::steady_clock::now() < until) {
+    const auto r = db_.sql().exec(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) AS gone FROM pg_stat_activity "
+        "WHERE application_name = 'outflow-agent-marks' AND datname = current_database()) t WHERE gone");
+    killed += std::stoi(std::string(r.value(0, 0)));
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GT(killed, 0) << "no mark session was ever seen: the marks did not go out on a session of their own";
+  ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 60s)) << db_.pending() << " row(s) never marked";
+  EXPECT_EQ(db_.count("published_at IS NOT NULL AND attempts >= 1"), kRows);
+
+  // Read until every row is there (re-sent ones come on top), or no more come.
+  std::vector<testenv::Consumed> got;
+  std::set<std::string> values;
+  constexpr auto all = static_cast<std::size_t>(kRows);
+  for (std::size_t want = all; values.size() < all;) {
+    got = testenv::read_topic(topic_, want, 20s);
+    values.clear();
+    for (const auto& m : got) values.insert(m.value);
+    if (got.size() < want) break;
+    want = got.size() + (all - values.size());
+  }
+  EXPECT_EQ(values.size(), all) << "rows lost";
+  // Each killed mark sends back at most what was acknowledged since the
+  // last mark that went through: a few batches, not the whole outbox.
+  EXPECT_LE(got.size() - values.size(), static_cast<std::size_t>(killed) * 3 * 500)
+      << "sessions killed: " << killed;
 }
