@@ -25,7 +25,7 @@ struct Options {
   std::string log_format = "text";
   std::string log_level = "info";
   std::chrono::milliseconds resync_period = std::chrono::minutes(10);
-  int workers = 2;                           // pipelines reconciled in parallel
+  int workers = 8;                           // pipelines reconciled in parallel
   std::chrono::milliseconds topic_deletion_timeout = std::chrono::minutes(5);
   std::string leader_election_id = "outflow-operator";  // the Lease's name
   // A standby takes over a killed leader's lease within lease_duration + 2 x

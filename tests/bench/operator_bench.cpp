@@ -55,7 +55,7 @@ struct Settings {
   int pipelines = 1000;
   int namespaces = 10;
   int topics = 3;
-  int workers = 2;
+  int workers = 8;  // the operator's default
   std::chrono::seconds timeout{1800};
 };
 
@@ -83,7 +83,7 @@ Settings parse_args(int argc, char** argv) {
     else if (arg == "--timeout") s.timeout = std::chrono::seconds(int_arg(value(), arg));
     else if (arg == "--help") {
       std::cout << "operator_bench [--pipelines N (1000)] [--namespaces N (10)] [--topics N (3)]\n"
-                   "               [--workers N (2)] [--timeout SECONDS (1800)]\n"
+                   "               [--workers N (8)] [--timeout SECONDS (1800)]\n"
                    "OUTFLOW_BENCH_PIPELINES=N: default for --pipelines\n"
                    "OUTFLOW_BENCH_OPERATOR_BIN=path: measure that operator binary instead of this build's\n";
       std::exit(0);
