@@ -46,4 +46,13 @@ void attach(rd_kafka_queue_t* queue, const EventFd& wake) {
   rd_kafka_queue_io_event_enable(queue, wake.fd(), &kWakePayload, sizeof kWakePayload);
 }
 
+rd_kafka_resp_err_t commit_positions(rd_kafka_t* consumer, const std::vector<CommitPosition>& positions, bool sync) {
+  if (positions.empty()) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(positions.size())));
+  for (const auto& p : positions) {
+    rd_kafka_topic_partition_list_add(list.get(), p.partition.topic.c_str(), p.partition.partition)->offset = p.offset;
+  }
+  return rd_kafka_commit(consumer, list.get(), sync ? 0 : 1);
+}
+
 }  // namespace outflow::agent::replayer

@@ -5,6 +5,8 @@
 #include "agent/replayer/kafka_glue.h"
 #include "agent/replayer/ledger.h"
 #include "agent/replayer/move_dedup.h"
+#include "agent/replayer/offset_book.h"
+#include "agent/replayer/replayer_stats.h"
 #include "agent/replayer/routing.h"
 #include "agent/replayer/size_limits.h"
 #include "agent/replayer/timer_set.h"
@@ -50,8 +52,8 @@ std::string group_id_for(const PipelineRef& pipeline) {
 
 // The adapter: turns librdkafka's events (messages, delivery reports,
 // rebalances, commit results) into calls on the pure parts (route, the
-// partition ledgers, the timers, the flow gate and commit pacer) and their
-// answers into librdkafka calls. Everything below runs on the replayer's
+// offset book, the timers, the flow gate and commit pacer, the stats) and
+// their answers into librdkafka calls. Everything below runs on the replayer's
 // thread, except the lifecycle and stats entry points.
 struct Replayer::Impl {
   // A consumed message on its way somewhere, or waiting to be sent again.
@@ -276,7 +278,7 @@ struct Replayer::Impl {
   void leave_group() {
     if (rd_kafka_unsubscribe(consumer.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!parts.empty() && std::chrono::steady_clock::now() < deadline) {
+    while (!offsets.empty() && std::chrono::steady_clock::now() < deadline) {
       kafka::MessageHandle ignored(rd_kafka_consumer_poll(consumer.get(), 100));
     }
   }
@@ -290,10 +292,10 @@ struct Replayer::Impl {
       return;
     }
     const auto tp = source_of(message.get());
-    const auto it = parts.find(tp);
+    auto* found = offsets.find(tp);
     // Not (or no longer) ours: whoever owns it reads it from the committed offset.
-    if (it == parts.end()) return;
-    auto& ledger = it->second;
+    if (found == nullptr) return;
+    auto& ledger = *found;
     if (ledger.before_start(message->offset)) {
       look_back(tp, message.get());
       return;
@@ -306,11 +308,11 @@ struct Replayer::Impl {
       // The first copy is (or was) republished: this one is dropped, as if done.
       ledger.finish(message->offset);
       pacer.finished(1, settings.now_ms());
-      ++repeats_dropped;
+      ++counters.repeats_dropped;
       return;
     }
     if (tier_of(tp.topic) == 0) {
-      ++received_total;
+      ++counters.received;
       if (hooks.received) hooks.received(1);
     }
     dispatch(std::move(message), false);
@@ -370,13 +372,13 @@ struct Replayer::Impl {
       auto list = one_partition(tp);
       rd_kafka_pause_partitions(consumer.get(), list.get());
     }
-    parts.at(tp).hold(wake_ms);
+    offsets.at(tp).hold(wake_ms);
     held_messages[tp] = std::move(message);
     held_at.schedule(tp, wake_ms);
   }
 
   void resume(const TopicPartition& tp, std::int64_t from) {
-    parts.at(tp).release();
+    offsets.at(tp).release();
     if (gate.paused()) return;  // flow_control resumes it
     restart(tp, from);
   }
@@ -504,10 +506,9 @@ struct Replayer::Impl {
                   rd_kafka_topic_name(m->rkt), m->partition, m->offset, why);
     note_error(fmt::format("dead letter {}[{}]@{} given up: {}", rd_kafka_topic_name(m->rkt), m->partition, m->offset,
                            why));
-    const auto tp = source_of(m);
-    if (const auto it = parts.find(tp); it != parts.end()) it->second.finish(m->offset);
+    offsets.finish(source_of(m), m->offset);
     pacer.finished(1, settings.now_ms());
-    ++given_up_total;
+    ++counters.given_up;
     if (hooks.given_up) hooks.given_up(1);
   }
 
@@ -570,18 +571,17 @@ struct Replayer::Impl {
   }
 
   void finished_one(const Outgoing& entry) {
-    const auto tp = source_of(entry.message.get());
-    if (const auto it = parts.find(tp); it != parts.end()) it->second.finish(entry.message->offset);
+    offsets.finish(source_of(entry.message.get()), entry.message->offset);
     pacer.finished(1, settings.now_ms());
     if (std::holds_alternative<MoveToTier>(entry.route)) {
-      ++moved_total;
+      ++counters.moved;
     } else if (const auto* r = std::get_if<Republish>(&entry.route)) {
-      ++republished_total;
+      ++counters.republished;
       if (hooks.republished) hooks.republished(1);
       const auto late_ms = std::max<std::int64_t>(0, entry.produced_ms - r->due_ms);
       if (hooks.due_lag) hooks.due_lag(static_cast<double>(late_ms) / 1000.0);
     } else if (std::holds_alternative<Park>(entry.route)) {
-      ++parked_total;
+      ++counters.parked;
       if (hooks.parked) hooks.parked(1);
     }
   }
@@ -648,7 +648,7 @@ struct Replayer::Impl {
     for (const auto& tp : held_at.take_due(now)) {
       auto node = held_messages.extract(tp);
       if (node.empty()) continue;
-      parts.at(tp).release();
+      offsets.at(tp).release();
       dispatch(std::move(node.mapped()), true);
     }
     for (const auto id : retry_at.take_due(now)) {
@@ -661,25 +661,19 @@ struct Replayer::Impl {
     }
   }
 
-  std::int64_t uncommitted() const {
-    std::int64_t sum = 0;
-    for (const auto& [tp, ledger] : parts) sum += ledger.uncommitted();
-    return sum;
-  }
-
   // Pauses every partition while what a crash would repeat reaches the
   // in-flight window, resumes at half.
   void flow_control() {
-    switch (gate.update(uncommitted())) {
+    switch (gate.update(offsets.uncommitted())) {
       case FlowGate::Change::Pause:
-        for (const auto& [tp, ledger] : parts) {
+        for (const auto& [tp, ledger] : offsets.ledgers()) {
           if (ledger.held()) continue;  // paused already
           auto list = one_partition(tp);
           rd_kafka_pause_partitions(consumer.get(), list.get());
         }
         break;
       case FlowGate::Change::Resume:
-        for (const auto& [tp, ledger] : parts) {
+        for (const auto& [tp, ledger] : offsets.ledgers()) {
           if (!ledger.held()) restart(tp, ledger.next_offset().value_or(-1));
         }
         break;
@@ -690,27 +684,14 @@ struct Replayer::Impl {
   // ---- offsets ------------------------------------------------------------
 
   void commit(bool sync, const std::set<TopicPartition>* only = nullptr) {
-    kafka::PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
-    std::vector<std::pair<TopicPartition, std::int64_t>> asked;
-    for (const auto& [tp, ledger] : parts) {
-      if (only && !only->contains(tp)) continue;
-      const auto position = ledger.committable();
-      if (!position) continue;
-      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = *position;
-      asked.emplace_back(tp, *position);
-    }
-    if (asked.empty()) return;
-    const auto error = rd_kafka_commit(consumer.get(), list.get(), sync ? 0 : 1);
-    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const auto positions = offsets.committable(only);
+    if (positions.empty()) return;
+    if (const auto error = commit_positions(consumer.get(), positions, sync); error != RD_KAFKA_RESP_ERR_NO_ERROR) {
       note_error(fmt::format("commit failed: {}", rd_kafka_err2str(error)));
       return;
     }
     // An asynchronous result comes through on_commit.
-    for (const auto& [tp, position] : asked) {
-      auto& ledger = parts.at(tp);
-      ledger.commit_sent(position);
-      if (sync) ledger.commit_confirmed(position);
-    }
+    offsets.sent(positions, sync);
   }
 
   static void on_commit(rd_kafka_t*, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* offsets,
@@ -721,12 +702,8 @@ struct Replayer::Impl {
     if (offsets == nullptr) return;
     for (int i = 0; i < offsets->cnt; ++i) {
       const auto& p = offsets->elems[i];
-      const auto it = self->parts.find({p.topic, p.partition});
-      if (it == self->parts.end()) continue;
-      if (error == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        it->second.commit_confirmed(p.offset);
-      } else {
-        it->second.commit_failed();
+      const bool ok = error == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR;
+      if (self->offsets.answered({{p.topic, p.partition}, p.offset}, ok)) {
         self->pacer.finished(1, self->settings.now_ms());  // so the pacer asks again
       }
     }
@@ -761,7 +738,7 @@ struct Replayer::Impl {
     for (const auto& tp : revoked) {
       self->held_messages.erase(tp);
       self->held_at.cancel(tp);
-      self->parts.erase(tp);
+      self->offsets.revoke(tp);
       self->dedups.erase(tp);
     }
     self->retry_at.erase_if([&](std::uint64_t id) { return from_revoked(self->retrying.at(id)); });
@@ -789,10 +766,10 @@ struct Replayer::Impl {
         const auto* c = rd_kafka_topic_partition_list_find(committed.get(), p.topic, p.partition);
         if (c && c->err == RD_KAFKA_RESP_ERR_NO_ERROR && c->offset >= 0) start = c->offset;
       }
-      parts.insert_or_assign(tp, PartitionLedger(start));
+      offsets.assign(tp, start);
       if (tier_of(tp.topic) == 0) continue;
       dedups.insert_or_assign(tp, MoveDedup(lookback));
-      if (start) p.offset = std::max<std::int64_t>(0, *start - lookback);
+      if (start) p.offset = look_back_start(*start, lookback);
     }
     rd_kafka_assign(client, partitions);
   }
@@ -813,34 +790,10 @@ struct Replayer::Impl {
 
   void note_error(std::string message) {
     spdlog::warn("{}", message);
-    std::lock_guard lock(stats_mu);
-    last_error = std::move(message);
+    board.note_error(std::move(message));
   }
 
-  void publish_stats() {
-    std::int64_t pending = 0;
-    std::size_t paused = 0;
-    for (const auto& [tp, ledger] : parts) {
-      pending += ledger.unfinished();
-      if (ledger.held() || gate.paused()) ++paused;
-    }
-    std::lock_guard lock(stats_mu);
-    stats.received_total = received_total;
-    stats.moved_total = moved_total;
-    stats.republished_total = republished_total;
-    stats.parked_total = parked_total;
-    stats.repeats_dropped = repeats_dropped;
-    stats.given_up_total = given_up_total;
-    stats.pending = pending;
-    stats.assigned_partitions = parts.size();
-    stats.paused_partitions = paused;
-    stats.last_error = last_error;
-  }
-
-  ReplayerStats snapshot() const {
-    std::lock_guard lock(stats_mu);
-    return stats;
-  }
+  void publish_stats() { board.publish(stats_of(counters, offsets, gate.paused())); }
 
   ReplayerSettings settings;
   RoutingRules rules;
@@ -867,7 +820,7 @@ struct Replayer::Impl {
   std::atomic<bool> abandoning{false};
 
   // Thread-owned state.
-  std::map<TopicPartition, PartitionLedger> parts;
+  OffsetBook offsets;
   std::map<TopicPartition, MoveDedup> dedups;      // per tier partition
   std::map<std::string, int> partition_counts;     // of the tier topics, from warm_up
   std::map<TopicPartition, kafka::MessageHandle> held_messages;  // the heads of held partitions
@@ -879,18 +832,11 @@ struct Replayer::Impl {
   CommitPacer pacer;
   std::uint64_t next_id = 1;
   bool producer_fatal = false;
-  std::int64_t received_total = 0;
-  std::int64_t moved_total = 0;
-  std::int64_t republished_total = 0;
-  std::int64_t parked_total = 0;
-  std::int64_t repeats_dropped = 0;
-  std::int64_t given_up_total = 0;
+  ReplayerCounters counters;
   SizeLimits limits;
   bool refresh_limits = false;
 
-  mutable std::mutex stats_mu;
-  ReplayerStats stats;
-  std::string last_error;
+  StatsBoard board;
 };
 
 Replayer::Replayer(ReplayerSettings settings, breaker::CircuitBreaker& breaker, ReplayerHooks hooks)
@@ -901,6 +847,6 @@ Replayer::~Replayer() = default;
 void Replayer::start() { impl_->start(); }
 void Replayer::stop() { impl_->stop(false); }
 void Replayer::abandon() { impl_->stop(true); }
-ReplayerStats Replayer::stats() const { return impl_->snapshot(); }
+ReplayerStats Replayer::stats() const { return impl_->board.snapshot(); }
 
 }  // namespace outflow::agent::replayer

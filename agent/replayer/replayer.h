@@ -44,6 +44,7 @@
 // (size_limits.h). No message pins its partition's commit.
 
 #include "agent/config/agent_config.h"
+#include "agent/replayer/replayer_stats.h"
 #include "common/breaker/circuit_breaker.h"
 #include "common/kafka/client_config.h"
 #include "common/pipeline/spec.h"
@@ -113,22 +114,6 @@ struct ReplayerHooks {
   // How late a due message went out (produce time minus due time, >= 0), per
   // republished message, once acknowledged.
   std::function<void(double seconds)> due_lag;
-};
-
-struct ReplayerStats {
-  std::int64_t received_total = 0;     // taken from the dead-letter topic
-  std::int64_t moved_total = 0;        // acknowledged by a retry tier
-  std::int64_t republished_total = 0;  // acknowledged by the original topic
-  std::int64_t parked_total = 0;       // acknowledged by <dlq>.parked
-  std::int64_t repeats_dropped = 0;    // second tier copies of one dead letter, recognised and dropped
-  std::int64_t given_up_total = 0;     // could not be parked even without their value (logged as errors)
-  // Consumed by this process and not yet acknowledged where they go next
-  // (including tier heads waiting to be due). Messages still unread in the
-  // tier topics are not counted.
-  std::int64_t pending = 0;
-  std::size_t assigned_partitions = 0;
-  std::size_t paused_partitions = 0;
-  std::string last_error;  // the most recent problem, never secret; empty: none
 };
 
 // "outflow-<namespace>-<name>-replayer".

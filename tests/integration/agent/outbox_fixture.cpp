@@ -72,11 +72,42 @@ std::string create_topic(const std::string& name, int partitions) {
   return name;
 }
 
-std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected, std::chrono::milliseconds timeout) {
+namespace {
+
+// The message as a test sees it; `into` is reused so that a long read does
+// not allocate a header map per message.
+void fill(const rd_kafka_message_t& message, Consumed& into) {
+  into.partition = message.partition;
+  into.offset = message.offset;
+  into.key.reset();
+  if (message.key) into.key = std::string(static_cast<const char*>(message.key), message.key_len);
+  into.value.assign(static_cast<const char*>(message.payload), message.len);
+  into.timestamp_ms = rd_kafka_message_timestamp(&message, nullptr);
+  into.headers.clear();
+  rd_kafka_headers_t* headers = nullptr;
+  // The message keeps ownership of its headers. A name given twice keeps its last value.
+  if (rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      into.headers[name] =
+          value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size)) : std::nullopt;
+    }
+  }
+}
+
+}  // namespace
+
+TopicRead read_topic_each(const std::string& topic, std::optional<std::size_t> expected,
+                          std::chrono::milliseconds timeout, const std::function<void(const Consumed&)>& each) {
+  const auto started = std::chrono::steady_clock::now();
   auto props = kafka::client_properties(plaintext_kafka());
   props.push_back({"group.id", unique_name("reader")});
   props.push_back({"enable.auto.commit", "false"});
   props.push_back({"enable.partition.eof", "false"});
+  // Only what producers committed: what a careful downstream service sees.
+  props.push_back({"isolation.level", "read_committed"});
   auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf(props));
 
   const rd_kafka_metadata_t* raw = nullptr;
@@ -88,36 +119,64 @@ std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected,
   if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error("topic " + topic + " is unknown");
   }
-  kafka::PartitionListHandle assignment(rd_kafka_topic_partition_list_new(metadata->topics[0].partition_cnt));
-  for (int p = 0; p < metadata->topics[0].partition_cnt; ++p) {
+  const int partitions = metadata->topics[0].partition_cnt;
+  // Read to the end: where each partition ends now, and how far it was read.
+  std::vector<std::int64_t> end(static_cast<std::size_t>(partitions), 0);
+  std::vector<std::int64_t> next(static_cast<std::size_t>(partitions), 0);
+  kafka::PartitionListHandle assignment(rd_kafka_topic_partition_list_new(partitions));
+  for (int p = 0; p < partitions; ++p) {
+    if (!expected) {
+      std::int64_t low = 0, high = 0;
+      const auto e = rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, 10000);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        throw std::runtime_error("end offset of " + topic + "/" + std::to_string(p) + ": " + rd_kafka_err2str(e));
+      }
+      end[static_cast<std::size_t>(p)] = high;
+      next[static_cast<std::size_t>(p)] = low;
+    }
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
   }
   rd_kafka_assign(consumer.get(), assignment.get());
 
-  std::vector<Consumed> out;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
-    kafka::MessageHandle message(rd_kafka_consumer_poll(consumer.get(), 100));
-    if (!message || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    Consumed c;
-    c.partition = message->partition;
-    c.offset = message->offset;
-    if (message->key) c.key = std::string(static_cast<const char*>(message->key), message->key_len);
-    c.value = std::string(static_cast<const char*>(message->payload), message->len);
-    c.timestamp_ms = rd_kafka_message_timestamp(message.get(), nullptr);
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* value = nullptr;
-      size_t size = 0;
-      for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-        c.headers[name] = value ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
-                                : std::nullopt;
-      }
+  const auto read_to_end = [&] {
+    for (int p = 0; p < partitions; ++p) {
+      if (next[static_cast<std::size_t>(p)] < end[static_cast<std::size_t>(p)]) return false;
     }
-    out.push_back(std::move(c));
+    return true;
+  };
+  const auto done = [&](std::size_t messages) { return expected ? messages >= *expected : read_to_end(); };
+  TopicRead read;
+  Consumed consumed;
+  const auto deadline = started + timeout;
+  while (!done(read.messages) && std::chrono::steady_clock::now() < deadline) {
+    kafka::MessageHandle message(rd_kafka_consumer_poll(consumer.get(), 100));
+    if (!message) {
+      // Control records (transaction markers) are never handed out: the
+      // fetch position is what says a partition was read to its end.
+      if (!expected && rd_kafka_position(consumer.get(), assignment.get()) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < assignment->cnt; ++i) {
+          const auto& at = assignment->elems[i];
+          auto& n = next[static_cast<std::size_t>(at.partition)];
+          if (at.offset >= 0 && at.offset > n) n = at.offset;
+        }
+      }
+      continue;
+    }
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    ++read.messages;
+    next[static_cast<std::size_t>(message->partition)] = message->offset + 1;
+    fill(*message, consumed);
+    each(consumed);
   }
+  read.complete = done(read.messages);
   rd_kafka_consumer_close(consumer.get());
+  read.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return read;
+}
+
+std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected, std::chrono::milliseconds timeout) {
+  std::vector<Consumed> out;
+  read_topic_each(topic, expected, timeout, [&](const Consumed& c) { out.push_back(c); });
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -72,9 +73,25 @@ struct Consumed {
   std::int64_t timestamp_ms = 0;
 };
 
-// Reads every partition of `topic` from the beginning until `expected`
-// messages arrived or `timeout` passed. Within a partition (so within a key)
-// they come in offset order.
+// How a read of a topic went.
+struct TopicRead {
+  std::size_t messages = 0;
+  bool complete = false;  // it read all it was asked to (not stopped by the timeout)
+  double seconds = 0;
+};
+
+// An independent read_committed consumer, not the agent's code: reads every
+// partition of `topic` from the beginning and hands each message to `each`,
+// within a partition (so within a key) in offset order. It stops once
+// `expected` messages arrived or, without `expected`, once every partition was
+// read to the end offset it had when the read began; at the latest when
+// `timeout` passed. Throws std::runtime_error when the topic's metadata or
+// offsets cannot be read.
+TopicRead read_topic_each(const std::string& topic, std::optional<std::size_t> expected,
+                          std::chrono::milliseconds timeout, const std::function<void(const Consumed&)>& each);
+
+// read_topic_each until `expected` messages arrived or `timeout` passed: the
+// messages in the order they came.
 std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected,
                                  std::chrono::milliseconds timeout);
 

@@ -126,7 +126,7 @@ TEST_F(AgentChaosTest, EveryCommittedRowArrivesInKeyOrderThroughBrokerAgentAndDa
       v.unknown, v.duplicates, bound, batch_size, kReplicas, plan.size());
   for (const auto& example : v.examples) std::printf("  %s\n", example.c_str());
 
-  EXPECT_TRUE(read.reached_end) << "the consumer did not reach the end of every partition";
+  EXPECT_TRUE(read.complete) << "the consumer did not reach the end of every partition";
   EXPECT_EQ(v.lost, 0u) << "committed rows never reached Kafka";
   EXPECT_EQ(v.rolled_back_seen, 0u) << "rolled-back rows reached Kafka";
   EXPECT_EQ(v.order_violations, 0u) << "a key's first deliveries left outbox order";

@@ -1,10 +1,11 @@
 #pragma once
 
-// The independent consumer of the chaos suite: not the agent's code, a plain
-// read_committed consumer that reads every partition of a topic from the
-// beginning up to the end it finds when it starts, and hands each message to
-// the DeliveryCheck in partition offset order.
+// The chaos suite's independent consumer: testenv::read_topic_each (a plain
+// read_committed consumer, not the agent's code) reading every partition of a
+// topic from the beginning up to the end it finds when it starts, handing each
+// message to the DeliveryCheck in partition offset order.
 
+#include "agent/outbox_fixture.h"
 #include "chaos/delivery_check.h"
 
 #include <chrono>
@@ -12,13 +13,8 @@
 
 namespace outflow::chaos {
 
-struct ReadSummary {
-  std::size_t messages = 0;
-  bool reached_end = false;  // every partition read to its end offset
-  double seconds = 0;
-};
-
-// Throws std::runtime_error when the topic's metadata or offsets cannot be read.
-ReadSummary read_everything(const std::string& topic, DeliveryCheck& check, std::chrono::milliseconds timeout);
+// `complete`: every partition was read to its end offset. Throws
+// std::runtime_error when the topic's metadata or offsets cannot be read.
+testenv::TopicRead read_everything(const std::string& topic, DeliveryCheck& check, std::chrono::milliseconds timeout);
 
 }  // namespace outflow::chaos

@@ -40,37 +40,6 @@ struct Query {
   std::string expr;
 };
 
-// The PrometheusRule CRD reduced to what the API server needs to serve it
-// (as the operator lifecycle test installs it); cluster-wide, left in place.
-void install_prometheus_rule_crd(kube::ApiClient& api) {
-  const json crd = {
-      {"apiVersion", "apiextensions.k8s.io/v1"},
-      {"kind", "CustomResourceDefinition"},
-      {"metadata", {{"name", "prometheusrules.monitoring.coreos.com"}}},
-      {"spec",
-       {{"group", "monitoring.coreos.com"},
-        {"scope", "Namespaced"},
-        {"names", {{"plural", "prometheusrules"}, {"singular", "prometheusrule"}, {"kind", "PrometheusRule"},
-                   {"listKind", "PrometheusRuleList"}}},
-        {"versions",
-         {{{"name", "v1"},
-           {"served", true},
-           {"storage", true},
-           {"schema", {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}};
-  api.server_side_apply(kube::kinds::custom_resource_definitions(), "", "prometheusrules.monitoring.coreos.com", crd,
-                        "outflow-tests", true);
-  ASSERT_TRUE(eventually(
-      [&] {
-        try {
-          api.list(kube::kinds::prometheus_rules(), "default");
-          return true;
-        } catch (const kube::ApiError&) {
-          return false;
-        }
-      },
-      30s));
-}
-
 std::string promtool() {
   const auto path = testenv::require("OUTFLOW_TEST_KUBE_BIN") + "/promtool";
   if (!std::filesystem::exists(path)) {
@@ -91,7 +60,7 @@ int run(const std::string& command, std::string& output) {
 class ObservabilityTest : public AgentTest {
  protected:
   ObservabilityTest() {
-    install_prometheus_rule_crd(api_);
+    operator_tests::install_prometheus_rule_crd(api_);
     api_.create(kube::kinds::secrets(), ns_,
                 {{"apiVersion", "v1"},
                  {"kind", "Secret"},
@@ -172,8 +141,7 @@ void expect_loadable_dashboard(const json& dashboard) {
 }
 
 TEST_F(ObservabilityTest, EveryQueryNamesWhatTheBinariesExport) {
-  operator_tests::OperatorProcess op(
-      {"--namespaces=" + ns_, "--resync-period=3s", "--agent-image=outflow-agent:test"});
+  operator_tests::OperatorProcess op(operator_tests::operator_args(ns_));
   auto& agent = start_agent(kAgentPod);
   const auto agent_metrics = [&] { return testenv::http_get(agent.metrics_port(), "/metrics").second; };
   const auto operator_metrics = [&] { return testenv::http_get(op.metrics_port(), "/metrics").second; };

@@ -1,6 +1,8 @@
 #include "operator_fixture.h"
 
 #include "common/kafka/client_config.h"
+#include "common/kube/errors.h"
+#include "common/kube/resource.h"
 #include "testenv.h"
 
 #include <cstdlib>
@@ -47,6 +49,41 @@ OperatorProcess::OperatorProcess(std::vector<std::string> args, const std::strin
   process_ = std::make_unique<testenv::ChildProcess>(std::move(argv));
 }
 
+std::vector<std::string> operator_args(const std::string& ns, std::vector<std::string> extra_args) {
+  std::vector<std::string> args{"--namespaces=" + ns, "--resync-period=3s", "--agent-image=outflow-agent:test"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return args;
+}
+
+void install_prometheus_rule_crd(kube::ApiClient& api) {
+  const json crd = {
+      {"apiVersion", "apiextensions.k8s.io/v1"},
+      {"kind", "CustomResourceDefinition"},
+      {"metadata", {{"name", "prometheusrules.monitoring.coreos.com"}}},
+      {"spec",
+       {{"group", "monitoring.coreos.com"},
+        {"scope", "Namespaced"},
+        {"names", {{"plural", "prometheusrules"}, {"singular", "prometheusrule"}, {"kind", "PrometheusRule"},
+                   {"listKind", "PrometheusRuleList"}}},
+        {"versions",
+         {{{"name", "v1"},
+           {"served", true},
+           {"storage", true},
+           {"schema", {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}};
+  api.server_side_apply(kube::kinds::custom_resource_definitions(), "", "prometheusrules.monitoring.coreos.com", crd,
+                        "outflow-tests", true);
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          api.list(kube::kinds::prometheus_rules(), "default");
+          return true;
+        } catch (const kube::ApiError&) {
+          return false;
+        }
+      },
+      30s));
+}
+
 OperatorTest::OperatorTest()
     : rest_(testenv::admin_client()),
       api_(rest_),
@@ -75,9 +112,7 @@ OperatorTest::~OperatorTest() {
 }
 
 OperatorProcess& OperatorTest::start_operator(std::vector<std::string> extra_args) {
-  std::vector<std::string> args{"--namespaces=" + ns_, "--resync-period=3s", "--agent-image=outflow-agent:test"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  operators_.push_back(std::make_unique<OperatorProcess>(args));
+  operators_.push_back(std::make_unique<OperatorProcess>(operator_args(ns_, std::move(extra_args))));
   return *operators_.back();
 }
 

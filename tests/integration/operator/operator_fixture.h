@@ -57,6 +57,16 @@ class OperatorProcess {
 using testenv::eventually;
 using testenv::http_get;
 
+// The arguments every test's operator runs with: watching `ns` only, resyncing
+// every 3 s, deploying an agent image that no pull needs; then `extra_args`.
+std::vector<std::string> operator_args(const std::string& ns, std::vector<std::string> extra_args = {});
+
+// The Prometheus operator's CRD, reduced to what the API server needs to
+// serve PrometheusRules. Cluster-wide and harmless to other tests, which run
+// with alerts off; created once, left in place. Fails the test when the API
+// server does not serve it within 30 s.
+void install_prometheus_rule_crd(kube::ApiClient& api);
+
 class OperatorTest : public ::testing::Test {
  protected:
   OperatorTest();

@@ -209,38 +209,6 @@ TEST_F(LifecycleTest, TopicDeletionGivesUpAfterItsTimeoutSoNothingStaysTerminati
   EXPECT_EQ(describe({name}).size(), 1u) << "the topic could not be deleted and was left";
 }
 
-// The Prometheus operator's CRD, reduced to what the API server needs to
-// serve PrometheusRules. Cluster-wide and harmless to other tests, which run
-// with alerts off; created once, left in place.
-void install_prometheus_rule_crd(kube::ApiClient& api) {
-  const json crd = {
-      {"apiVersion", "apiextensions.k8s.io/v1"},
-      {"kind", "CustomResourceDefinition"},
-      {"metadata", {{"name", "prometheusrules.monitoring.coreos.com"}}},
-      {"spec",
-       {{"group", "monitoring.coreos.com"},
-        {"scope", "Namespaced"},
-        {"names", {{"plural", "prometheusrules"}, {"singular", "prometheusrule"}, {"kind", "PrometheusRule"},
-                   {"listKind", "PrometheusRuleList"}}},
-        {"versions",
-         {{{"name", "v1"},
-           {"served", true},
-           {"storage", true},
-           {"schema", {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}};
-  api.server_side_apply(kinds::custom_resource_definitions(), "", "prometheusrules.monitoring.coreos.com", crd,
-                        "outflow-tests", true);
-  ASSERT_TRUE(eventually(
-      [&] {
-        try {
-          api.list(kinds::prometheus_rules(), "default");
-          return true;
-        } catch (const kube::ApiError&) {
-          return false;
-        }
-      },
-      30s));
-}
-
 TEST_F(LifecycleTest, InstallsAlertRulesWhenThePrometheusOperatorIsThere) {
   install_prometheus_rule_crd(api_);
   start_operator();

@@ -1,13 +1,10 @@
 // The outbox publisher in-process against the real PostgreSQL and broker.
 
-#include "agent/outbox_fixture.h"
-#include "agent/publisher/publisher.h"
+#include "agent/publisher/publisher_fixture.h"
 #include "child_process.h"
 #include "testenv.h"
 
 #include <gtest/gtest.h>
-
-#include <functional>
 
 #include <atomic>
 #include <set>
@@ -20,39 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Polls `condition` every 50 ms until it holds or `timeout` passes.
-// Polls often: some tests measure how soon things happen.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  return testenv::eventually(condition, timeout, 50ms);
-}
-
-class PublisherTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    topic_ = testenv::create_topic(3);
-    spec_ = testenv::pipeline_for(db_.table(), topic_);
-  }
-
-  PublisherSettings settings() {
-    PublisherSettings s;
-    s.spec = spec_;
-    s.database_url = testenv::require("OUTFLOW_TEST_PG_URL");
-    s.kafka = testenv::plaintext_kafka();
-    return s;
-  }
-
-  std::unique_ptr<Publisher> start(PublisherSettings s) {
-    auto p = std::make_unique<Publisher>(std::move(s), breaker_, hooks_);
-    p->start();
-    return p;
-  }
-
-  testenv::OutboxDb db_;
-  std::string topic_;
-  pipeline::PipelineSpec spec_;
-  breaker::CircuitBreaker breaker_{pipeline::BreakerSpec{}, SteadyClock::instance()};
-  PublisherHooks hooks_;
-};
+class PublisherTest : public agent_tests::PublisherFixture {};
 
 }  // namespace
 

@@ -7,7 +7,7 @@
 
 #include "agent/agent_fixture.h"
 #include "agent/outbox_fixture.h"
-#include "agent/publisher/publisher.h"
+#include "agent/publisher/publisher_fixture.h"
 #include "child_process.h"
 #include "common/kafka/admin.h"
 #include "testenv.h"
@@ -23,30 +23,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  return testenv::eventually(condition, timeout, 50ms);
-}
-
-class PublisherWindowOutageTest : public ::testing::Test {
+class PublisherWindowOutageTest : public agent_tests::PublisherFixture {
  protected:
+  PublisherWindowOutageTest() : PublisherFixture(6) {}
+
   void SetUp() override {
-    topic_ = testenv::create_topic(6);
-    spec_ = testenv::pipeline_for(db_.table(), topic_);
+    PublisherFixture::SetUp();
     spec_.outbox.batch_size = 200;
-  }
-
-  PublisherSettings settings() {
-    PublisherSettings s;
-    s.spec = spec_;
-    s.database_url = testenv::require("OUTFLOW_TEST_PG_URL");
-    s.kafka = testenv::plaintext_kafka();
-    return s;
-  }
-
-  std::unique_ptr<Publisher> start(PublisherSettings s) {
-    auto p = std::make_unique<Publisher>(std::move(s), breaker_, hooks_);
-    p->start();
-    return p;
   }
 
   // Every row delivered at least once, every key's first deliveries in outbox order.
@@ -56,12 +39,6 @@ class PublisherWindowOutageTest : public ::testing::Test {
     EXPECT_EQ(d.distinct, rows) << "rows lost";
     agent_tests::expect_per_key_order(d);
   }
-
-  testenv::OutboxDb db_;
-  std::string topic_;
-  pipeline::PipelineSpec spec_;
-  breaker::CircuitBreaker breaker_{pipeline::BreakerSpec{}, SteadyClock::instance()};
-  PublisherHooks hooks_;
 };
 
 }  // namespace

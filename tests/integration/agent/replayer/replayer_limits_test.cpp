@@ -6,6 +6,7 @@
 #include "agent/replayer/replayer.h"
 #include "agent/outbox_fixture.h"
 #include "agent/replayer/replayer_fixture.h"
+#include "agent/replayer/replayer_test_base.h"
 #include "agent/replayer/schedule.h"
 #include "child_process.h"
 #include "common/kafka/admin.h"
@@ -32,15 +33,7 @@ Headers dead_letter_headers(const std::string& topic, int attempt) {
 }
 
 // One failure opens it: a single refusal counted against the cluster shows.
-pipeline::BreakerSpec hair_trigger() {
-  pipeline::BreakerSpec s;
-  s.failure_rate_threshold = 100;
-  s.minimum_calls = 1;
-  s.window_size = 1;
-  s.open_duration_ms = 60000;
-  s.half_open_calls = 1;
-  return s;
-}
+pipeline::BreakerSpec hair_trigger() { return replayer_tests::hair_trigger(60000); }
 
 testenv::ExtraTopicConfig config_of(const std::string& suffix, std::map<std::string, std::string> config) {
   return [suffix, config](const std::string& topic) {
