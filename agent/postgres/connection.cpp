@@ -102,6 +102,26 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params, 
                    arrays.lengths.data(), arrays.formats.data(), result_format == Format::Binary ? 1 : 0)));
 }
 
+void Connection::prepare(const std::string& name, std::string_view sql) {
+  const std::string query(sql);
+  checked(std::unique_ptr<PGresult, ResultDeleter>(PQprepare(conn_.get(), name.c_str(), query.c_str(), 0, nullptr)));
+}
+
+Result Connection::exec_prepared(const std::string& name, const std::vector<Param>& params, Format result_format) {
+  const ParamArrays arrays(params);
+  return checked(std::unique_ptr<PGresult, ResultDeleter>(
+      PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()), arrays.values.data(),
+                     arrays.lengths.data(), arrays.formats.data(), result_format == Format::Binary ? 1 : 0)));
+}
+
+void Connection::send_prepared(const std::string& name, const std::vector<Param>& params) {
+  const ParamArrays arrays(params);
+  if (PQsendQueryPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()), arrays.values.data(),
+                          arrays.lengths.data(), arrays.formats.data(), 0) == 0) {
+    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
+  }
+}
+
 void Connection::send(std::string_view sql, const std::vector<Param>& params) {
   const ParamArrays arrays(params);
   const std::string query(sql);

@@ -33,8 +33,8 @@ class MarkSession {
  public:
   explicit MarkSession(std::string database_url) : database_url_(std::move(database_url)) {}
 
-  // Sends `sql` (one parameter: the ids as a bigint array literal) and returns
-  // without waiting. The session must be idle.
+  // Sends `sql` (one parameter: the ids as a bigint array literal; prepared
+  // once per session) and returns without waiting. The session must be idle.
   void start(const std::string& sql, const std::vector<std::int64_t>& ids);
   // A mark was sent and its answer has not been collected.
   bool busy() const { return busy_; }
@@ -48,6 +48,7 @@ class MarkSession {
  private:
   std::string database_url_;
   std::optional<pg::Connection> conn_;
+  std::string prepared_sql_;  // what the session prepared as the mark
   bool busy_ = false;
 };
 

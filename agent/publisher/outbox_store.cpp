@@ -96,6 +96,9 @@ void OutboxStore::connect() {
   if (member.value(0, 0) != "t") throw pg::Error("PostgreSQL: could not take the membership lock", "");
   conn.exec("SELECT pg_notify($1, $2)", {{table.channel}, {kMembersPayload}});
   sql_ = outbox_sql(outbox_, kBucketCount, table.quoted());
+  // The two statements of every batch, parsed once per session.
+  conn.prepare(kClaimStatement, sql_->claim);
+  conn.prepare(kMarkPublishedStatement, sql_->mark_published);
   table_ = std::move(table);
   locks_ = locks;
   conn_.emplace(std::move(conn));
@@ -174,7 +177,7 @@ std::vector<OutboxRow> OutboxStore::claim_after(int limit, std::int64_t after) {
 std::vector<OutboxRow> OutboxStore::read_claim(int limit, std::int64_t start, bool prove_floor) {
   std::vector<OutboxRow> rows;
   last_claim_quiet_ = false;
-  const auto r = session().exec(sql_->claim,
+  const auto r = session().exec_prepared(kClaimStatement,
                                 {{pg::array_literal(std::vector<int>(owned_.begin(), owned_.end()))},
                                  {std::to_string(limit)},
                                  {std::to_string(start)}},
@@ -208,7 +211,7 @@ std::vector<OutboxRow> OutboxStore::read_claim(int limit, std::int64_t start, bo
 
 void OutboxStore::mark_published(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return;
-  session().exec(sql_->mark_published, {{pg::array_literal(ids)}});
+  session().exec_prepared(kMarkPublishedStatement, {{pg::array_literal(ids)}});
 }
 
 void OutboxStore::mark_poison(const std::vector<std::pair<std::int64_t, std::string>>& rows) {

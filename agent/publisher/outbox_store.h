@@ -24,6 +24,10 @@
 
 namespace outflow::agent::publisher {
 
+// Names of the statements the publisher's sessions prepare.
+inline constexpr const char* kClaimStatement = "outflow_claim";
+inline constexpr const char* kMarkPublishedStatement = "outflow_mark_published";
+
 // The channel older versions of hack/sql/outbox.sql notify for every table.
 inline constexpr const char* kNotifyChannel = kLegacyNotifyChannel;
 
