@@ -16,6 +16,9 @@
 #                                          drain, latency at 500/2000/10000 rows/s, CPU, RSS, loss
 #                                          of every run; writes tests/bench/RESULTS.md
 #   hack/bench.sh peers --rows 20000 --rounds 1 --seconds 5   (--help lists the options)
+#   OUTFLOW_BENCH_AGENT_OUTBOX='  deleteAfterPublish: true' hack/bench.sh peers --relays agent
+#                                          extra lines for the agent's `outbox:` section (YAML,
+#                                          indented two spaces): measure settings other than the defaults
 #
 # Timings on a shared machine move with whatever else runs on it: the bench
 # prints how busy the machine was in every phase; compare agent and baseline

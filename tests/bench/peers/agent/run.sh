@@ -2,6 +2,7 @@
 # Relay under test for `hack/bench.sh peers`: outflow-agent on its own (no
 # Kubernetes), with the pipeline's defaults. Started by the bench with PEER_*
 # variables (see tests/bench/peers/relays.cpp); execs the agent.
+# OUTFLOW_BENCH_AGENT_OUTBOX adds lines to its outbox section (hack/bench.sh).
 set -euo pipefail
 [[ -x "${PEER_AGENT_BIN:-}" ]] || { echo "agent/run.sh: OUTFLOW_AGENT_BIN must name the outflow-agent binary" >&2; exit 2; }
 cat > "${PEER_WORKDIR}/agent.yaml" <<YAML
@@ -17,6 +18,7 @@ outbox:
   databaseUrl: {env: PEER_PG_URL}
   table: ${PEER_TABLE}
   defaultTopic: ${PEER_TOPIC}
+${OUTFLOW_BENCH_AGENT_OUTBOX:-}
 YAML
 # No API server: an empty KUBERNETES_SERVICE_HOST and a kubeconfig path that does not exist.
 export KUBERNETES_SERVICE_HOST=
