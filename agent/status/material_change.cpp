@@ -21,7 +21,8 @@ bool material_change(const AgentState& written, const AgentState& current) {
   return coarse_change(written.outbox_backlog, current.outbox_backlog) ||
          coarse_change(written.oldest_pending_age_seconds, current.oldest_pending_age_seconds) ||
          coarse_change(written.dlq_pending, current.dlq_pending) ||
-         coarse_change(written.parked_total, current.parked_total);
+         coarse_change(written.parked_total, current.parked_total) ||
+         coarse_change(written.published_total, current.published_total);
 }
 
 }  // namespace outflow::agent

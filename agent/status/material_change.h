@@ -25,8 +25,10 @@ bool coarse_change(std::optional<std::int64_t> written, std::optional<std::int64
 
 // True when `current` differs from what was last `written` in something a
 // person acts on: breaker state or since, lastError, or a coarse change of
-// outboxBacklog, oldestPendingAgeSeconds, dlqPending or parkedTotal.
-// publishedTotal alone is never news (the metrics carry it live).
+// outboxBacklog, oldestPendingAgeSeconds, dlqPending, parkedTotal or
+// publishedTotal. The total grows for ever, so as a coarse change it is news
+// once per tenfold growth (a handful of writes in a pod's life; the metrics
+// carry it live), and never reads 0 once rows went out.
 bool material_change(const AgentState& written, const AgentState& current);
 
 }  // namespace outflow::agent

@@ -57,10 +57,28 @@ TEST(MaterialChange, TheBreakerAndTheLastErrorAlwaysCount) {
   EXPECT_TRUE(material_change(failing, before)) << "an error that cleared is news too";
 }
 
-TEST(MaterialChange, PublishingIsNotNewsButABacklogOrDeadLettersPilingUpIs) {
+// A status that says publishedTotal 0 after an agent published its first
+// rows reads as "nothing moves": a fast agent drained them before the
+// backlog count ever saw them, so no other news carried the total. Once per
+// tenfold growth keeps it true to an order of magnitude at a handful of
+// writes in a pod's life.
+TEST(MaterialChange, PublishedTotalIsNewsOncePerTenfoldGrowth) {
+  AgentState before;
+  AgentState after = before;
+  after.published_total = 200;
+  EXPECT_TRUE(material_change(before, after)) << "0 -> 200 published";
+  before.published_total = 200;
+  after.published_total = 1'999;
+  EXPECT_FALSE(material_change(before, after));
+  after.published_total = 2'000;
+  EXPECT_TRUE(material_change(before, after));
+}
+
+TEST(MaterialChange, SteadyPublishingIsNotNewsButABacklogOrDeadLettersPilingUpIs) {
   AgentState before;
   before.outbox_backlog = 2;
   before.oldest_pending_age_seconds = 1;
+  before.published_total = 900'000;
   AgentState after = before;
   after.published_total = 1'000'000;
   after.outbox_backlog = 7;

@@ -260,7 +260,7 @@ TEST(WriteSchedule, TheFirstEntryIsWrittenAtOnce) {
 }
 
 TEST(WriteSchedule, WithoutChangesItNeverWritesAgain) {
-  // Liveness is the pod's Lease: an unchanged entry is not rewritten, however
+  // Liveness is the pod's Ready condition: an unchanged entry is not rewritten, however
   // long it has been; the state is looked at again every interval.
   const WriteHistory h = written_at(closed(), t0);
   EXPECT_EQ(decide_write(h, closed(), t0 + 1s, WritePolicy{}), wait_until(t0 + 6s));
@@ -268,10 +268,10 @@ TEST(WriteSchedule, WithoutChangesItNeverWritesAgain) {
   EXPECT_EQ(decide_write(h, closed(), t0 + 24h, WritePolicy{}), wait_until(t0 + 24h + 5s));
 }
 
-TEST(WriteSchedule, PublishingAndSmallBacklogMovesAreNotWritten) {
+TEST(WriteSchedule, PublishingWithinATenfoldAndSmallBacklogMovesAreNotWritten) {
   AgentState before = closed();
   before.outbox_backlog = 3;
-  before.published_total = 10;
+  before.published_total = 10'000;
   const WriteHistory h = written_at(before, t0);
   AgentState busier = before;
   busier.published_total = 50'000;
