@@ -34,14 +34,14 @@ struct Options {
   int rounds = 3;
   int seconds = 20;
   std::vector<int> rates = {500, 2000, 10000};
-  std::string relays = "agent,poller,debezium";
+  std::string relays = "agent,agent3,poller,debezium";
   std::string results;  // where RESULTS.md goes; empty: printed only
   std::string command;  // as RESULTS.md shows it
   RunSettings settings;
 };
 
 constexpr const char* kUsage =
-    "outflow_peers_bench [--rows N] [--rounds N] [--rates N,N,...] [--seconds N] [--relays agent,poller,debezium]\n"
+    "outflow_peers_bench [--rows N] [--rounds N] [--rates N,N,...] [--seconds N] [--relays agent,agent3,poller,debezium]\n"
     "  [--payload-bytes N] [--keys N] [--partitions N] [--results PATH]\n"
     "Needs the test environment's variables, PostgreSQL with wal_level=logical for Debezium,\n"
     "OUTFLOW_AGENT_BIN and OUTFLOW_BENCH_PEERS_CACHE (hack/bench.sh peers sets everything up).\n";

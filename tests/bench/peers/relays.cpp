@@ -12,9 +12,11 @@ namespace outflow::bench {
 
 std::vector<Relay> relays_named(const std::string& names) {
   const std::vector<Relay> all = {
-      {"agent", "outflow-agent", true},
-      {"poller", "hand-written poller (baseline)", true},
-      {"debezium", "Debezium (baseline)", false},
+      {"agent", "outflow-agent", true, "agent", 1},
+      // How far more replicas take one outbox: they split its buckets.
+      {"agent3", "outflow-agent, 3 replicas", true, "agent", 3},
+      {"poller", "hand-written poller (baseline)", true, "poller", 1},
+      {"debezium", "Debezium (baseline)", false, "debezium", 1},
   };
   std::vector<Relay> picked;
   std::istringstream list(names);
@@ -26,7 +28,9 @@ std::vector<Relay> relays_named(const std::string& names) {
         found = true;
       }
     }
-    if (!found) throw std::invalid_argument("unknown relay \"" + name + "\" (known: agent, poller, debezium)");
+    if (!found) {
+      throw std::invalid_argument("unknown relay \"" + name + "\" (known: agent, agent3, poller, debezium)");
+    }
   }
   if (picked.empty()) throw std::invalid_argument("--relays names none");
   return picked;
@@ -56,11 +60,15 @@ std::map<std::string, std::string> relay_environment(const RelayTarget& target) 
 
 }  // namespace
 
-RunningRelay::RunningRelay(const Relay& relay, const RelayTarget& target)
-    : process_(std::make_unique<testenv::ChildProcess>(
-          std::vector<std::string>{testenv::source_path("tests/bench/peers/" + relay.name + "/run.sh")},
-          relay_environment(target))),
-      pid_(process_->pid()) {}
+RunningRelay::RunningRelay(const Relay& relay, const RelayTarget& target) {
+  for (int i = 0; i < relay.processes; ++i) {
+    // Each with ports of its own; the same table, topic and work folder.
+    processes_.push_back(std::make_unique<testenv::ChildProcess>(
+        std::vector<std::string>{testenv::source_path("tests/bench/peers/" + relay.launcher + "/run.sh")},
+        relay_environment(target)));
+    pids_.push_back(processes_.back()->pid());
+  }
+}
 
 RunningRelay::~RunningRelay() {
   try {
@@ -69,9 +77,38 @@ RunningRelay::~RunningRelay() {
   }
 }
 
-double RunningRelay::cpu_seconds() const { return process_cpu_seconds(pid_); }
-long RunningRelay::peak_rss_kib() const { return bench::peak_rss_kib(pid_); }
-bool RunningRelay::running() { return process_->running(); }
-int RunningRelay::stop() { return process_->running() ? process_->terminate(std::chrono::seconds(60)) : 0; }
+double RunningRelay::cpu_seconds() const {
+  double total = 0;
+  for (const int pid : pids_) total += process_cpu_seconds(pid);
+  return total;
+}
+
+long RunningRelay::peak_rss_kib() const {
+  long total = 0;
+  for (const int pid : pids_) total += bench::peak_rss_kib(pid);
+  return total;
+}
+
+bool RunningRelay::running() {
+  for (auto& p : processes_) {
+    if (!p->running()) return false;
+  }
+  return true;
+}
+
+int RunningRelay::stop() {
+  int first = 0;
+  for (auto& p : processes_) {
+    const int code = p->running() ? p->terminate(std::chrono::seconds(60)) : 0;
+    if (first == 0) first = code;
+  }
+  return first;
+}
+
+std::string RunningRelay::log() const {
+  std::string text;
+  for (const auto& p : processes_) text += p->log();
+  return text;
+}
 
 }  // namespace outflow::bench

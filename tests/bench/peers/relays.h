@@ -14,9 +14,11 @@
 namespace outflow::bench {
 
 struct Relay {
-  std::string name;   // as --relays takes it: agent, poller, debezium
+  std::string name;   // as --relays takes it: agent, agent3, poller, debezium
   std::string label;  // as RESULTS.md shows it
   bool marks_rows = false;  // it updates published_at: drained = in Kafka and marked
+  std::string launcher;     // tests/bench/peers/<launcher>/run.sh
+  int processes = 1;        // replicas started side by side, sharing the outbox
 };
 
 // In the order they run within a round; `names` picks ("agent,poller").
@@ -30,6 +32,7 @@ struct RelayTarget {
   std::string slot;     // logical replication slot and publication name (Debezium)
 };
 
+// All of a relay's processes; CPU and RSS are their sums.
 class RunningRelay {
  public:
   RunningRelay(const Relay& relay, const RelayTarget& target);
@@ -40,15 +43,15 @@ class RunningRelay {
 
   double cpu_seconds() const;  // whole life so far
   long peak_rss_kib() const;   // VmHWM so far
-  bool running();
+  bool running();  // every process still runs
   // SIGTERM and a bounded wait, so Connect commits its offsets; returns the
-  // exit code (as ChildProcess::terminate does).
+  // first non-zero exit code (as ChildProcess::terminate gives them).
   int stop();
-  std::string log() const { return process_->log(); }
+  std::string log() const;
 
  private:
-  std::unique_ptr<testenv::ChildProcess> process_;
-  int pid_;
+  std::vector<std::unique_ptr<testenv::ChildProcess>> processes_;
+  std::vector<int> pids_;  // as started (a reaped ChildProcess forgets its pid)
 };
 
 }  // namespace outflow::bench

@@ -30,10 +30,15 @@ std::vector<double> each(const std::vector<Run>& runs, Field field) {
   return values;
 }
 
-const RelayResults* agent_of(const std::vector<RelayResults>& results) {
-  const auto it = std::find_if(results.begin(), results.end(), [](const auto& r) { return r.relay.name == "agent"; });
+const RelayResults* relay_named(const std::vector<RelayResults>& results, const std::string& name) {
+  const auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.relay.name == name; });
   return it == results.end() ? nullptr : &*it;
 }
+
+const RelayResults* agent_of(const std::vector<RelayResults>& results) { return relay_named(results, "agent"); }
+
+// The peers the agent is measured against; more agent replicas are not one.
+bool is_peer(const RelayResults& r) { return r.relay.launcher != "agent"; }
 
 struct DrainFigures {
   double rate = 0, relay_cpu = 0, pg_cpu = 0, broker_cpu = 0;
@@ -88,13 +93,20 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
     MarkdownTable ratios({"outflow-agent against", "drain rate (agent ÷ peer)", "relay CPU (peer ÷ agent)",
                           "relay peak RSS (peer ÷ agent)", "PostgreSQL + broker CPU (peer ÷ agent)"});
     for (const auto& r : results) {
-      if (&r == agent || r.drains.empty()) continue;
+      if (!is_peer(r) || r.drains.empty()) continue;
       const auto p = drain_figures(r, run.rows);
       ratios.add({r.relay.name, times(a.rate, p.rate), times(p.relay_cpu, a.relay_cpu),
                   times(static_cast<double>(p.rss_kib), static_cast<double>(a.rss_kib)),
                   times(p.pg_cpu + p.broker_cpu, a.pg_cpu + a.broker_cpu)});
     }
     text += "\n" + ratios.render();
+    if (const auto* three = relay_named(results, "agent3"); three != nullptr && !three->drains.empty()) {
+      const auto t = drain_figures(*three, run.rows);
+      text += fmt::format(
+          "\nThree agent replicas on the one outbox (they split its buckets) drained {} what one did, with {} its "
+          "CPU and {} its PostgreSQL + broker CPU.\n",
+          times(t.rate, a.rate), times(t.relay_cpu, a.relay_cpu), times(t.pg_cpu + t.broker_cpu, a.pg_cpu + a.broker_cpu));
+    }
   }
   return text + "\n";
 }
@@ -121,7 +133,7 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
                one_decimal(percentile(l.ms, 99)), one_decimal(percentile(l.ms, 100)), one_decimal(l.costs.relay_cpu_s),
                mib(l.costs.relay_peak_rss_kib), one_decimal(l.costs.postgres_cpu_s), one_decimal(l.costs.broker_cpu_s),
                checked(l.deliveries), load_1min(l.costs.load)});
-    if (agent_run != nullptr && r.relay.name != "agent") {
+    if (agent_run != nullptr && is_peer(r)) {
       ratio_rows.push_back(
           {r.relay.name, times(percentile(l.ms, 50), percentile(agent_run->ms, 50)),
            times(percentile(l.ms, 99), percentile(agent_run->ms, 99)),
@@ -150,7 +162,8 @@ std::string render_results(const RunDescription& run, const std::vector<RelayRes
       "the same outbox table layout (`hack/sql/outbox.sql`) on the same PostgreSQL (`wal_level=logical`) and "
       "write to the same broker, and one checker reads every topic back by the `outflow-event-id` header each "
       "relay sets from the row's `event_id`.\n\n"
-      "- outflow-agent: the agent binary of this tree on its own (no Kubernetes), the pipeline's defaults.\n"
+      "- outflow-agent: the agent binary of this tree on its own (no Kubernetes), the pipeline's defaults; "
+      "\"3 replicas\": three of them on the same outbox.\n"
       "- hand-written poller (baseline): `tests/bench/peers/poller`, Node.js with kafkajs and pg, written as "
       "services write it: lock 100 unpublished rows, send, mark, commit; sleep 1 s when there were none.\n"
       "- Debezium (baseline): the PostgreSQL connector (pgoutput) with the Outbox Event Router on Kafka Connect "

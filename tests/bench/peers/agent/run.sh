@@ -5,7 +5,8 @@
 # OUTFLOW_BENCH_AGENT_OUTBOX adds lines to its outbox section (hack/bench.sh).
 set -euo pipefail
 [[ -x "${PEER_AGENT_BIN:-}" ]] || { echo "agent/run.sh: OUTFLOW_AGENT_BIN must name the outflow-agent binary" >&2; exit 2; }
-cat > "${PEER_WORKDIR}/agent.yaml" <<YAML
+# A file per process: replicas of one relay share the work folder.
+cat > "${PEER_WORKDIR}/agent-${PEER_PORT}.yaml" <<YAML
 apiVersion: outflow.dev/v1alpha1
 kind: AgentConfig
 metadata:
@@ -22,5 +23,5 @@ ${OUTFLOW_BENCH_AGENT_OUTBOX:-}
 YAML
 # No API server: an empty KUBERNETES_SERVICE_HOST and a kubeconfig path that does not exist.
 export KUBERNETES_SERVICE_HOST=
-exec "${PEER_AGENT_BIN}" --config="${PEER_WORKDIR}/agent.yaml" --kubeconfig="${PEER_WORKDIR}/no-kubeconfig" \
+exec "${PEER_AGENT_BIN}" --config="${PEER_WORKDIR}/agent-${PEER_PORT}.yaml" --kubeconfig="${PEER_WORKDIR}/no-kubeconfig" \
   --metrics-addr="127.0.0.1:${PEER_PORT}" --health-addr="127.0.0.1:${PEER_PORT2}" --log-level=warn
