@@ -229,14 +229,15 @@ TEST_F(StatusReporterTest, AWokenBreakerTransitionReachesTheApiServerWithinTwoSe
 
 TEST_F(StatusReporterTest, NothingIsWrittenWhileNothingAPersonActsOnChanges) {
   // Liveness is the pod's Ready condition: an unchanged entry is never rewritten,
-  // and publishing alone is no news.
+  // and publishing alone is no news until the total has grown tenfold.
   SharedState state;
+  state.update([](AgentState& s) { s.published_total = 100'000; });
   StatusReporter reporter(*api_, pipeline_, "orders-agent-a", state.source(), 100ms);
   const auto first = wait_for_entry("orders-agent-a", [](const json&) { return true; });
   ASSERT_TRUE(first);
   const auto attempts = reporter.write_attempts();
   for (int i = 1; i <= 20; ++i) {
-    state.update([i](AgentState& s) { s.published_total = 1000 * i; });
+    state.update([i](AgentState& s) { s.published_total = 100'000 + 1000 * i; });
     std::this_thread::sleep_for(100ms);  // twenty intervals: no write may come of them
   }
   EXPECT_EQ(reporter.write_attempts(), attempts);
