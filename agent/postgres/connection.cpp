@@ -84,6 +84,10 @@ struct ParamArrays {
 
 }  // namespace
 
+Error Connection::failure() const {
+  return Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
+}
+
 Result Connection::checked(std::unique_ptr<PGresult, ResultDeleter> result) const {
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -118,22 +122,13 @@ void Connection::send_prepared(const std::string& name, const std::vector<Param>
   const ParamArrays arrays(params);
   if (PQsendQueryPrepared(conn_.get(), name.c_str(), static_cast<int>(params.size()), arrays.values.data(),
                           arrays.lengths.data(), arrays.formats.data(), 0) == 0) {
-    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
-  }
-}
-
-void Connection::send(std::string_view sql, const std::vector<Param>& params) {
-  const ParamArrays arrays(params);
-  const std::string query(sql);
-  if (PQsendQueryParams(conn_.get(), query.c_str(), static_cast<int>(params.size()), nullptr, arrays.values.data(),
-                        arrays.lengths.data(), arrays.formats.data(), 0) == 0) {
-    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
+    throw failure();
   }
 }
 
 bool Connection::ready() {
   if (PQconsumeInput(conn_.get()) == 0) {
-    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
+    throw failure();
   }
   return PQisBusy(conn_.get()) == 0;
 }
@@ -151,7 +146,7 @@ int Connection::take_notifications() { return static_cast<int>(take_notification
 
 std::vector<Notification> Connection::take_notification_list() {
   if (PQconsumeInput(conn_.get()) == 0) {
-    throw Error(fmt::format("PostgreSQL: {}", redact(trimmed_error(PQerrorMessage(conn_.get())), url_)), "");
+    throw failure();
   }
   std::vector<Notification> out;
   while (PGnotify* notify = PQnotifies(conn_.get())) {

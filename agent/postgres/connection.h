@@ -90,12 +90,11 @@ class Connection {
   Result exec_prepared(const std::string& name, const std::vector<Param>& params = {},
                        Format result = Format::Text);
   void send_prepared(const std::string& name, const std::vector<Param>& params = {});
-  // One statement at a time without waiting for it: send() queues it and
-  // returns (blocking only while libpq writes the query out), ready() tells
+  // A prepared statement without waiting for it: send_prepared() queues it
+  // and returns (blocking only while libpq writes it out), ready() tells
   // without blocking whether its answer is in, receive() waits for the answer
-  // and returns it, throwing Error as exec() does. Between send() and
-  // receive() the session takes no other statement.
-  void send(std::string_view sql, const std::vector<Param>& params = {});
+  // and returns it, throwing Error as exec() does. Between the two the
+  // session takes no other statement.
   bool ready();
   Result receive();
   // Runs several ;-separated statements (e.g. a migration file); no parameters.
@@ -115,6 +114,7 @@ class Connection {
     void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
   };
   Result checked(std::unique_ptr<PGresult, ResultDeleter> result) const;
+  Error failure() const;  // libpq's last message, the URL redacted
   Connection(std::unique_ptr<PGconn, ConnDeleter> conn, std::string url)
       : conn_(std::move(conn)), url_(std::move(url)) {}
   std::unique_ptr<PGconn, ConnDeleter> conn_;
