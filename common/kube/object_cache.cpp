@@ -23,13 +23,19 @@ std::string resource_version_of(const json& object) {
 }
 
 // A uid the transform dropped (or a test left out) makes no claim either way.
-bool same_incarnation(const json& a, const json& b) {
-  const std::string uid_a = metadata_string(a, "uid");
-  const std::string uid_b = metadata_string(b, "uid");
+bool same_incarnation(const std::string& uid_a, const std::string& uid_b) {
   return uid_a.empty() || uid_b.empty() || uid_a == uid_b;
 }
 
 }  // namespace
+
+ObjectCache::Entry ObjectCache::Entry::of(const json& object) {
+  Entry entry{resource_version_of(object), metadata_string(object, "uid"), json::to_msgpack(object)};
+  entry.packed.shrink_to_fit();
+  return entry;
+}
+
+json ObjectCache::Entry::unpacked() const { return json::from_msgpack(packed); }
 
 ObjectCache::Key ObjectCache::key_of(const json& object) {
   if (!object.is_object()) throw std::invalid_argument("object cache: an item is no JSON object");
@@ -39,34 +45,37 @@ ObjectCache::Key ObjectCache::key_of(const json& object) {
 }
 
 std::vector<CacheDelta> ObjectCache::replace(std::vector<json> items, std::string resource_version) {
-  Map fresh;
+  // Keyed first, packed after the checks: a refused list costs no packing.
+  std::map<Key, json*, KeyLess> keyed;
   for (auto& item : items) {
     Key key = key_of(item);
-    const auto where = fresh.find(key);
-    if (where != fresh.end()) {
+    const auto where = keyed.find(key);
+    if (where != keyed.end()) {
       throw std::invalid_argument(
           fmt::format("object cache: the list holds {}/{} twice", where->first.ns, where->first.name));
     }
-    fresh.emplace_hint(where, std::move(key), std::move(item));
+    keyed.emplace_hint(where, std::move(key), &item);
   }
+  Map fresh;
+  for (auto& [key, item] : keyed) fresh.emplace_hint(fresh.end(), key, Entry::of(*item));
 
   std::vector<CacheDelta> changes;
   std::vector<CacheDelta> deletions;
   const std::unique_lock lock(mutex_);
-  for (const auto& [key, object] : fresh) {
+  for (auto& [key, item] : keyed) {
+    const Entry& entry = fresh.find(key)->second;
     const auto old = objects_.find(key);
     if (old == objects_.end()) {
-      changes.push_back({InformerEventType::Added, object});
-    } else if (!same_incarnation(old->second, object)) {
-      changes.push_back({InformerEventType::Deleted, old->second});
-      changes.push_back({InformerEventType::Added, object});
-    } else if (resource_version_of(old->second) != resource_version_of(object)) {
-      changes.push_back({InformerEventType::Updated, object});
+      changes.push_back({InformerEventType::Added, std::move(*item)});
+    } else if (!same_incarnation(old->second.uid, entry.uid)) {
+      changes.push_back({InformerEventType::Deleted, old->second.unpacked()});
+      changes.push_back({InformerEventType::Added, std::move(*item)});
+    } else if (old->second.resource_version != entry.resource_version) {
+      changes.push_back({InformerEventType::Updated, std::move(*item)});
     }
   }
-  for (auto& [key, object] : objects_) {
-    // The old map is dropped below, so its objects can move into the deltas.
-    if (!fresh.contains(key)) deletions.push_back({InformerEventType::Deleted, std::move(object)});
+  for (const auto& [key, entry] : objects_) {
+    if (!fresh.contains(key)) deletions.push_back({InformerEventType::Deleted, entry.unpacked()});
   }
   objects_ = std::move(fresh);
   resource_version_ = std::move(resource_version);
@@ -100,15 +109,15 @@ std::vector<CacheDelta> ObjectCache::apply(WatchEventType type, json object) {
   // ADDED and MODIFIED are treated alike: after a relist either may arrive for
   // a key in either state, and the cache, not the event name, knows which.
   if (cached == objects_.end()) {
-    changes.push_back({InformerEventType::Added, object});
-    objects_.emplace(std::move(key), std::move(object));
-  } else if (!same_incarnation(cached->second, object)) {
-    changes.push_back({InformerEventType::Deleted, std::move(cached->second)});
-    changes.push_back({InformerEventType::Added, object});
-    cached->second = std::move(object);
-  } else if (resource_version_of(cached->second) != version) {
-    changes.push_back({InformerEventType::Updated, object});
-    cached->second = std::move(object);
+    objects_.emplace(std::move(key), Entry::of(object));
+    changes.push_back({InformerEventType::Added, std::move(object)});
+  } else if (!same_incarnation(cached->second.uid, metadata_string(object, "uid"))) {
+    changes.push_back({InformerEventType::Deleted, cached->second.unpacked()});
+    cached->second = Entry::of(object);
+    changes.push_back({InformerEventType::Added, std::move(object)});
+  } else if (cached->second.resource_version != version) {
+    cached->second = Entry::of(object);
+    changes.push_back({InformerEventType::Updated, std::move(object)});
   }
   return changes;
 }
@@ -117,7 +126,7 @@ std::optional<json> ObjectCache::get(std::string_view ns, std::string_view name)
   const std::shared_lock lock(mutex_);
   const auto found = objects_.find(KeyView{ns, name});
   if (found == objects_.end()) return std::nullopt;
-  return found->second;
+  return found->second.unpacked();
 }
 
 std::vector<json> ObjectCache::list(std::string_view ns) const {
@@ -125,13 +134,13 @@ std::vector<json> ObjectCache::list(std::string_view ns) const {
   const std::shared_lock lock(mutex_);
   if (ns.empty()) {
     out.reserve(objects_.size());
-    for (const auto& entry : objects_) out.push_back(entry.second);
+    for (const auto& entry : objects_) out.push_back(entry.second.unpacked());
     return out;
   }
   // Keys sort by namespace first, so one namespace is one contiguous range.
   for (auto it = objects_.lower_bound(KeyView{ns, {}}); it != objects_.end() && it->first.ns == ns;
        ++it) {
-    out.push_back(it->second);
+    out.push_back(it->second.unpacked());
   }
   return out;
 }

@@ -20,6 +20,12 @@
 //  - Every list, event and bookmark moves resource_version() along; that is
 //    where the next watch starts.
 //
+// Objects are held packed (MessagePack), not as JSON trees: a tree costs
+// about eight times its text (a 3.8 kB Deployment is 26 kB as a tree, 3.3 kB
+// packed), and a cache holds every object of its kind for the life of the
+// process. Every read already returned a copy; it now returns a decoded one,
+// which costs about as much again (60 us for that Deployment).
+//
 // Thread-safe: the informer thread writes while controller workers read.
 
 #include "common/kube/informer.h"
@@ -28,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <shared_mutex>
@@ -87,7 +94,16 @@ class ObjectCache {
     std::string_view ns;
     std::string_view name;
   };
-  using Map = std::map<Key, nlohmann::json, KeyLess>;
+  // What every event is compared on, unpacked; the object itself, packed.
+  struct Entry {
+    std::string resource_version;
+    std::string uid;
+    std::vector<std::uint8_t> packed;
+
+    static Entry of(const nlohmann::json& object);
+    nlohmann::json unpacked() const;
+  };
+  using Map = std::map<Key, Entry, KeyLess>;
 
   static Key key_of(const nlohmann::json& object);
 

@@ -192,3 +192,33 @@ TEST(ObjectCache, ReadersSeeWholeObjectsWhileAWriterApplies) {
   EXPECT_TRUE(whole) << "a reader saw the object missing or torn during an update";
   EXPECT_EQ(cache.get("n", "x")->at("metadata").at("resourceVersion"), "2000");
 }
+
+// The cache keeps objects packed; what a reader gets back must be the object
+// the API server sent, whatever its values: a Deployment's integers, a
+// quantity string, a null, booleans, nested lists and non-ASCII text.
+TEST(ObjectCache, GivesBackEveryValueOfAnObjectExactlyAsItWasSent) {
+  const json deployment = json::parse(R"({
+    "apiVersion": "apps/v1", "kind": "Deployment",
+    "metadata": {"namespace": "orders", "name": "agent", "resourceVersion": "7", "uid": "u-1",
+                 "generation": 9223372036854775807, "labels": {"team": "paiements-é"},
+                 "creationTimestamp": null},
+    "spec": {"replicas": 0, "paused": false, "minReadySeconds": -1, "weight": 0.25,
+             "template": {"spec": {"containers": [{"name": "agent", "args": ["run", "--x=1"],
+                                                   "resources": {"limits": {"memory": "64Mi"}}}]}},
+             "strategy": {}, "tolerations": []},
+    "status": {"conditions": [{"type": "Available", "status": "True"}], "ready": true}
+  })");
+  ObjectCache cache;
+  cache.replace({deployment}, "7");
+  EXPECT_EQ(cache.get("orders", "agent"), deployment);
+  EXPECT_EQ(cache.get("orders", "agent")->dump(), deployment.dump());
+
+  auto changed = deployment;
+  changed["metadata"]["resourceVersion"] = "8";
+  changed["spec"]["replicas"] = 3;
+  cache.apply(WatchEventType::Modified, changed);
+  EXPECT_EQ(cache.list("orders"), std::vector<json>{changed});
+  const auto gone = cache.apply(WatchEventType::Deleted, changed);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].object, changed);
+}
