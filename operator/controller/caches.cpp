@@ -68,7 +68,9 @@ std::vector<kube::Informer*> Caches::Informers::all() const {
           service_accounts.get(), roles.get(), role_bindings.get(), pipelines.get()};
 }
 
-const kube::Informer* Caches::Informers::metadata_of(const kube::ResourceKind& kind) const {
+const kube::Informer* Caches::Informers::owned(const kube::ResourceKind& kind) const {
+  if (kind == kinds::deployments()) return deployments.get();
+  if (kind == kinds::config_maps()) return config_maps.get();
   if (kind == kinds::services()) return services.get();
   if (kind == kinds::service_accounts()) return service_accounts.get();
   if (kind == kinds::roles()) return roles.get();
@@ -90,29 +92,27 @@ Caches::Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnCh
       options.transform = std::move(transform);
       return std::make_unique<kube::Informer>(rest, std::move(kind), std::move(options));
     };
-    // Pipelines, Deployments and ConfigMaps are compared with what the
-    // operator wants, so they stay whole but for the server's bookkeeping.
-    // Of Secrets only existence, version and labels are read; of pods also
-    // their deletion and Ready condition (the agents' liveness).
+    // Pipelines and every object the operator creates are compared with what
+    // it wants, so they stay whole but for the server's bookkeeping: a
+    // resync or a restart repairs drift from the cache, without a GET per
+    // object and pipeline. Of Secrets only existence, version and labels are
+    // read; of pods also their deletion and Ready condition (the agents'
+    // liveness).
+    auto owned = [&](kube::ResourceKind kind) { return make(std::move(kind), kManagedSelector, false, kube::without_bookkeeping); };
     set.pipelines = make(kinds::event_pipelines(), "", false, kube::without_bookkeeping);
-    set.deployments = make(kinds::deployments(), kManagedSelector, false, kube::without_bookkeeping);
-    set.config_maps = make(kinds::config_maps(), kManagedSelector, false, kube::without_bookkeeping);
+    set.deployments = owned(kinds::deployments());
+    set.config_maps = owned(kinds::config_maps());
+    set.services = owned(kinds::services());
+    set.service_accounts = owned(kinds::service_accounts());
+    set.roles = owned(kinds::roles());
+    set.role_bindings = owned(kinds::role_bindings());
     set.pods = make(kinds::pods(), kPipelineLabel, false, kube::identity_and_readiness);
     set.secrets = make(kinds::secrets(), "", true, kube::identity_only);
-    // The rest of a pipeline's objects: a resourceVersion other than the one
-    // the operator's last apply left says someone deleted or edited one, so
-    // a resync repairs drift without a GET per object and pipeline.
-    set.services = make(kinds::services(), kManagedSelector, true, kube::identity_only);
-    set.service_accounts = make(kinds::service_accounts(), kManagedSelector, true, kube::identity_only);
-    set.roles = make(kinds::roles(), kManagedSelector, true, kube::identity_only);
-    set.role_bindings = make(kinds::role_bindings(), kManagedSelector, true, kube::identity_only);
 
     set.pipelines->add_handler([this](kube::InformerEventType type, const json& o) { changed_pipeline(type, o); });
-    auto owned = [this](kube::InformerEventType, const json& o) { changed_owned(o); };
-    set.deployments->add_handler(owned);
-    set.config_maps->add_handler(owned);
-    for (auto* informer : {set.services.get(), set.service_accounts.get(), set.roles.get(), set.role_bindings.get()}) {
-      informer->add_handler(owned);
+    for (auto* informer : {set.deployments.get(), set.config_maps.get(), set.services.get(),
+                           set.service_accounts.get(), set.roles.get(), set.role_bindings.get()}) {
+      informer->add_handler([this](kube::InformerEventType, const json& o) { changed_owned(o); });
     }
     set.pods->add_handler([this](kube::InformerEventType type, const json& o) { changed_pod(type, o); });
     set.secrets->add_handler([this](kube::InformerEventType, const json& o) { changed_secret(o); });
@@ -240,26 +240,16 @@ std::vector<topics::Claim> Caches::claims_on(const std::vector<std::string>& top
   return claims_.claims_on(topics, self_uid, self_cluster, matches);
 }
 
-std::optional<json> Caches::deployment(const std::string& ns, const std::string& name) const {
+std::optional<json> Caches::owned(const kube::ResourceKind& kind, const std::string& ns,
+                                 const std::string& name) const {
   const auto* set = informers_for(ns);
-  return set ? set->deployments->get(ns, name) : std::nullopt;
-}
-
-std::optional<json> Caches::config_map(const std::string& ns, const std::string& name) const {
-  const auto* set = informers_for(ns);
-  return set ? set->config_maps->get(ns, name) : std::nullopt;
-}
-
-std::optional<json> Caches::owned_metadata(const kube::ResourceKind& kind, const std::string& ns,
-                                          const std::string& name) const {
-  const auto* set = informers_for(ns);
-  const auto* informer = set ? set->metadata_of(kind) : nullptr;
+  const auto* informer = set ? set->owned(kind) : nullptr;
   return informer ? informer->get(ns, name) : std::nullopt;
 }
 
-bool Caches::watches_metadata_of(const kube::ResourceKind& kind) const {
-  return kind == kinds::services() || kind == kinds::service_accounts() || kind == kinds::roles() ||
-         kind == kinds::role_bindings();
+bool Caches::caches_owned(const kube::ResourceKind& kind) const {
+  return kind == kinds::deployments() || kind == kinds::config_maps() || kind == kinds::services() ||
+         kind == kinds::service_accounts() || kind == kinds::roles() || kind == kinds::role_bindings();
 }
 
 std::vector<json> Caches::agent_pods(const std::string& ns, const json& selector_labels) const {

@@ -51,11 +51,9 @@ class Caches final : public ClusterView {
   std::vector<topics::Claim> claims_on(const std::vector<std::string>& topics, const std::string& self_uid,
                                        const topics::ClusterIdentity& self_cluster,
                                        topics::ClusterMatch matches) const override;
-  std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const override;
-  std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const override;
-  std::optional<nlohmann::json> owned_metadata(const kube::ResourceKind& kind, const std::string& ns,
-                                               const std::string& name) const override;
-  bool watches_metadata_of(const kube::ResourceKind& kind) const override;
+  std::optional<nlohmann::json> owned(const kube::ResourceKind& kind, const std::string& ns,
+                                      const std::string& name) const override;
+  bool caches_owned(const kube::ResourceKind& kind) const override;
   std::vector<nlohmann::json> agent_pods(const std::string& ns,
                                          const nlohmann::json& selector_labels) const override;
   std::vector<nlohmann::json> labelled_pods(const std::string& ns, const std::string& pipeline_label) const override;
@@ -66,7 +64,7 @@ class Caches final : public ClusterView {
     std::unique_ptr<kube::Informer> pipelines, deployments, config_maps, pods, secrets;
     // Watched only so that a deleted or edited one is noticed without a GET.
     std::unique_ptr<kube::Informer> services, service_accounts, roles, role_bindings;
-    const kube::Informer* metadata_of(const kube::ResourceKind& kind) const;
+    const kube::Informer* owned(const kube::ResourceKind& kind) const;
     std::vector<kube::Informer*> all() const;
   };
   const Informers* informers_for(const std::string& ns) const;

@@ -24,16 +24,14 @@ class ClusterView {
   virtual std::vector<topics::Claim> claims_on(const std::vector<std::string>& topics, const std::string& self_uid,
                                                const topics::ClusterIdentity& self_cluster,
                                                topics::ClusterMatch matches) const = 0;
-  // Objects the operator created (label app.kubernetes.io/managed-by=outflow-operator).
-  virtual std::optional<nlohmann::json> deployment(const std::string& ns, const std::string& name) const = 0;
-  virtual std::optional<nlohmann::json> config_map(const std::string& ns, const std::string& name) const = 0;
-  // The other objects it created and watches as metadata only (name,
-  // resourceVersion, labels, owners): ServiceAccounts, Roles, RoleBindings and
-  // Services. nullopt when absent, or when `kind` is not one of them.
-  virtual std::optional<nlohmann::json> owned_metadata(const kube::ResourceKind& kind, const std::string& ns,
-                                                       const std::string& name) const = 0;
-  // Whether owned_metadata() answers for `kind`.
-  virtual bool watches_metadata_of(const kube::ResourceKind& kind) const = 0;
+  // An object the operator created (label app.kubernetes.io/managed-by=
+  // outflow-operator), of the kinds it caches: Deployments, ConfigMaps,
+  // ServiceAccounts, Roles, RoleBindings and Services. nullopt when absent,
+  // or when `kind` is not one of them.
+  virtual std::optional<nlohmann::json> owned(const kube::ResourceKind& kind, const std::string& ns,
+                                              const std::string& name) const = 0;
+  // Whether owned() answers for `kind`.
+  virtual bool caches_owned(const kube::ResourceKind& kind) const = 0;
   // Agent pods of one pipeline (by its selector labels).
   virtual std::vector<nlohmann::json> agent_pods(const std::string& ns,
                                                  const nlohmann::json& selector_labels) const = 0;

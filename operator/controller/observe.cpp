@@ -32,7 +32,7 @@ Observed observe(const ClusterView& view, kube::ApiClient& api, const json& pipe
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const auto& m = pipeline.at("metadata");
   const workloads::PipelineIdentity id{m.at("namespace"), m.at("name"), m.at("uid")};
-  observed.deployment = view.deployment(id.namespace_name, workloads::agent_name(id));
+  observed.deployment = view.owned(kinds::deployments(), id.namespace_name, workloads::agent_name(id));
   for (const auto& pod : view.agent_pods(id.namespace_name, workloads::selector_labels(id))) {
     observed.agent_pods.push_back(pod.at("metadata").value("name", ""));
   }

@@ -170,16 +170,10 @@ std::optional<std::string> Reconciler::apply_workloads(const json& object, const
   if (step.refusal) return std::nullopt;
   try {
     throw_if_cancelled();
-    LiveLookup live{
-        [this](const kube::ResourceKind& kind) {
-          return kind == kinds::deployments() || kind == kinds::config_maps() || view_.watches_metadata_of(kind);
-        },
-        [this](const kube::ResourceKind& kind, const std::string& ns, const std::string& name) {
-          if (kind == kinds::deployments()) return view_.deployment(ns, name);
-          if (kind == kinds::config_maps()) return view_.config_map(ns, name);
-          return view_.owned_metadata(kind, ns, name);
-        },
-        [this](const kube::ResourceKind& kind) { return view_.watches_metadata_of(kind); }};
+    LiveLookup live{[this](const kube::ResourceKind& kind) { return view_.caches_owned(kind); },
+                    [this](const kube::ResourceKind& kind, const std::string& ns, const std::string& name) {
+                      return view_.owned(kind, ns, name);
+                    }};
     const auto synced = sync_workloads(api_, step.objects, memory.applied, step.full_check, live, kFieldManager);
     if (!synced.applied.empty()) {
       const auto id = identity_of(object);

@@ -32,7 +32,6 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
     if (cached) {
       current = live.from_cache(desired.kind, ns, name);
       if (unchanged && current && resource_version(*current) == record->second.resource_version) continue;
-      if (current && live.metadata_only(desired.kind)) current = api.get_if_exists(desired.kind, ns, name);
     } else {
       if (unchanged && !full_check) continue;
       current = api.get_if_exists(desired.kind, ns, name);

@@ -39,9 +39,6 @@ struct LiveLookup {
   std::function<std::optional<nlohmann::json>(const kube::ResourceKind&, const std::string& ns,
                                               const std::string& name)>
       from_cache;
-  // Kinds cached as metadata only: a resourceVersion that moved says the
-  // object changed, and a GET fetches what to compare.
-  std::function<bool(const kube::ResourceKind&)> metadata_only = [](const kube::ResourceKind&) { return false; };
 };
 
 struct WorkloadSyncResult {
