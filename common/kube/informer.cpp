@@ -22,9 +22,11 @@ struct Informer::State {
             [this](const CacheDelta& change) { dispatch(change); }, [this] { mark_synced(); }) {}
 
   void dispatch(const CacheDelta& change) {
+    if (handlers.empty()) return;
+    const auto object = change.object.unpacked();
     for (const auto& handler : handlers) {
       try {
-        handler(change.type, change.object);
+        handler(change.type, object);
       } catch (const std::exception& e) {
         // One broken handler must not starve the others or kill the thread.
         spdlog::error("informer {}: a handler threw: {}", plural, e.what());

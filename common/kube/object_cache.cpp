@@ -11,71 +11,48 @@ namespace {
 
 using nlohmann::json;
 
-std::string metadata_string(const json& object, const char* field) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  const auto value = metadata->find(field);
-  return value != metadata->end() && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-std::string resource_version_of(const json& object) {
-  return metadata_string(object, "resourceVersion");
-}
-
 // A uid the transform dropped (or a test left out) makes no claim either way.
-bool same_incarnation(const std::string& uid_a, const std::string& uid_b) {
-  return uid_a.empty() || uid_b.empty() || uid_a == uid_b;
+bool same_incarnation(const PackedObject& a, const PackedObject& b) {
+  return a.uid().empty() || b.uid().empty() || a.uid() == b.uid();
 }
 
 }  // namespace
 
-ObjectCache::Entry ObjectCache::Entry::of(const json& object) {
-  Entry entry{resource_version_of(object), metadata_string(object, "uid"), json::to_msgpack(object)};
-  entry.packed.shrink_to_fit();
-  return entry;
+ObjectCache::Key ObjectCache::key_of(const PackedObject& object) {
+  if (object.name().empty()) throw std::invalid_argument("object cache: an object without metadata.name");
+  return Key{object.namespace_name(), object.name()};
 }
 
-json ObjectCache::Entry::unpacked() const { return json::from_msgpack(packed); }
-
-ObjectCache::Key ObjectCache::key_of(const json& object) {
-  if (!object.is_object()) throw std::invalid_argument("object cache: an item is no JSON object");
-  Key key{metadata_string(object, "namespace"), metadata_string(object, "name")};
-  if (key.name.empty()) throw std::invalid_argument("object cache: an object without metadata.name");
-  return key;
-}
-
-std::vector<CacheDelta> ObjectCache::replace(std::vector<json> items, std::string resource_version) {
-  // Keyed first, packed after the checks: a refused list costs no packing.
-  std::map<Key, json*, KeyLess> keyed;
+std::vector<CacheDelta> ObjectCache::replace(std::vector<PackedObject> items, std::string resource_version) {
+  Map fresh;
   for (auto& item : items) {
     Key key = key_of(item);
-    const auto where = keyed.find(key);
-    if (where != keyed.end()) {
+    const auto where = fresh.find(key);
+    if (where != fresh.end()) {
       throw std::invalid_argument(
           fmt::format("object cache: the list holds {}/{} twice", where->first.ns, where->first.name));
     }
-    keyed.emplace_hint(where, std::move(key), &item);
+    fresh.emplace_hint(where, std::move(key), std::move(item));
   }
-  Map fresh;
-  for (auto& [key, item] : keyed) fresh.emplace_hint(fresh.end(), key, Entry::of(*item));
 
+  // The deltas share the packed bytes with the cache: a relist of every
+  // object holds each once.
   std::vector<CacheDelta> changes;
   std::vector<CacheDelta> deletions;
   const std::unique_lock lock(mutex_);
-  for (auto& [key, item] : keyed) {
-    const Entry& entry = fresh.find(key)->second;
+  for (const auto& [key, object] : fresh) {
     const auto old = objects_.find(key);
     if (old == objects_.end()) {
-      changes.push_back({InformerEventType::Added, std::move(*item)});
-    } else if (!same_incarnation(old->second.uid, entry.uid)) {
-      changes.push_back({InformerEventType::Deleted, old->second.unpacked()});
-      changes.push_back({InformerEventType::Added, std::move(*item)});
-    } else if (old->second.resource_version != entry.resource_version) {
-      changes.push_back({InformerEventType::Updated, std::move(*item)});
+      changes.push_back({InformerEventType::Added, object});
+    } else if (!same_incarnation(old->second, object)) {
+      changes.push_back({InformerEventType::Deleted, old->second});
+      changes.push_back({InformerEventType::Added, object});
+    } else if (old->second.resource_version() != object.resource_version()) {
+      changes.push_back({InformerEventType::Updated, object});
     }
   }
-  for (const auto& [key, entry] : objects_) {
-    if (!fresh.contains(key)) deletions.push_back({InformerEventType::Deleted, entry.unpacked()});
+  for (auto& [key, object] : objects_) {
+    if (!fresh.contains(key)) deletions.push_back({InformerEventType::Deleted, object});
   }
   objects_ = std::move(fresh);
   resource_version_ = std::move(resource_version);
@@ -88,36 +65,42 @@ std::vector<CacheDelta> ObjectCache::apply(WatchEventType type, json object) {
   if (type == WatchEventType::Error) {
     throw std::invalid_argument("object cache: an ERROR event changes no object");
   }
-  std::string version = resource_version_of(object);
   if (type == WatchEventType::Bookmark) {
+    const auto metadata = object.find("metadata");
+    std::string version;
+    if (metadata != object.end() && metadata->is_object()) {
+      const auto value = metadata->find("resourceVersion");
+      if (value != metadata->end() && value->is_string()) version = value->get<std::string>();
+    }
     const std::unique_lock lock(mutex_);
-    if (!version.empty()) resource_version_ = std::move(version);
+    if (!version.empty()) resource_version_ = version;
     return {};
   }
 
-  Key key = key_of(object);
+  PackedObject packed(object);
+  Key key = key_of(packed);
   std::vector<CacheDelta> changes;
   const std::unique_lock lock(mutex_);
-  if (!version.empty()) resource_version_ = version;
+  if (!packed.resource_version().empty()) resource_version_ = packed.resource_version();
   const auto cached = objects_.find(key);
   if (type == WatchEventType::Deleted) {
     if (cached == objects_.end()) return changes;
     objects_.erase(cached);
-    changes.push_back({InformerEventType::Deleted, std::move(object)});
+    changes.push_back({InformerEventType::Deleted, std::move(packed)});
     return changes;
   }
   // ADDED and MODIFIED are treated alike: after a relist either may arrive for
   // a key in either state, and the cache, not the event name, knows which.
   if (cached == objects_.end()) {
-    objects_.emplace(std::move(key), Entry::of(object));
-    changes.push_back({InformerEventType::Added, std::move(object)});
-  } else if (!same_incarnation(cached->second.uid, metadata_string(object, "uid"))) {
-    changes.push_back({InformerEventType::Deleted, cached->second.unpacked()});
-    cached->second = Entry::of(object);
-    changes.push_back({InformerEventType::Added, std::move(object)});
-  } else if (cached->second.resource_version != version) {
-    cached->second = Entry::of(object);
-    changes.push_back({InformerEventType::Updated, std::move(object)});
+    changes.push_back({InformerEventType::Added, packed});
+    objects_.emplace(std::move(key), std::move(packed));
+  } else if (!same_incarnation(cached->second, packed)) {
+    changes.push_back({InformerEventType::Deleted, cached->second});
+    changes.push_back({InformerEventType::Added, packed});
+    cached->second = std::move(packed);
+  } else if (cached->second.resource_version() != packed.resource_version()) {
+    changes.push_back({InformerEventType::Updated, packed});
+    cached->second = std::move(packed);
   }
   return changes;
 }

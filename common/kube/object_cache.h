@@ -20,21 +20,19 @@
 //  - Every list, event and bookmark moves resource_version() along; that is
 //    where the next watch starts.
 //
-// Objects are held packed (MessagePack), not as JSON trees: a tree costs
-// about eight times its text (a 3.8 kB Deployment is 26 kB as a tree, 3.3 kB
-// packed), and a cache holds every object of its kind for the life of the
-// process. Every read already returned a copy; it now returns a decoded one,
-// which costs about as much again (60 us for that Deployment).
+// Objects are held packed (packed_object.h), and so are the changes
+// reported: a relist of thousands of objects is in memory packed, never as
+// thousands of JSON trees at once; each is unpacked as it is handed on.
 //
 // Thread-safe: the informer thread writes while controller workers read.
 
 #include "common/kube/informer.h"
+#include "common/kube/packed_object.h"
 #include "common/kube/watch_stream.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
-#include <cstdint>
 #include <map>
 #include <optional>
 #include <shared_mutex>
@@ -48,7 +46,7 @@ namespace outflow::kube {
 struct CacheDelta {
   InformerEventType type = InformerEventType::Added;
   // The new object (Added/Updated) or the last one known (Deleted).
-  nlohmann::json object;
+  PackedObject object;
 
   bool operator==(const CacheDelta&) const = default;
 };
@@ -59,7 +57,7 @@ class ObjectCache {
   // Returns the changes against the old contents: Added/Updated in key order,
   // then Deleted in key order. Throws std::invalid_argument (changing nothing)
   // when an item has no metadata.name or two items share a key.
-  std::vector<CacheDelta> replace(std::vector<nlohmann::json> items,
+  std::vector<CacheDelta> replace(std::vector<PackedObject> items,
                                   std::string resource_version);
 
   // One watch event: Added/Modified/Deleted change the object (0, 1 or, for an
@@ -94,18 +92,9 @@ class ObjectCache {
     std::string_view ns;
     std::string_view name;
   };
-  // What every event is compared on, unpacked; the object itself, packed.
-  struct Entry {
-    std::string resource_version;
-    std::string uid;
-    std::vector<std::uint8_t> packed;
+  using Map = std::map<Key, PackedObject, KeyLess>;
 
-    static Entry of(const nlohmann::json& object);
-    nlohmann::json unpacked() const;
-  };
-  using Map = std::map<Key, Entry, KeyLess>;
-
-  static Key key_of(const nlohmann::json& object);
+  static Key key_of(const PackedObject& object);
 
   mutable std::shared_mutex mutex_;
   Map objects_;

@@ -38,14 +38,8 @@ InformerOptions checked(const ResourceKind& kind, InformerOptions options) {
   return options;
 }
 
-std::string name_of(const json& object) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return "?";
-  const auto name = metadata->find("name");
-  const auto ns = metadata->find("namespace");
-  std::string text = name != metadata->end() && name->is_string() ? name->get<std::string>() : "?";
-  if (ns != metadata->end() && ns->is_string()) text = ns->get<std::string>() + "/" + text;
-  return text;
+std::string name_of(const PackedObject& object) {
+  return object.namespace_name().empty() ? object.name() : object.namespace_name() + "/" + object.name();
 }
 
 std::string version_of(const json& object) {
@@ -170,9 +164,9 @@ bool WatchReflector::list_and_replace() {
   std::size_t count = 0;
   std::string version;
   try {
-    // Page by page, each transformed before the next is read, so the full
-    // objects of one page at most are in memory at once.
-    std::vector<json> items;
+    // Page by page, each transformed and packed before the next is read, so
+    // the full objects of one page at most are in memory as JSON at once.
+    std::vector<PackedObject> items;
     std::string continue_token;
     do {
       json page = api.list_page(kind_, options_.namespace_name, list_options);
@@ -196,7 +190,7 @@ bool WatchReflector::list_and_replace() {
             if (!item.contains("apiVersion")) item["apiVersion"] = item_api_version;
             if (!item.contains("kind") && !item_kind.empty()) item["kind"] = item_kind;
           }
-          if (auto object = transformed(std::move(item))) items.push_back(std::move(*object));
+          if (auto object = transformed(std::move(item))) items.emplace_back(*object);
         }
       }
       const auto metadata = page.find("metadata");
@@ -285,7 +279,7 @@ void WatchReflector::handle_event(WatchEvent event) {
 void WatchReflector::emit_all(const std::vector<CacheDelta>& changes) {
   for (const auto& change : changes) {
     spdlog::debug("informer {}: {} {} (resourceVersion {})", what_, verb(change.type),
-                  name_of(change.object), version_of(change.object));
+                  name_of(change.object), change.object.resource_version());
     if (emit_) emit_(change);
   }
 }

@@ -16,8 +16,8 @@ TEST_F(InformerGone, AVersionOlderThanTheServerKeepsRelistsAndReportsTheGap) {
   }
   kube::ObjectCache cache;
   json before = api().list(widgets_, ns_);
-  std::vector<json> items;
-  for (auto& item : before["items"]) items.push_back(item);
+  std::vector<kube::PackedObject> items;
+  for (auto& item : before["items"]) items.emplace_back(item);
   cache.replace(std::move(items), "1");
 
   // The gap: what happened while nobody was watching.
@@ -36,7 +36,7 @@ TEST_F(InformerGone, AVersionOlderThanTheServerKeepsRelistsAndReportsTheGap) {
   kube::WatchReflector reflector(
       *rest_, widgets_, opts, cache,
       [&](const kube::CacheDelta& change) {
-        recorder.record(Recorder::describe(change.type, change.object));
+        recorder.record(Recorder::describe(change.type, change.object.unpacked()));
       },
       [&] {
         {

@@ -352,7 +352,7 @@ TEST_F(InformerResume, AReflectorWithAFreshVersionWatchesWithoutListing) {
   Recorder recorder;
   kube::WatchReflector reflector(*rest_, kube::kinds::config_maps(), options(), cache,
                                  [&](const kube::CacheDelta& change) {
-                                   recorder.record(Recorder::describe(change.type, change.object));
+                                   recorder.record(Recorder::describe(change.type, change.object.unpacked()));
                                  });
   std::thread loop([&] { reflector.run(); });
   const bool seen = recorder.wait_for(InformerEventType::Added, "later");
@@ -374,7 +374,7 @@ TEST_F(InformerResume, BookmarksMoveTheVersionWithoutReportingAnything) {
   Recorder recorder;
   kube::WatchReflector reflector(*rest_, kube::kinds::config_maps(), opts, cache,
                                  [&](const kube::CacheDelta& change) {
-                                   recorder.record(Recorder::describe(change.type, change.object));
+                                   recorder.record(Recorder::describe(change.type, change.object.unpacked()));
                                  });
   std::thread loop([&] { reflector.run(); });
   // Writes the selector filters out: the watch sends no event for them, but

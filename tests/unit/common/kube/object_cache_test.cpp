@@ -24,6 +24,10 @@ json cm(const std::string& ns, const std::string& name, const std::string& rv,
           {"metadata", {{"namespace", ns}, {"name", name}, {"resourceVersion", rv}, {"uid", uid}}}};
 }
 
+std::vector<PackedObject> packed(std::initializer_list<json> objects) {
+  return {objects.begin(), objects.end()};
+}
+
 json bookmark(const std::string& rv) {
   return {{"kind", "ConfigMap"}, {"apiVersion", "v1"}, {"metadata", {{"resourceVersion", rv}}}};
 }
@@ -35,7 +39,8 @@ std::vector<std::string> summary(const std::vector<CacheDelta>& changes) {
     const char* type = c.type == InformerEventType::Added     ? "Added"
                        : c.type == InformerEventType::Updated ? "Updated"
                                                               : "Deleted";
-    const auto& m = c.object.at("metadata");
+    const auto object = c.object.unpacked();
+    const auto& m = object.at("metadata");
     out.push_back(std::string(type) + " " + m.value("namespace", "") + "/" +
                   m.at("name").get<std::string>() + "@" + m.at("resourceVersion").get<std::string>());
   }
@@ -49,7 +54,7 @@ using Lines = std::vector<std::string>;
 TEST(ObjectCache, FirstListReportsEveryObjectAsAddedAndTakesTheListVersion) {
   ObjectCache cache;
   EXPECT_EQ(cache.resource_version(), "");
-  const auto changes = cache.replace({cm("b", "y", "3"), cm("a", "x", "2")}, "10");
+  const auto changes = cache.replace(packed({cm("b", "y", "3"), cm("a", "x", "2")}), "10");
   EXPECT_EQ(summary(changes), (Lines{"Added a/x@2", "Added b/y@3"}));
   EXPECT_EQ(cache.resource_version(), "10");
   EXPECT_EQ(cache.size(), 2u);
@@ -60,10 +65,10 @@ TEST(ObjectCache, FirstListReportsEveryObjectAsAddedAndTakesTheListVersion) {
 
 TEST(ObjectCache, RelistReportsOnlyWhatChangedDuringTheGap) {
   ObjectCache cache;
-  cache.replace({cm("n", "kept", "2"), cm("n", "changed", "3"), cm("n", "gone", "4")}, "10");
+  cache.replace(packed({cm("n", "kept", "2"), cm("n", "changed", "3"), cm("n", "gone", "4")}), "10");
 
   const auto changes =
-      cache.replace({cm("n", "kept", "2"), cm("n", "changed", "12"), cm("n", "new", "13")}, "20");
+      cache.replace(packed({cm("n", "kept", "2"), cm("n", "changed", "12"), cm("n", "new", "13")}), "20");
 
   EXPECT_EQ(summary(changes), (Lines{"Updated n/changed@12", "Added n/new@13", "Deleted n/gone@4"}));
   EXPECT_EQ(cache.resource_version(), "20");
@@ -73,23 +78,23 @@ TEST(ObjectCache, RelistReportsOnlyWhatChangedDuringTheGap) {
 
 TEST(ObjectCache, RelistOfANameThatWasDeletedAndCreatedAgainIsDeleteThenAdd) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "2", "old-uid")}, "10");
-  const auto changes = cache.replace({cm("n", "x", "15", "new-uid")}, "20");
+  cache.replace(packed({cm("n", "x", "2", "old-uid")}), "10");
+  const auto changes = cache.replace(packed({cm("n", "x", "15", "new-uid")}), "20");
   EXPECT_EQ(summary(changes), (Lines{"Deleted n/x@2", "Added n/x@15"}));
-  EXPECT_EQ(changes[0].object.at("metadata").at("uid"), "old-uid");
+  EXPECT_EQ(changes[0].object.unpacked().at("metadata").at("uid"), "old-uid");
 }
 
 TEST(ObjectCache, RelistWithNothingNewReportsNothing) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "2"), cm("n", "y", "3")}, "10");
-  EXPECT_TRUE(cache.replace({cm("n", "x", "2"), cm("n", "y", "3")}, "11").empty());
+  cache.replace(packed({cm("n", "x", "2"), cm("n", "y", "3")}), "10");
+  EXPECT_TRUE(cache.replace(packed({cm("n", "x", "2"), cm("n", "y", "3")}), "11").empty());
   EXPECT_EQ(cache.resource_version(), "11");
 }
 
 TEST(ObjectCache, ListWithADuplicateKeyIsRefusedAndChangesNothing) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "2")}, "10");
-  EXPECT_THROW(cache.replace({cm("n", "y", "3"), cm("n", "y", "4")}, "11"), std::invalid_argument);
+  cache.replace(packed({cm("n", "x", "2")}), "10");
+  EXPECT_THROW(cache.replace(packed({cm("n", "y", "3"), cm("n", "y", "4")}), "11"), std::invalid_argument);
   EXPECT_EQ(cache.resource_version(), "10");
   EXPECT_TRUE(cache.get("n", "x").has_value());
   EXPECT_FALSE(cache.get("n", "y").has_value());
@@ -97,7 +102,7 @@ TEST(ObjectCache, ListWithADuplicateKeyIsRefusedAndChangesNothing) {
 
 TEST(ObjectCache, WatchEventsAddUpdateAndDeleteAndMoveTheVersion) {
   ObjectCache cache;
-  cache.replace({}, "10");
+  cache.replace(packed({}), "10");
   EXPECT_EQ(summary(cache.apply(WatchEventType::Added, cm("n", "x", "11"))), (Lines{"Added n/x@11"}));
   EXPECT_EQ(cache.resource_version(), "11");
   EXPECT_EQ(summary(cache.apply(WatchEventType::Modified, cm("n", "x", "12"))),
@@ -110,14 +115,14 @@ TEST(ObjectCache, WatchEventsAddUpdateAndDeleteAndMoveTheVersion) {
 
 TEST(ObjectCache, EventWithTheCachedVersionIsNotReported) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "5")}, "10");
+  cache.replace(packed({cm("n", "x", "5")}), "10");
   EXPECT_TRUE(cache.apply(WatchEventType::Modified, cm("n", "x", "5")).empty());
   EXPECT_TRUE(cache.apply(WatchEventType::Added, cm("n", "x", "5")).empty());
 }
 
 TEST(ObjectCache, AddedForACachedKeyIsAnUpdateAndModifiedForAnUnknownOneAnAdd) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "5")}, "10");
+  cache.replace(packed({cm("n", "x", "5")}), "10");
   EXPECT_EQ(summary(cache.apply(WatchEventType::Added, cm("n", "x", "11"))),
             (Lines{"Updated n/x@11"}));
   EXPECT_EQ(summary(cache.apply(WatchEventType::Modified, cm("n", "y", "12"))),
@@ -126,7 +131,7 @@ TEST(ObjectCache, AddedForACachedKeyIsAnUpdateAndModifiedForAnUnknownOneAnAdd) {
 
 TEST(ObjectCache, AddedOverADifferentUidIsDeleteThenAdd) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "5", "old")}, "10");
+  cache.replace(packed({cm("n", "x", "5", "old")}), "10");
   const auto changes = cache.apply(WatchEventType::Added, cm("n", "x", "11", "new"));
   EXPECT_EQ(summary(changes), (Lines{"Deleted n/x@5", "Added n/x@11"}));
   EXPECT_EQ(cache.get("n", "x")->at("metadata").at("uid"), "new");
@@ -136,14 +141,14 @@ TEST(ObjectCache, DeletedOfAnUnknownKeyOnlyMovesTheVersion) {
   // With a label selector the server sends DELETED when an object stops
   // matching, which need not have matched while we were looking.
   ObjectCache cache;
-  cache.replace({}, "10");
+  cache.replace(packed({}), "10");
   EXPECT_TRUE(cache.apply(WatchEventType::Deleted, cm("n", "x", "14")).empty());
   EXPECT_EQ(cache.resource_version(), "14");
 }
 
 TEST(ObjectCache, BookmarkMovesOnlyTheVersion) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "5")}, "10");
+  cache.replace(packed({cm("n", "x", "5")}), "10");
   EXPECT_TRUE(cache.apply(WatchEventType::Bookmark, bookmark("99")).empty());
   EXPECT_EQ(cache.resource_version(), "99");
   EXPECT_EQ(cache.size(), 1u);
@@ -151,7 +156,7 @@ TEST(ObjectCache, BookmarkMovesOnlyTheVersion) {
 
 TEST(ObjectCache, ErrorEventsAndNamelessObjectsAreRefused) {
   ObjectCache cache;
-  cache.replace({}, "10");
+  cache.replace(packed({}), "10");
   EXPECT_THROW(cache.apply(WatchEventType::Error, json{{"kind", "Status"}, {"code", 410}}),
                std::invalid_argument);
   EXPECT_THROW(cache.apply(WatchEventType::Added, json{{"metadata", {{"resourceVersion", "3"}}}}),
@@ -162,8 +167,8 @@ TEST(ObjectCache, ErrorEventsAndNamelessObjectsAreRefused) {
 TEST(ObjectCache, ListsOneNamespaceOrAllAndKeepsClusterScopedObjectsApart) {
   ObjectCache cache;
   json cluster_scoped = {{"metadata", {{"name", "team-a"}, {"resourceVersion", "1"}}}};
-  cache.replace({cm("team-a", "x", "2"), cm("team-b", "x", "3"), cm("team-a", "y", "4"),
-                 cm("team-ab", "z", "5"), cluster_scoped},
+  cache.replace(packed({cm("team-a", "x", "2"), cm("team-b", "x", "3"), cm("team-a", "y", "4"),
+                        cm("team-ab", "z", "5"), cluster_scoped}),
                 "10");
   const auto team_a = cache.list("team-a");
   ASSERT_EQ(team_a.size(), 2u);
@@ -177,7 +182,7 @@ TEST(ObjectCache, ListsOneNamespaceOrAllAndKeepsClusterScopedObjectsApart) {
 
 TEST(ObjectCache, ReadersSeeWholeObjectsWhileAWriterApplies) {
   ObjectCache cache;
-  cache.replace({cm("n", "x", "0")}, "0");
+  cache.replace(packed({cm("n", "x", "0")}), "0");
   std::atomic<bool> done{false};
   std::thread writer([&] {
     for (int i = 1; i <= 2000; ++i) cache.apply(WatchEventType::Modified, cm("n", "x", std::to_string(i)));
@@ -209,7 +214,7 @@ TEST(ObjectCache, GivesBackEveryValueOfAnObjectExactlyAsItWasSent) {
     "status": {"conditions": [{"type": "Available", "status": "True"}], "ready": true}
   })");
   ObjectCache cache;
-  cache.replace({deployment}, "7");
+  cache.replace(packed({deployment}), "7");
   EXPECT_EQ(cache.get("orders", "agent"), deployment);
   EXPECT_EQ(cache.get("orders", "agent")->dump(), deployment.dump());
 
@@ -220,5 +225,5 @@ TEST(ObjectCache, GivesBackEveryValueOfAnObjectExactlyAsItWasSent) {
   EXPECT_EQ(cache.list("orders"), std::vector<json>{changed});
   const auto gone = cache.apply(WatchEventType::Deleted, changed);
   ASSERT_EQ(gone.size(), 1u);
-  EXPECT_EQ(gone[0].object, changed);
+  EXPECT_EQ(gone[0].object.unpacked(), changed);
 }
