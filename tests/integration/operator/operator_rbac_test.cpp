@@ -141,13 +141,13 @@ TEST_F(ShippedRbacTest, TheChartsClusterRoleGrantsOnlyWhatTheOperatorCalls) {
       {"eventpipelines.outflow.dev/finalizers", {"update"}},
       {"secrets", {"get", "list", "watch"}},
       {"pods", {"list", "watch"}},
+      // Compared from the watch caches, never read one by one.
       {"configmaps", {"list", "watch", "create", "patch"}},
       {"deployments.apps", {"list", "watch", "create", "patch"}},
-      // Watched as metadata only so drift is noticed without a GET per resync.
-      {"services", {"get", "list", "watch", "create", "patch"}},
-      {"serviceaccounts", {"get", "list", "watch", "create", "patch"}},
-      {"roles.rbac.authorization.k8s.io", {"get", "list", "watch", "create", "patch"}},
-      {"rolebindings.rbac.authorization.k8s.io", {"get", "list", "watch", "create", "patch"}},
+      {"services", {"list", "watch", "create", "patch"}},
+      {"serviceaccounts", {"list", "watch", "create", "patch"}},
+      {"roles.rbac.authorization.k8s.io", {"list", "watch", "create", "patch"}},
+      {"rolebindings.rbac.authorization.k8s.io", {"list", "watch", "create", "patch"}},
       // None in any namespace but the release's (the leader-election Role,
       // not bound here): agent liveness is the pods' Ready condition.
       {"leases.coordination.k8s.io", {}},
