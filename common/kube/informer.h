@@ -39,7 +39,11 @@ enum class InformerEventType { Added, Updated, Deleted };
 struct InformerOptions {
   std::string namespace_name;   // "" = all namespaces (or a cluster-scoped kind)
   std::string label_selector;   // "" = everything
-  std::int64_t page_size = 500;
+  // Objects per list request. A page is parsed whole as a JSON tree (about
+  // 26 kB per Deployment) before it is packed, and a restart lists nine kinds
+  // at once: at 500 a page that peaked the operator at 88 MiB with 1,000
+  // pipelines, against 62 MiB in steady growth.
+  std::int64_t page_size = 100;
   // The server ends each watch after this long (plus up to its own jitter);
   // the informer then continues from the last resourceVersion it saw.
   std::chrono::seconds watch_timeout{300};
