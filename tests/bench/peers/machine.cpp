@@ -43,18 +43,43 @@ int parent_of(int pid) {
   return f.size() < 2 ? -1 : std::atoi(f[1].c_str());
 }
 
-double tree_cpu_seconds(int root) {
-  if (root <= 0) return 0;
-  double total = process_cpu_seconds(root);
+namespace {
+
+// `root` and its direct children alive now; nothing when root <= 0.
+std::vector<int> tree_of(int root) {
+  if (root <= 0) return {};
+  std::vector<int> pids{root};
   struct CloseDir {
     void operator()(DIR* d) const { closedir(d); }
   };
   std::unique_ptr<DIR, CloseDir> proc(opendir("/proc"));
-  if (!proc) return total;
+  if (!proc) return pids;
   while (const auto* entry = readdir(proc.get())) {
     const int pid = std::atoi(entry->d_name);
-    if (pid > 0 && parent_of(pid) == root) total += process_cpu_seconds(pid);
+    if (pid > 0 && parent_of(pid) == root) pids.push_back(pid);
   }
+  return pids;
+}
+
+long pss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Pss:", 0) == 0) return std::stol(line.substr(4));
+  }
+  return 0;
+}
+
+}  // namespace
+
+double tree_cpu_seconds(int root) {
+  double total = 0;
+  for (const int pid : tree_of(root)) total += process_cpu_seconds(pid);
+  return total;
+}
+
+long tree_pss_kib(int root) {
+  long total = 0;
+  for (const int pid : tree_of(root)) total += pss_kib(pid);
   return total;
 }
 

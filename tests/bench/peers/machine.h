@@ -1,7 +1,8 @@
 #pragma once
 
 // What the processes of a run cost, read from /proc: CPU seconds of a process
-// (all its threads) or a process tree, peak RSS, and how busy the machine was.
+// (all its threads) or a process tree, peak RSS, memory of a process tree, and
+// how busy the machine was.
 
 #include <string>
 
@@ -12,6 +13,10 @@ double process_cpu_seconds(int pid);
 // postmaster's children; backends that exited in between are missed, which
 // is why every relay keeps its sessions open while it runs).
 double tree_cpu_seconds(int root);
+// Proportional set size (smaps_rollup Pss) of `root` and its direct children
+// alive now, KiB: PostgreSQL's shared buffers counted once across its
+// backends, not once per backend as their RSS would.
+long tree_pss_kib(int root);
 // VmHWM of a running process, KiB; 0 when it is gone.
 long peak_rss_kib(int pid);
 int parent_of(int pid);

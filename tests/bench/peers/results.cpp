@@ -13,6 +13,10 @@ namespace {
 std::string mib(long kib) { return fmt::format("{:.0f}", static_cast<double>(kib) / 1024.0); }
 std::string one_decimal(double v) { return fmt::format("{:.1f}", v); }
 std::string whole(double v) { return fmt::format("{:.0f}", v); }
+// "812 / 690": PostgreSQL's and the broker's peak PSS, MiB.
+std::string server_memory(const Costs& c) {
+  return mib(c.postgres_peak_pss_kib) + " / " + mib(c.broker_peak_pss_kib);
+}
 
 // "0 lost, 0 dup." for the cells of a run; unidentified messages only when there are any.
 std::string checked(const Deliveries& d) {
@@ -43,6 +47,7 @@ bool is_peer(const RelayResults& r) { return r.relay.launcher != "agent"; }
 struct DrainFigures {
   double rate = 0, relay_cpu = 0, pg_cpu = 0, broker_cpu = 0;
   long rss_kib = 0;
+  Costs server_peak;  // the PSS fields only: the largest of any round
 };
 
 DrainFigures drain_figures(const RelayResults& r, std::int64_t rows) {
@@ -51,7 +56,11 @@ DrainFigures drain_figures(const RelayResults& r, std::int64_t rows) {
   f.relay_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.relay_cpu_s; }));
   f.pg_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.postgres_cpu_s; }));
   f.broker_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.broker_cpu_s; }));
-  for (const auto& d : r.drains) f.rss_kib = std::max(f.rss_kib, d.costs.relay_peak_rss_kib);
+  for (const auto& d : r.drains) {
+    f.rss_kib = std::max(f.rss_kib, d.costs.relay_peak_rss_kib);
+    f.server_peak.postgres_peak_pss_kib = std::max(f.server_peak.postgres_peak_pss_kib, d.costs.postgres_peak_pss_kib);
+    f.server_peak.broker_peak_pss_kib = std::max(f.server_peak.broker_peak_pss_kib, d.costs.broker_peak_pss_kib);
+  }
   return f;
 }
 
@@ -61,11 +70,12 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
       "{} rows committed while the relay was stopped (it had been started once on the empty outbox), then the "
       "relay started: time until every row was in Kafka, and for the pollers also marked. Median of {} interleaved "
       "round(s), range in brackets. CPU seconds are medians; the relay's cover its whole life including start-up; "
-      "PostgreSQL's and the broker's the same span. Peak RSS is the largest VmHWM of any round.\n\n",
+      "PostgreSQL's and the broker's the same span. Peak RSS is the largest VmHWM of any round; PostgreSQL's "
+      "(postmaster and backends) and the broker's peak memory the largest PSS sampled every 250 ms of any round.\n\n",
       run.rows, run.rounds);
   MarkdownTable table({"relay", "drain, ev/s", "ev/s first → last append", "start → first append, s",
                        "relay CPU, s", "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s",
-                       "lost / duplicates (all rounds)", "load (1 min) per round"});
+                       "PostgreSQL / broker peak PSS, MiB", "lost / duplicates (all rounds)", "load (1 min) per round"});
   for (const auto& r : results) {
     if (r.drains.empty()) continue;
     const auto f = drain_figures(r, run.rows);
@@ -84,7 +94,7 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
                whole(median(each(r.drains, [](const DrainRun& d) { return d.streaming_rate; }))),
                fmt::format("{:.2f}", median(each(r.drains, [](const DrainRun& d) { return d.first_append_s; }))),
                one_decimal(f.relay_cpu), mib(f.rss_kib), one_decimal(f.pg_cpu), one_decimal(f.broker_cpu),
-               checked(total), loads});
+               server_memory(f.server_peak), checked(total), loads});
   }
   text += table.render();
 
@@ -116,11 +126,12 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
       "## Latency at {} rows/s\n\n"
       "Single-row transactions committed at {} rows/s for {} s; latency runs from the moment the INSERT's commit "
       "returned to the broker's LogAppendTime of that row's message, for every row however late (a row counts as "
-      "lost only when it had not arrived after the relay made no progress for a minute). CPU seconds over the "
+      "lost only when it had not arrived after the relay made no progress for a minute). CPU seconds and peak PSS over the "
       "writing span and until the last row arrived.\n\n",
       rate, rate, run.seconds);
   MarkdownTable table({"relay", "achieved rows/s", "p50, ms", "p99, ms", "max, ms", "relay CPU, s",
-                       "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s", "lost / duplicates", "load (1 min)"});
+                       "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s", "PostgreSQL / broker peak PSS, MiB",
+                       "lost / duplicates", "load (1 min)"});
   const LatencyRun* agent_run = nullptr;
   if (const auto* agent = agent_of(results); agent != nullptr && agent->latency.count(rate) > 0) {
     agent_run = &agent->latency.at(rate);
@@ -132,7 +143,7 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
     table.add({r.relay.label, whole(l.achieved_rate), one_decimal(percentile(l.ms, 50)),
                one_decimal(percentile(l.ms, 99)), one_decimal(percentile(l.ms, 100)), one_decimal(l.costs.relay_cpu_s),
                mib(l.costs.relay_peak_rss_kib), one_decimal(l.costs.postgres_cpu_s), one_decimal(l.costs.broker_cpu_s),
-               checked(l.deliveries), load_1min(l.costs.load)});
+               server_memory(l.costs), checked(l.deliveries), load_1min(l.costs.load)});
     if (agent_run != nullptr && is_peer(r)) {
       ratio_rows.push_back(
           {r.relay.name, times(percentile(l.ms, 50), percentile(agent_run->ms, 50)),

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -32,6 +34,38 @@ std::int64_t wall_ms() {
 // own), its topic, the checker reading that topic, the relay's work
 // directory, and Debezium's replication slot and publication, removed again
 // at the end (a slot left behind would hold WAL for ever).
+// The largest memory of the database server and the broker while it lives:
+// sampled on a thread of its own, because a drain or the paced writer blocks
+// the caller for the whole span.
+class ServerMemoryPeak {
+ public:
+  ServerMemoryPeak(int postmaster, int broker)
+      : sampler_([this, postmaster, broker] {
+          while (!stop_) {
+            postgres_ = std::max(postgres_.load(), tree_pss_kib(postmaster));
+            broker_ = std::max(broker_.load(), tree_pss_kib(broker));
+            for (int i = 0; i < 25 && !stop_; ++i) std::this_thread::sleep_for(10ms);
+          }
+        }) {}
+  ~ServerMemoryPeak() {
+    stop_ = true;
+    sampler_.join();
+  }
+  ServerMemoryPeak(const ServerMemoryPeak&) = delete;
+  ServerMemoryPeak& operator=(const ServerMemoryPeak&) = delete;
+
+  void record_into(Costs& costs) const {
+    costs.postgres_peak_pss_kib = postgres_;
+    costs.broker_peak_pss_kib = broker_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<long> postgres_{0};
+  std::atomic<long> broker_{0};
+  std::thread sampler_;  // last: starts once the members it writes exist
+};
+
 class RunScope {
  public:
   RunScope(const RunSettings& settings, std::size_t expected)
@@ -95,6 +129,9 @@ class RunScope {
 
   // CPU of the database server and the broker so far.
   std::pair<double, double> server_cpu() const { return {tree_cpu_seconds(postmaster_), tree_cpu_seconds(broker_)}; }
+  std::unique_ptr<ServerMemoryPeak> server_memory() const {
+    return std::make_unique<ServerMemoryPeak>(postmaster_, broker_);
+  }
 
   // Loss and duplicates once late messages had a moment to arrive.
   Deliveries deliveries() {
@@ -134,6 +171,7 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   const auto [pg_before, broker_before] = scope.server_cpu();
   const auto started_ms = wall_ms();
   const auto t0 = Steady::now();
+  const auto server_memory = scope.server_memory();
   RunningRelay running(relay, scope.target());
   const auto done = [&] {
     return scope.checker().delivered() == static_cast<std::size_t>(rows) && (!relay.marks_rows || scope.all_marked());
@@ -152,6 +190,7 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   const auto [pg_after, broker_after] = scope.server_cpu();
   r.costs.postgres_cpu_s = pg_after - pg_before;
   r.costs.broker_cpu_s = broker_after - broker_before;
+  server_memory->record_into(r.costs);
   r.costs.load = load_average();
   running.stop();
   scope.checker().inspect([&](const DeliveryTally& t) {
@@ -171,6 +210,7 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
   LatencyRun r;
   const double relay_before = running->cpu_seconds();
   const auto [pg_before, broker_before] = scope.server_cpu();
+  const auto server_memory = scope.server_memory();
   const auto t0 = Steady::now();
   const auto committed_us = write_paced(testenv::require("OUTFLOW_TEST_PG_URL"), scope.db().schema(), count, rate,
                                         settings.shape);
@@ -192,6 +232,7 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
   const auto [pg_after, broker_after] = scope.server_cpu();
   r.costs.postgres_cpu_s = pg_after - pg_before;
   r.costs.broker_cpu_s = broker_after - broker_before;
+  server_memory->record_into(r.costs);
   r.costs.load = load_average();
   running->stop();
   scope.checker().inspect([&](const DeliveryTally& t) {

@@ -21,6 +21,9 @@ struct Costs {
   long relay_peak_rss_kib = 0;  // VmHWM over the relay process's life
   double postgres_cpu_s = 0;  // postmaster + backends, same span
   double broker_cpu_s = 0;
+  // Largest PSS seen while the relay ran (sampled every 250 ms), KiB.
+  long postgres_peak_pss_kib = 0;  // postmaster + backends
+  long broker_peak_pss_kib = 0;
   std::string load;  // /proc/loadavg at the end of the span
 };
 
