@@ -48,14 +48,6 @@ std::string leader_identity() {
   return fmt::format("{}_{:08x}", base, random());
 }
 
-std::vector<std::string> all_pipeline_keys(const op::controller::Caches& caches) {
-  std::vector<std::string> keys;
-  for (const auto& p : caches.pipelines()) {
-    keys.push_back(p.at("metadata").value("namespace", "") + "/" + p.at("metadata").value("name", ""));
-  }
-  return keys;
-}
-
 int run(const op::Options& options) {
   // Signals are taken by sigwait() below, never by a handler on a random
   // thread: block them before any thread exists, so every thread inherits it.
@@ -96,7 +88,7 @@ int run(const op::Options& options) {
             [&] {
               if (lease_lost) return;  // on its way out: never lead again in this process
               spdlog::info("became leader ({})", identity);
-              controller->start_workers(all_pipeline_keys(*caches_ptr));
+              controller->start_workers(caches_ptr->pipeline_keys());
             },
             [&] {
               if (shutting_down) {
@@ -178,7 +170,7 @@ int run(const op::Options& options) {
   if (elector) {
     elector->start();
   } else {
-    controller->start_workers(all_pipeline_keys(caches));
+    controller->start_workers(caches.pipeline_keys());
   }
 
   int signal = 0;

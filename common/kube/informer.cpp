@@ -121,6 +121,8 @@ std::optional<nlohmann::json> Informer::get(std::string_view ns, std::string_vie
   return state_->cache.get(ns, name);
 }
 
+std::vector<std::string> Informer::keys() const { return state_->cache.keys(); }
+
 std::vector<nlohmann::json> Informer::list(std::string_view ns) const {
   return state_->cache.list(ns);
 }

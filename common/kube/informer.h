@@ -89,6 +89,8 @@ class Informer {
   std::optional<nlohmann::json> get(std::string_view ns, std::string_view name) const;
   // Every cached object, or those of one namespace.
   std::vector<nlohmann::json> list(std::string_view ns = {}) const;
+  // "namespace/name" (or "name") of every cached object, none unpacked.
+  std::vector<std::string> keys() const;
 
   // How many times the informer listed (1 after the first sync; more after 410
   // or reconnect failures): for tests and the relist metric.

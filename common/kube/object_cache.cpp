@@ -128,6 +128,14 @@ std::vector<json> ObjectCache::list(std::string_view ns) const {
   return out;
 }
 
+std::vector<std::string> ObjectCache::keys() const {
+  std::vector<std::string> out;
+  const std::shared_lock lock(mutex_);
+  out.reserve(objects_.size());
+  for (const auto& [key, object] : objects_) out.push_back(key.ns.empty() ? key.name : key.ns + "/" + key.name);
+  return out;
+}
+
 std::size_t ObjectCache::size() const {
   const std::shared_lock lock(mutex_);
   return objects_.size();

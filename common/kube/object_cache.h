@@ -69,6 +69,10 @@ class ObjectCache {
   std::optional<nlohmann::json> get(std::string_view ns, std::string_view name) const;
   // Every object, or those of namespace `ns`, ordered by namespace and name.
   std::vector<nlohmann::json> list(std::string_view ns = {}) const;
+  // "namespace/name" ("name" when cluster-scoped) of every object, in key
+  // order, without unpacking any: a resync's key list at thousands of
+  // objects would otherwise unpack them all at once.
+  std::vector<std::string> keys() const;
   std::size_t size() const;
 
   // "" until the first replace().

@@ -225,10 +225,10 @@ std::optional<json> Caches::pipeline(const std::string& ns, const std::string& n
   return set ? set->pipelines->get(ns, name) : std::nullopt;
 }
 
-std::vector<json> Caches::pipelines() const {
-  std::vector<json> all;
+std::vector<std::string> Caches::pipeline_keys() const {
+  std::vector<std::string> all;
   for (const auto& [ns, set] : informers_) {
-    auto some = set.pipelines->list();
+    auto some = set.pipelines->keys();
     all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
   }
   return all;

@@ -46,8 +46,8 @@ class Caches final : public ClusterView {
   bool wait_for_sync(std::chrono::milliseconds timeout) const;
 
   std::optional<nlohmann::json> pipeline(const std::string& ns, const std::string& name) const override;
-  // Every watched pipeline, copied: for the periodic resync's key list only.
-  std::vector<nlohmann::json> pipelines() const;
+  // "namespace/name" of every watched pipeline: the periodic resync's keys.
+  std::vector<std::string> pipeline_keys() const;
   std::vector<topics::Claim> claims_on(const std::vector<std::string>& topics, const std::string& self_uid,
                                        const topics::ClusterIdentity& self_cluster,
                                        topics::ClusterMatch matches) const override;

@@ -227,3 +227,12 @@ TEST(ObjectCache, GivesBackEveryValueOfAnObjectExactlyAsItWasSent) {
   ASSERT_EQ(gone.size(), 1u);
   EXPECT_EQ(gone[0].object.unpacked(), changed);
 }
+
+TEST(ObjectCache, KeysNameEveryObjectInKeyOrder) {
+  ObjectCache cache;
+  json cluster_scoped = {{"metadata", {{"name", "team-a"}, {"resourceVersion", "1"}}}};
+  cache.replace(packed({cm("b", "y", "3"), cm("a", "x", "2"), cluster_scoped}), "10");
+  EXPECT_EQ(cache.keys(), (std::vector<std::string>{"team-a", "a/x", "b/y"}));
+  cache.apply(WatchEventType::Deleted, cm("a", "x", "4"));
+  EXPECT_EQ(cache.keys(), (std::vector<std::string>{"team-a", "b/y"}));
+}
