@@ -1,36 +1,14 @@
 #include "agent/publisher/publisher.h"
 
-#include "agent/publisher/batch.h"
-#include "agent/publisher/claim_pacer.h"
-#include "agent/publisher/delivery_outcome.h"
-#include "agent/publisher/drain_window.h"
-#include "agent/publisher/error_board.h"
-#include "agent/publisher/housekeeper.h"
-#include "agent/publisher/in_flight_batch.h"
-#include "agent/publisher/kafka_producer.h"
-#include "agent/publisher/mark_session.h"
-#include "agent/publisher/topic_limits.h"
-#include "common/event_fd.h"
-#include "common/kafka/admin.h"
-#include "common/kafka/producer_settings.h"
+#include "agent/publisher/publisher_loop.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <deque>
-#include <set>
 
 namespace outflow::agent::publisher {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
-template <typename T>
-void call(const std::function<T>& hook, auto&&... args) {
-  if (hook) hook(std::forward<decltype(args)>(args)...);
-}
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -41,144 +19,8 @@ constexpr milliseconds kReportWait{50};
 // Kafka errors stay on the status until Kafka answers again; while one is
 // shown, the topic limits (one cheap request) are read this often to find out.
 constexpr milliseconds kKafkaErrorRecheck{5000};
-// The longest a stood-down replica's reachability probe may take.
-constexpr milliseconds kProbeTimeout{5000};
 
 }  // namespace
-
-struct Publisher::Loop {
-  Loop(PublisherSettings s, breaker::CircuitBreaker& b, PublisherHooks h)
-      : settings(std::move(s)),
-        breaker(b),
-        hooks(std::move(h)),
-        store(settings.database_url, settings.spec.outbox),
-        marks(settings.database_url),
-        housekeeper(
-            HousekeeperSettings{settings.database_url, settings.spec.outbox, settings.backlog_interval,
-                                settings.prune, settings.reconnect_initial, settings.reconnect_max},
-            [this](const Backlog& backlog) {
-              call(hooks.backlog, backlog);
-              std::lock_guard lock(stats_mutex);
-              stats.backlog = backlog;
-            }),
-        admin(kafka::make_client(RD_KAFKA_PRODUCER,
-                                 kafka::make_conf(kafka::client_properties(settings.kafka)))) {
-    for (const auto& t : settings.spec.topics) topics.push_back(t.name);
-    if (settings.stand_down_after.count() <= 0) {
-      settings.stand_down_after = milliseconds(2LL * settings.kafka.request_timeout_ms);
-    }
-  }
-
-  PublisherSettings settings;
-  breaker::CircuitBreaker& breaker;
-  PublisherHooks hooks;
-  OutboxStore store;
-  // Records acknowledged rows as published on a session of its own, while
-  // `store` reads the next batch (mark_session.h).
-  MarkSession marks;
-  // Counts the backlog and prunes on a session and thread of its own, so
-  // neither ever waits for (or holds up) the publishing loop.
-  Housekeeper housekeeper;
-  std::vector<std::string> topics;
-  // Reads the topics' limits: a client of its own, so describing topics
-  // never waits behind (or purges with) the producer's messages.
-  kafka::ClientHandle admin;
-  std::unique_ptr<KafkaProducer> producer;  // made once the limits are known
-  std::optional<TopicLimitMap> limits;
-  Clock::time_point next_limits{};
-  // The stopping thread signals it, so a publisher waiting in poll() for
-  // NOTIFY wakes at once instead of at the end of its poll interval.
-  EventFd waker;
-  std::atomic<bool> stopping{false};
-
-  // Batches Kafka has not fully reported on, oldest first; settled in that
-  // order. More than one only while a chain drains a backlog (drain_window.h).
-  std::deque<InFlightBatch> window;
-  std::uint64_t batches_started = 0;
-  // After a refusal, rows up to this id are sent one at a time, so a refused
-  // record batch tells which of its rows (if any) the broker refuses alone.
-  std::int64_t solo_until_id = 0;
-  // The chain the window belongs to (drain_window.h).
-  DrainSettings drain_settings;
-  std::optional<Clock::time_point> chain_started;
-  std::int64_t chain_high = 0;        // the highest id the chain has read
-  bool chain_trouble = false;         // a row of the chain must be read again from the floor
-  bool last_claim_full = false;
-  bool last_claim_quiet = false;
-  std::set<std::string> chain_stuck;  // keys the chain left a row of unpublished
-  ClaimPacer pacer;
-  std::optional<Clock::time_point> paced_until;    // a claim waits for the pacer until then
-  std::optional<Clock::time_point> last_report_at;  // Kafka's last accepted report, any batch
-
-  // Acknowledged by Kafka but not yet recorded in the outbox: not yet sent,
-  // and sent to the mark session with no answer yet.
-  Settlement unsettled;
-  Settlement marking;
-  ErrorBoard errors;
-  bool undeclared_rechecked = false;
-  std::set<std::int64_t> waiting_logged;  // rows whose wait was logged once
-  milliseconds reconnect_delay{0};
-  Clock::time_point next_connect{};
-  Clock::time_point next_rebalance{};
-  std::optional<Clock::time_point> unhealthy_since;  // breaker away from Closed since
-  bool standing_down = false;
-  Clock::time_point next_probe{};
-
-  mutable std::mutex stats_mutex;
-  PublisherStats stats;
-
-  void run();
-  bool step();  // false: nothing to do right now, wait
-  void wait(Clock::time_point now);
-  void ensure_connected();
-  bool ensure_kafka(Clock::time_point now);
-  // Records what is acknowledged without waiting for the published marks.
-  void flush_unsettled();
-  // Collects the mark session's answer, waiting for it or not; a failed
-  // mark's rows go back to `unsettled` and the failure is thrown.
-  void collect_marks(bool wait);
-  // Everything acknowledged is recorded when it returns.
-  void flush_all_marks();
-  bool marks_pending() const;
-  // Plans and queues a batch; true when some of its rows wait (undeclared topic).
-  bool send_batch(std::vector<OutboxRow> rows);
-  void on_report(std::uint64_t token, Outcome outcome);
-  void watch_in_flight(Clock::time_point now);
-  // Settles the oldest batch of the window (complete, or abandoned).
-  void finish_batch();
-  void settle_completed();
-  // The producer is about to be replaced (its messages purged): every batch
-  // still waiting gives up on its reports and is settled as it stands.
-  void give_up_window();
-  std::size_t awaiting() const;
-  void watch_breaker(Clock::time_point now);
-  void stand_down(Clock::time_point now);
-  void probe(Clock::time_point now);
-  void record_settlement(const Settlement& s);
-  void housekeeping(Clock::time_point now);
-  void idle_wait(Clock::time_point now);
-  void database_failed(const std::exception& e);
-  void drain();
-  void feed_breaker(BreakerVerdict verdict);
-  void report_transition(const std::optional<breaker::Transition>& t) {
-    if (t) call(hooks.breaker_transition, *t);
-  }
-  void raise(ErrorSource source, const std::string& message) {
-    errors.raise(source, message, std::chrono::system_clock::now());
-    publish_error();
-  }
-  void clear(ErrorSource source) {
-    if (!errors.active(source)) return;
-    errors.clear(source);
-    publish_error();
-  }
-  void publish_error() {
-    const auto shown = errors.current();
-    std::lock_guard lock(stats_mutex);
-    stats.last_error = shown ? shown->message : "";
-    stats.last_error_at = shown ? shown->since : std::chrono::system_clock::time_point{};
-  }
-};
 
 void Publisher::Loop::database_failed(const std::exception& e) {
   // Any statement failure drops the session: its locks may be gone, and a
@@ -254,11 +96,6 @@ bool Publisher::Loop::ensure_kafka(Clock::time_point now) {
   return true;
 }
 
-void Publisher::Loop::feed_breaker(BreakerVerdict verdict) {
-  if (verdict == BreakerVerdict::Success) report_transition(breaker.record_success());
-  if (verdict == BreakerVerdict::Failure) report_transition(breaker.record_failure());
-}
-
 void Publisher::Loop::on_report(std::uint64_t token, Outcome outcome) {
   const auto decoded = decode(token);
   if (!decoded) return;
@@ -280,63 +117,6 @@ std::size_t Publisher::Loop::awaiting() const {
   std::size_t n = 0;
   for (const auto& b : window) n += b.awaiting();
   return n;
-}
-
-void Publisher::Loop::record_settlement(const Settlement& s) {
-  if (!s.published.empty()) call(hooks.published, s.published.size(), s.latencies_seconds);
-  if (!s.poison.empty()) call(hooks.poisoned, s.poison.size());
-  std::lock_guard lock(stats_mutex);
-  stats.published_total += static_cast<std::int64_t>(s.published.size());
-  stats.poison_total += static_cast<std::int64_t>(s.poison.size());
-}
-
-void Publisher::Loop::flush_unsettled() {
-  collect_marks(false);
-  if (!unsettled.poison.empty()) {
-    // Rare, and the row's reason goes with it: on the publisher's own session.
-    store.mark_poison(unsettled.poison);
-    for (const auto& [id, reason] : unsettled.poison) {
-      spdlog::warn("outbox row {} set aside as poison: {}", id, reason);
-    }
-    Settlement poisoned;
-    poisoned.poison = std::move(unsettled.poison);
-    unsettled.poison.clear();
-    record_settlement(poisoned);
-  }
-  // One mark at a time: what is acknowledged meanwhile goes with the next.
-  if (unsettled.published.empty() || marks.busy()) return;
-  marks.start(store.mark_published_sql(), unsettled.published);
-  marking = std::move(unsettled);
-  unsettled = Settlement{};
-}
-
-void Publisher::Loop::collect_marks(bool wait) {
-  if (!marks.busy()) return;
-  try {
-    if (wait) {
-      marks.finish();
-    } else if (!marks.poll()) {
-      return;
-    }
-  } catch (...) {
-    unsettled.published.insert(unsettled.published.begin(), marking.published.begin(), marking.published.end());
-    unsettled.latencies_seconds.insert(unsettled.latencies_seconds.begin(), marking.latencies_seconds.begin(),
-                                       marking.latencies_seconds.end());
-    marking = Settlement{};
-    throw;
-  }
-  record_settlement(marking);
-  marking = Settlement{};
-}
-
-void Publisher::Loop::flush_all_marks() {
-  collect_marks(true);
-  flush_unsettled();
-  collect_marks(true);
-}
-
-bool Publisher::Loop::marks_pending() const {
-  return !unsettled.published.empty() || !unsettled.poison.empty() || marks.busy();
 }
 
 void Publisher::Loop::housekeeping(Clock::time_point now) {
@@ -389,153 +169,6 @@ bool Publisher::Loop::send_batch(std::vector<OutboxRow> rows) {
   if (queued < batch.rows().size()) chain_trouble = true;
   producer->flush(milliseconds(0));
   return !plan.waiting.empty();
-}
-
-void Publisher::Loop::watch_in_flight(Clock::time_point now) {
-  // Kafka is silent only if no batch heard anything: a report for any of
-  // them is an answer.
-  std::optional<Clock::duration> quiet;
-  for (const auto& b : window) {
-    if (!b.complete()) quiet = std::min(quiet.value_or(Clock::duration::max()), b.silence(now));
-  }
-  if (!quiet) return;
-  const auto silence = last_report_at ? std::min(*quiet, now - *last_report_at) : *quiet;
-  if (silence < milliseconds(settings.kafka.request_timeout_ms)) return;
-  // A whole request timeout without a single report: the cluster is not
-  // answering. That is an outage whatever the window holds, and the default
-  // alert must fire within requestTimeoutMs of it. Tripping an open breaker
-  // changes nothing; a half-open one whose trial is this silence reopens.
-  const auto transition = breaker.trip();
-  if (!transition) return;
-  const auto message = fmt::format("Kafka acknowledged nothing for {} ms while {} message(s) waited",
-                                   std::chrono::duration_cast<milliseconds>(silence).count(), awaiting());
-  spdlog::warn("{}", message);
-  raise(ErrorSource::Kafka, message);
-  report_transition(transition);
-}
-
-void Publisher::Loop::finish_batch() {
-  const auto& batch = window.front();
-  const bool solo = batch.rows().size() == 1 && batch.rows().front().id <= solo_until_id;
-  auto outcomes = batch.outcomes();
-  if (solo) {
-    if (const auto* refused = std::get_if<Refused>(&outcomes.front())) {
-      // Alone, it cannot be another row's fault. A producer that stopped for
-      // good is the row's fault only when what stopped it was the broker
-      // refusing this very message (the gapless guarantee turns that into a
-      // fatal error).
-      const auto cause = producer ? producer->fatal_cause() : RD_KAFKA_RESP_ERR_NO_ERROR;
-      if (refused->message_at_fault) {
-        outcomes.front() = Poison{fmt::format("{} (sent alone)", refused->error)};
-      } else if (kafka::is_permanent_for_message(cause)) {
-        outcomes.front() = Poison{fmt::format("the broker refused it: {} (sent alone)", rd_kafka_err2str(cause))};
-      }
-    }
-  }
-  auto settlement = settle(batch.rows(), outcomes, chain_stuck);
-  for (const auto& key : settlement.overtaken_keys) {
-    spdlog::error("order of key \"{}\" broken: a later row was acknowledged before an earlier one", key);
-  }
-  // A refusal may mean the topics' limits changed under us: read them again
-  // before the next batch.
-  if (settlement.refused > 0) next_limits = Clock::now();
-  if (settlement.refused > 0 && !solo) {
-    solo_until_id = std::max(solo_until_id, batch.rows().back().id);
-    spdlog::warn("the broker refused {} message(s) of a batch ({}); sending rows up to id {} one at a time to "
-                 "find which it refuses alone",
-                 settlement.refused, settlement.last_error, solo_until_id);
-  }
-  // Kept until the outbox has it: if the marks fail, they are retried before
-  // anything else is read.
-  unsettled.published.insert(unsettled.published.end(), settlement.published.begin(), settlement.published.end());
-  unsettled.poison.insert(unsettled.poison.end(), settlement.poison.begin(), settlement.poison.end());
-  unsettled.latencies_seconds.insert(unsettled.latencies_seconds.end(), settlement.latencies_seconds.begin(),
-                                     settlement.latencies_seconds.end());
-  if (settlement.failed + settlement.refused + settlement.not_sent + settlement.poison.size() > 0) {
-    chain_trouble = true;
-  }
-  window.pop_front();
-  if (producer && producer->fatal()) {
-    spdlog::warn("replacing the Kafka producer after a fatal error; its unacknowledged rows stay pending");
-    const auto dying = std::move(producer);  // purged when this scope ends: no report reaches anyone
-    give_up_window();
-  }
-}
-
-void Publisher::Loop::settle_completed() {
-  while (!window.empty() && window.front().complete()) finish_batch();
-}
-
-void Publisher::Loop::give_up_window() {
-  chain_trouble = true;
-  std::size_t unanswered = 0;
-  for (auto& b : window) {
-    unanswered += b.awaiting();
-    b.abandon();
-  }
-  while (!window.empty()) finish_batch();
-  // A half-open trial among them will never be answered now. Were it left
-  // outstanding, the breaker would keep its permits spent and this replica
-  // would take its buckets back and publish nothing, for good.
-  if (unanswered > 0) report_transition(breaker.abandon_outstanding());
-}
-
-void Publisher::Loop::watch_breaker(Clock::time_point now) {
-  const auto snapshot = breaker.snapshot();
-  report_transition(snapshot.transition);
-  if (snapshot.state == breaker::State::Closed) {
-    unhealthy_since.reset();
-    return;
-  }
-  if (!unhealthy_since) unhealthy_since = now;
-  // The breaker is shared with the replayer: stand down only when this
-  // publisher has seen Kafka fail it too, not for the replayer's trouble alone.
-  if (!standing_down && errors.active(ErrorSource::Kafka) && now - *unhealthy_since >= settings.stand_down_after) {
-    stand_down(now);
-  }
-}
-
-// Kafka has been unreachable from here for standDownAfter: stop holding a
-// share of the outbox that other replicas may well be able to publish.
-void Publisher::Loop::stand_down(Clock::time_point now) {
-  spdlog::warn("Kafka unreachable from this replica for {} s: giving up its outbox buckets so healthy replicas "
-               "publish them; probing Kafka every {} ms",
-               std::chrono::duration_cast<std::chrono::seconds>(now - *unhealthy_since).count(),
-               settings.spec.circuit_breaker.open_duration_ms);
-  give_up_window();
-  // Purged: none of this replica's messages can reach Kafka after the
-  // rows' new owner sends them.
-  producer.reset();
-  try {
-    if (store.connected()) flush_all_marks();
-  } catch (const std::exception& e) {
-    spdlog::warn("could not mark acknowledged rows before standing down ({}); they will be sent again", e.what());
-    unsettled = Settlement{};
-    marking = Settlement{};
-    marks.disconnect();
-  }
-  store.leave();
-  housekeeper.set_owned({});
-  standing_down = true;
-  next_probe = now + milliseconds(settings.spec.circuit_breaker.open_duration_ms);
-  std::lock_guard lock(stats_mutex);
-  stats.standing_down = true;
-  stats.database_connected = false;
-  stats.owned_buckets = 0;
-}
-
-void Publisher::Loop::probe(Clock::time_point now) {
-  if (now < next_probe) return;
-  next_probe = now + milliseconds(settings.spec.circuit_breaker.open_duration_ms);
-  const auto timeout = std::min(milliseconds(settings.kafka.request_timeout_ms), kProbeTimeout);
-  next_limits = now;  // read them afresh: this is the probe's first request
-  if (!ensure_kafka(now) || !producer->reachable(timeout)) return;
-  spdlog::info("Kafka reachable again: taking outbox buckets back");
-  standing_down = false;
-  unhealthy_since.reset();
-  next_connect = now;
-  std::lock_guard lock(stats_mutex);
-  stats.standing_down = false;
 }
 
 // Idle, a publisher does what pollIntervalMs asks and no more: it sleeps
