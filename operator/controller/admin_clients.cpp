@@ -2,8 +2,8 @@
 
 namespace outflow::op::controller {
 
-AdminClients::AdminClients(std::chrono::milliseconds idle_ttl, const Clock& clock)
-    : idle_ttl_(idle_ttl), clock_(clock) {}
+AdminClients::AdminClients(std::chrono::milliseconds idle_ttl, std::size_t max_uses, const Clock& clock)
+    : idle_ttl_(idle_ttl), max_uses_(max_uses), clock_(clock) {}
 
 std::shared_ptr<kafka::ClientHandle> AdminClients::get(const std::string& key,
                                                        const kafka::ConnectionSettings& settings) {
@@ -11,7 +11,9 @@ std::shared_ptr<kafka::ClientHandle> AdminClients::get(const std::string& key,
   std::lock_guard lock(mu_);
   // A client still in use elsewhere stays alive through its shared_ptr even
   // when evicted here; it closes when its last user lets go.
-  std::erase_if(clients_, [&](const auto& item) { return now - item.second.last_used > idle_ttl_; });
+  std::erase_if(clients_, [&](const auto& item) {
+    return now - item.second.last_used > idle_ttl_ || item.second.uses >= max_uses_;
+  });
   auto found = clients_.find(key);
   if (found == clients_.end()) {
     auto properties = kafka::client_properties(settings);
@@ -23,6 +25,7 @@ std::shared_ptr<kafka::ClientHandle> AdminClients::get(const std::string& key,
     found = clients_.emplace(key, Entry{std::move(client), now}).first;
   }
   found->second.last_used = now;
+  ++found->second.uses;
   // Serve the client's own event queue (errors, logs, statistics) that
   // librdkafka fills while brokers are down; unserved it only grows.
   rd_kafka_poll(found->second.client->get(), 0);
