@@ -18,10 +18,14 @@ bool coarse_change(std::optional<std::int64_t> written, std::optional<std::int64
 bool material_change(const AgentState& written, const AgentState& current) {
   if (current.breaker != written.breaker || current.breaker_since != written.breaker_since) return true;
   if (current.last_error != written.last_error) return true;
+  // Each parked message waits for a person; they are rare, so each is news.
+  if (current.parked_total != written.parked_total) return true;
+  // Dead letters are the exception, not traffic: "some pending" against
+  // "none" is news both ways, and moves in between are coarse.
+  if ((written.dlq_pending == 0) != (current.dlq_pending == 0)) return true;
   return coarse_change(written.outbox_backlog, current.outbox_backlog) ||
          coarse_change(written.oldest_pending_age_seconds, current.oldest_pending_age_seconds) ||
          coarse_change(written.dlq_pending, current.dlq_pending) ||
-         coarse_change(written.parked_total, current.parked_total) ||
          coarse_change(written.published_total, current.published_total);
 }
 

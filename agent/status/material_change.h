@@ -24,9 +24,9 @@ namespace outflow::agent {
 bool coarse_change(std::optional<std::int64_t> written, std::optional<std::int64_t> now);
 
 // True when `current` differs from what was last `written` in something a
-// person acts on: breaker state or since, lastError, or a coarse change of
-// outboxBacklog, oldestPendingAgeSeconds, dlqPending, parkedTotal or
-// publishedTotal. The total grows for ever, so as a coarse change it is news
+// person acts on: breaker state or since, lastError, parkedTotal (any
+// change), dlqPending coming to zero or leaving it, or a coarse change of
+// outboxBacklog, oldestPendingAgeSeconds, dlqPending or publishedTotal. The total grows for ever, so as a coarse change it is news
 // once per tenfold growth (a handful of writes in a pod's life; the metrics
 // carry it live), and never reads 0 once rows went out.
 bool material_change(const AgentState& written, const AgentState& current);

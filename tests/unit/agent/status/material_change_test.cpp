@@ -96,4 +96,29 @@ TEST(MaterialChange, SteadyPublishingIsNotNewsButABacklogOrDeadLettersPilingUpIs
   EXPECT_TRUE(material_change(before, stuck));
 }
 
+// Seen in CI: a message parked and the dead letters drained, and the entry
+// still said "dlqPending 2, parkedTotal 0" for good, because 0 -> 1 parked
+// and 2 -> 0 pending were no tenfold moves. Every parked message waits for a
+// person, and "dead letters pending" against "none" is what one looks for.
+TEST(MaterialChange, EveryParkedMessageAndDeadLettersComingToNoneOrLeavingItAreNews) {
+  AgentState before;
+  before.dlq_pending = 2;
+  before.parked_total = 0;
+  AgentState parked = before;
+  parked.parked_total = 1;
+  EXPECT_TRUE(material_change(before, parked)) << "0 -> 1 parked";
+  before.parked_total = 41;
+  parked.parked_total = 42;
+  EXPECT_TRUE(material_change(before, parked)) << "41 -> 42 parked";
+
+  AgentState drained = before;
+  drained.dlq_pending = 0;
+  EXPECT_TRUE(material_change(before, drained)) << "2 -> 0 pending";
+  EXPECT_TRUE(material_change(drained, before)) << "0 -> 2 pending";
+  AgentState fewer = before;
+  before.dlq_pending = 30;
+  fewer.dlq_pending = 5;
+  EXPECT_FALSE(material_change(before, fewer)) << "30 -> 5 pending: still some, not tenfold";
+}
+
 }  // namespace
