@@ -10,6 +10,7 @@
 #include <iterator>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -61,10 +62,12 @@ std::vector<int> tree_of(int root) {
   return pids;
 }
 
-long pss_kib(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+// The kB figure of the line starting with `field` ("VmHWM:") in
+// /proc/PID/`file`; 0 when the process is gone.
+long proc_kib(int pid, const char* file, std::string_view field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("Pss:", 0) == 0) return std::stol(line.substr(4));
+    if (line.starts_with(field)) return std::stol(line.substr(field.size()));
   }
   return 0;
 }
@@ -79,17 +82,11 @@ double tree_cpu_seconds(int root) {
 
 long tree_pss_kib(int root) {
   long total = 0;
-  for (const int pid : tree_of(root)) total += pss_kib(pid);
+  for (const int pid : tree_of(root)) total += proc_kib(pid, "smaps_rollup", "Pss:");
   return total;
 }
 
-long peak_rss_kib(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
+long peak_rss_kib(int pid) { return proc_kib(pid, "status", "VmHWM:"); }
 
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
