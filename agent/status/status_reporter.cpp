@@ -199,11 +199,12 @@ struct StatusReporter::State {
   }
 
   void succeeded(const AgentState& state) {
-    reachable.store(true);
+    // Error first: whoever sees reachable() turn true must also see no error.
     {
       std::lock_guard lock(mutex);
       error.clear();
     }
+    reachable.store(true);
     if (!failing_with.empty()) {
       spdlog::info("status: writing pod {}'s entry in pipeline {} again", pod, where());
     } else if (!ever_written) {

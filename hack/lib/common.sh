@@ -15,9 +15,36 @@ OUTFLOW_TESTENV_DIR="${OUTFLOW_TESTENV_DIR:-${REPO_ROOT}/.testenv}"
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf '[%s] ERROR: %s\n' "$(date +%H:%M:%S)" "$*" >&2; exit 1; }
 
-# A TCP port on 127.0.0.1 that nothing listens on right now.
+# A TCP port on 127.0.0.1 that nothing listens on right now, from 20000-29999:
+# below the kernel's ephemeral range, so no outgoing connection takes it
+# before (or, for a restarted broker, between) the server's binds. Ports
+# handed out before are listed in ${OUTFLOW_TESTENV_DIR}/ports and skipped:
+# two picked back to back (etcd's client and peer ports) are bound only later.
+# The tests' own children get 11000-19999 (tests/integration/child_process.cpp).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  mkdir -p "${OUTFLOW_TESTENV_DIR}"
+  python3 - "${OUTFLOW_TESTENV_DIR}/ports" <<'PY'
+import os, random, socket, sys
+handed = sys.argv[1]
+taken = set(open(handed).read().split()) if os.path.exists(handed) else set()
+for port in random.sample(range(20000, 30000), 10000):
+    if str(port) in taken:
+        continue
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    with open(handed, "a") as f:
+        f.write(f"{port}\n")
+    print(port)
+    break
+else:
+    raise SystemExit("no free port in 20000-29999 on 127.0.0.1")
+PY
 }
 
 # wait_until SECONDS DESCRIPTION LOGFILE -- CMD...

@@ -7,12 +7,17 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -96,17 +101,75 @@ void ChildProcess::signal(int sig) {
 
 std::string ChildProcess::log() const { return read_text(log_path_); }
 
+namespace {
+
+// Ports for a test's children come from below the kernel's ephemeral range
+// (32768-60999 here). A port from that range that was free when picked can be
+// the local end of an outgoing connection (a librdkafka reconnect, a database
+// client) by the time the child binds it: a replacement agent in the chaos
+// test died of exactly that, EADDRINUSE. hack/lib/common.sh hands out
+// 20000-29999 for the test environment's servers, so the two never meet.
+constexpr int kFirstPort = 11000;
+constexpr int kLastPort = 19999;
+
+// Test binaries run side by side (ctest -j): each port is claimed with an
+// flock on a file named after it, held by this process until it exits.
+class PortClaims {
+ public:
+  PortClaims() { ::mkdir(kDirectory, 0777); }
+  ~PortClaims() {
+    for (const int fd : held_) ::close(fd);
+  }
+  PortClaims(const PortClaims&) = delete;
+  PortClaims& operator=(const PortClaims&) = delete;
+
+  int claim() {
+    std::lock_guard lock(mutex_);
+    constexpr int span = kLastPort - kFirstPort + 1;
+    const int start = static_cast<int>(std::random_device{}() % span);
+    for (int i = 0; i < span; ++i) {
+      const int port = kFirstPort + (start + i) % span;
+      const std::string path = std::string(kDirectory) + "/" + std::to_string(port);
+      const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+      if (fd < 0) continue;
+      // A second flock on a new open file fails even within this process.
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && bindable(port)) {
+        held_.push_back(fd);
+        return port;
+      }
+      ::close(fd);
+    }
+    throw std::runtime_error("no free port left in 11000-19999 on 127.0.0.1");
+  }
+
+ private:
+  static constexpr const char* kDirectory = "/tmp/outflow-port-claims";
+
+  // As the child's listener will bind: with SO_REUSEADDR, so a port whose
+  // last connection is in TIME_WAIT counts as free.
+  static bool bindable(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+  }
+
+  std::mutex mutex_;
+  std::vector<int> held_;
+};
+
+}  // namespace
+
 int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  static PortClaims claims;
+  return claims.claim();
 }
 
 std::pair<int, std::string> http_get(int port, const std::string& path) {

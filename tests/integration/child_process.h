@@ -39,7 +39,9 @@ class ChildProcess {
   std::string log_path_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 for a child to listen on: free now, outside the
+// kernel's ephemeral range, and handed to no other test process while this
+// one runs.
 int free_port();
 
 // GET of http://127.0.0.1:port/path: {status, body}; status 0 when nothing listens.
