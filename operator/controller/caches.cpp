@@ -68,14 +68,19 @@ std::vector<kube::Informer*> Caches::Informers::all() const {
           service_accounts.get(), roles.get(), role_bindings.get(), pipelines.get()};
 }
 
-const kube::Informer* Caches::Informers::owned(const kube::ResourceKind& kind) const {
-  if (kind == kinds::deployments()) return deployments.get();
-  if (kind == kinds::config_maps()) return config_maps.get();
-  if (kind == kinds::services()) return services.get();
-  if (kind == kinds::service_accounts()) return service_accounts.get();
-  if (kind == kinds::roles()) return roles.get();
-  if (kind == kinds::role_bindings()) return role_bindings.get();
+Caches::Informers::Member Caches::Informers::owned_member(const kube::ResourceKind& kind) {
+  if (kind == kinds::deployments()) return &Informers::deployments;
+  if (kind == kinds::config_maps()) return &Informers::config_maps;
+  if (kind == kinds::services()) return &Informers::services;
+  if (kind == kinds::service_accounts()) return &Informers::service_accounts;
+  if (kind == kinds::roles()) return &Informers::roles;
+  if (kind == kinds::role_bindings()) return &Informers::role_bindings;
   return nullptr;
+}
+
+const kube::Informer* Caches::Informers::owned(const kube::ResourceKind& kind) const {
+  const auto member = owned_member(kind);
+  return member ? (this->*member).get() : nullptr;
 }
 
 Caches::Caches(kube::RestClient& rest, std::vector<std::string> namespaces, OnChange on_change)
@@ -248,8 +253,7 @@ std::optional<json> Caches::owned(const kube::ResourceKind& kind, const std::str
 }
 
 bool Caches::caches_owned(const kube::ResourceKind& kind) const {
-  return kind == kinds::deployments() || kind == kinds::config_maps() || kind == kinds::services() ||
-         kind == kinds::service_accounts() || kind == kinds::roles() || kind == kinds::role_bindings();
+  return Informers::owned_member(kind) != nullptr;
 }
 
 std::vector<json> Caches::agent_pods(const std::string& ns, const json& selector_labels) const {

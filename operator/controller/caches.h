@@ -61,9 +61,12 @@ class Caches final : public ClusterView {
 
  private:
   struct Informers {
+    using Member = std::unique_ptr<kube::Informer> Informers::*;
     std::unique_ptr<kube::Informer> pipelines, deployments, config_maps, pods, secrets;
-    // Watched only so that a deleted or edited one is noticed without a GET.
     std::unique_ptr<kube::Informer> services, service_accounts, roles, role_bindings;
+    // The informer of a kind the operator creates for each pipeline; null for
+    // any other kind. The one list both owned() and caches_owned() read.
+    static Member owned_member(const kube::ResourceKind& kind);
     const kube::Informer* owned(const kube::ResourceKind& kind) const;
     std::vector<kube::Informer*> all() const;
   };
