@@ -1,5 +1,6 @@
 #include "agent/replayer/replayer.h"
 
+#include "agent/replayer/after_report.h"
 #include "agent/replayer/client_properties.h"
 #include "agent/replayer/flow.h"
 #include "agent/replayer/kafka_glue.h"
@@ -530,36 +531,27 @@ struct Replayer::Impl {
     auto entry = std::move(it->second);
     in_flight.erase(it);
 
-    if (ok) {
-      finished_one(entry);
-      return;
-    }
-    const std::string topic = rd_kafka_topic_name(report->rkt);
+    const std::string topic = ok ? std::string() : rd_kafka_topic_name(report->rkt);
+    const auto why = ok ? std::string() : fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(report->err));
     if (permanent) {
       // The limits may have changed; the next produce checks against new ones.
       refresh_limits = true;
-      const auto why = fmt::format("Kafka refused it for {}: {}", topic, rd_kafka_err2str(report->err));
       note_error(fmt::format("{}[{}]@{}: {}", rd_kafka_topic_name(entry.message->rkt), entry.message->partition,
                              entry.message->offset, why));
-      if (entry.refusals == 0) {
-        // Kafka refuses a whole record batch: tried once more before it is
-        // taken for this message's own fault.
-        entry.refusals = 1;
-        retry_later(std::move(entry), settings.now_ms() + settings.retry_backoff.count());
-        return;
-      }
-      auto next = smaller(entry.route, why, entry.message->len);
-      if (!next) {
-        give_up(entry.message.get(), why);
-        return;
-      }
-      entry.route = std::move(*next);
-      entry.refusals = 0;
-      retry_later(std::move(entry), settings.now_ms());
-      return;
+    } else if (!ok && !purged) {
+      note_error(fmt::format("delivery to {} failed: {}", topic, rd_kafka_err2str(report->err)));
     }
-    if (!purged) note_error(fmt::format("delivery to {} failed: {}", topic, rd_kafka_err2str(report->err)));
-    retry_later(std::move(entry), settings.now_ms() + settings.retry_backoff.count());
+    auto next = after_report({ok, permanent, why}, {entry.route, entry.refusals, entry.message->len},
+                             settings.now_ms(), settings.retry_backoff.count());
+    if (std::holds_alternative<Done>(next)) {
+      finished_one(entry);
+    } else if (auto* again = std::get_if<SendAgain>(&next)) {
+      entry.route = std::move(again->route);
+      entry.refusals = again->refusals;
+      retry_later(std::move(entry), again->at_ms);
+    } else {
+      give_up(entry.message.get(), std::get<GiveUp>(next).why);
+    }
   }
 
   // A message whose produce failed is sent again at `at`; its partition keeps
