@@ -23,12 +23,12 @@
 #include "agent/publisher/publisher.h"
 #include "common/clock.h"
 #include "common/kafka/admin.h"
+#include "peers/machine.h"
 #include "testenv.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <dirent.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -250,57 +250,8 @@ double rusage_cpu(const rusage& u) {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// "" when the process is gone: a backend may exit between readdir() and the
-// read, and libstdc++ then throws from the read (ESRCH) instead of ending it.
-std::string proc_stat(int pid) {
-  try {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  } catch (const std::ios_base::failure&) {
-    return "";
-  }
-}
-
-double process_cpu_seconds(int pid) {
-  const std::string text = proc_stat(pid);
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(text.substr(close + 2));
-  std::vector<std::string> f;
-  for (std::string field; fields >> field;) f.push_back(field);
-  // After the command: state(0) ppid(1) ... utime(11) stime(12), in clock ticks.
-  if (f.size() < 13) return 0;
-  return static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-int parent_of(int pid) {
-  const std::string text = proc_stat(pid);
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text.substr(close + 2));
-  std::string state;
-  int ppid = -1;
-  fields >> state >> ppid;
-  return ppid;
-}
-
-// CPU seconds of `root` and its direct children now alive (PostgreSQL's
-// backends are children of the postmaster). Backends that exited in between
-// are missed, which is why the phases keep their sessions open.
-double tree_cpu_seconds(int root) {
-  if (root <= 0) return 0;
-  double total = process_cpu_seconds(root);
-  struct CloseDir {
-    void operator()(DIR* d) const { closedir(d); }
-  };
-  std::unique_ptr<DIR, CloseDir> proc(opendir("/proc"));
-  if (!proc) return total;
-  while (const auto* entry = readdir(proc.get())) {
-    const int pid = std::atoi(entry->d_name);
-    if (pid > 0 && parent_of(pid) == root) total += process_cpu_seconds(pid);
-  }
-  return total;
-}
+using bench::parent_of;  // bench/peers/machine.h
+using bench::tree_cpu_seconds;
 
 // Busy and total jiffies of the whole machine.
 std::pair<double, double> machine_jiffies() {
@@ -330,10 +281,7 @@ Parts find_parts(pg::Connection& sql) {
   Parts parts;
   const int backend = std::stoi(std::string(sql.exec("SELECT pg_backend_pid()").value(0, 0)));
   parts.postmaster = parent_of(backend);
-  if (const char* dir = std::getenv("OUTFLOW_TESTENV_DIR")) {
-    std::ifstream in(std::string(dir) + "/pids/kafka.pid");
-    in >> parts.kafka;
-  }
+  parts.kafka = bench::broker_pid();
   return parts;
 }
 
