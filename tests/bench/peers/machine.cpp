@@ -18,10 +18,21 @@ namespace outflow::bench {
 
 namespace {
 
+// The whole of /proc/PID/stat; "" when the process is gone. A backend may
+// exit between readdir() and the read, and libstdc++ then throws from the
+// read (ESRCH) instead of ending it.
+std::string stat_text(int pid) {
+  try {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    return "";
+  }
+}
+
 // The fields after the command name of /proc/PID/stat ("state ppid ...").
 std::vector<std::string> stat_fields(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = stat_text(pid);
   const auto close = text.rfind(')');
   std::vector<std::string> fields;
   if (close == std::string::npos || close + 2 > text.size()) return fields;
