@@ -54,7 +54,11 @@ void Replayer::Impl::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
   std::set<TopicPartition> revoked;
   for (int i = 0; i < partitions->cnt; ++i) revoked.insert({partitions->elems[i].topic, partitions->elems[i].partition});
   const auto from_revoked = [&](const Outgoing& o) { return revoked.contains(source_of(o.message.get())); };
-  if (!self->abandoning) {
+  // Lost rather than handed over (the group session expired, as in a broker
+  // outage): another member may own them already, and a commit under the old
+  // member id fences a static member for good (librdkafka: FATAL). Nothing is
+  // drained or committed; the next owner repeats what was in flight.
+  if (!self->abandoning && !rd_kafka_assignment_lost(client)) {
     self->drain(from_revoked);
     self->commit(true, &revoked);
   }
