@@ -5,6 +5,7 @@
 // about facts already gathered (column types, topic layouts) are pure and
 // live here; postgres_check and kafka_check gather the facts.
 
+#include "common/checklist/checklist.h"
 #include "common/pipeline/spec.h"
 
 #include <map>
@@ -15,22 +16,13 @@
 
 namespace outflow::agent::check {
 
-enum class Outcome { Ok, Failed, Skipped };
-
-struct Item {
-  std::string subject;  // "postgres", "outbox table", "topic shop.orders", ...
-  Outcome outcome = Outcome::Ok;
-  std::string detail;  // what was found, or what is wrong and what to do
-  bool operator==(const Item&) const = default;
-};
-
-inline constexpr int kExitReady = 0;
-inline constexpr int kExitConfig = 1;  // the config itself is invalid (one line)
-inline constexpr int kExitFailed = 2;  // a check failed
-
-// One line per item ("  ok    postgres: ..."), then the verdict line.
-std::string render(const std::vector<Item>& items);
-int exit_code(const std::vector<Item>& items);
+using checklist::exit_code;
+using checklist::Item;
+using checklist::kExitConfig;  // the config itself is invalid (one line)
+using checklist::kExitFailed;
+using checklist::kExitReady;
+using checklist::Outcome;
+using checklist::render;
 
 // information_schema.columns.data_type of each column of the outbox table.
 using ColumnTypes = std::map<std::string, std::string>;
