@@ -9,6 +9,7 @@
 #include "common/kube/rest_client.h"
 #include "common/log/logging.h"
 #include "common/openssl_init.h"
+#include "operator/check/command.h"
 #include "operator/controller/admin_clients.h"
 #include "operator/controller/caches.h"
 #include "operator/controller/controller.h"
@@ -25,6 +26,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <cstdlib>
+#include <iostream>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -205,7 +207,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("outflow-operator ") + outflow::kVersion);
   outflow::op::Options options;
   outflow::op::add_flags(app, options);
+  outflow::op::check::CheckOptions check_options;
+  auto* check = app.add_subcommand("check",
+                                   "Check a running operator release from inside its cluster: every pod Ready and "
+                                   "answering on its ports, one leader holding a fresh Lease (the chart's helm test); "
+                                   "exit 0 ready, 1 bad options, 2 a check failed");
+  outflow::op::check::add_check_flags(*check, check_options);
   CLI11_PARSE(app, argc, argv);
+  if (check->parsed()) return outflow::op::check::run_check(check_options, std::cout);
   if (const auto problem = outflow::op::validate(options)) {
     std::fprintf(stderr, "outflow-operator: %s\n", problem->c_str());
     return 2;
