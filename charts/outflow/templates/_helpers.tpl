@@ -11,6 +11,17 @@ app.kubernetes.io/name: outflow-operator
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* The `helm test` pod's labels: not the operator's, so no Service, PDB or policy of the operator selects it. */}}
+{{- define "outflow.testSelectorLabels" -}}
+app.kubernetes.io/name: outflow-chart-test
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* The leader-election Lease, in the release namespace. */}}
+{{- define "outflow.leaseName" -}}
+outflow-operator
+{{- end -}}
+
 {{- define "outflow.labels" -}}
 {{ include "outflow.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}

@@ -82,8 +82,16 @@ done
 # kinds only where the API server serves them.
 kinds_of() { grep '^kind:' | sed 's/^kind: //' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' '; }
 render() { "${helm}" template rel "${chart}" --namespace "${ns}" "$@" 2>/dev/null; }
-[[ "$(render | kinds_of)" == "ClusterRole=1 ClusterRoleBinding=1 Deployment=1 PodDisruptionBudget=1 Role=1 RoleBinding=1 Service=1 ServiceAccount=1 " ]] \
-  || fail "default kinds: $(render | kinds_of)"
+[[ "$(render --skip-tests | kinds_of)" == "ClusterRole=1 ClusterRoleBinding=1 Deployment=1 PodDisruptionBudget=1 Role=1 RoleBinding=1 Service=1 ServiceAccount=1 " ]] \
+  || fail "default kinds: $(render --skip-tests | kinds_of)"
+# The `helm test` hook: the checker's pod, and a grant of its own that may
+# only list pods and read the one Lease (none without leader election).
+[[ "$(render --show-only templates/tests/operator-check.yaml | kinds_of)" == "Pod=1 Role=1 RoleBinding=1 ServiceAccount=1 " ]] \
+  || fail "test hook kinds: $(render --show-only templates/tests/operator-check.yaml | kinds_of)"
+render --show-only templates/tests/operator-check.yaml | grep -q 'resourceNames: \[outflow-operator\]' \
+  || fail "the test hook may read Leases other than the operator's"
+render --set leaderElection=false --set replicas=1 --show-only templates/tests/operator-check.yaml \
+  | grep -qE 'leases|--lease=' && fail "the test hook reads a Lease although leaderElection is false"
 render --set replicas=1 | grep -q '^kind: PodDisruptionBudget' && fail "a PodDisruptionBudget for one replica blocks every drain"
 render --set podDisruptionBudget.enabled=false | grep -q '^kind: PodDisruptionBudget' && fail "podDisruptionBudget.enabled=false ignored"
 all_monitoring=(--set monitoring.serviceMonitor.enabled=true --set monitoring.podMonitor.enabled=true)
@@ -111,8 +119,10 @@ PY
 for values in "" \
     "--set leaderElection=false --set watchNamespaces={a,b} --set agent.allowedImages={registry.example/outflow-agent:*,mirror.example/agent:1}" \
     "--set networkPolicy.enabled=true --set networkPolicy.agentNamespaces={${ns}-agents} --set networkPolicy.kafka.to[0].ipBlock.cidr=10.1.0.0/16 --set networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring --set dashboard.enabled=true --set-json resources={\"limits\":{\"memory\":\"1Gi\",\"cpu\":2}}"; do
+  # The test hook's pod names a service account that exists only once the
+  # hook runs; tests/e2e/chart_e2e_test.cpp runs it for real on the node.
   # shellcheck disable=SC2086  # $values is a word list on purpose
-  "${helm}" template rel "${chart}" --namespace "${ns}" --include-crds ${values} > "${work}/rendered.yaml" 2>/dev/null
+  "${helm}" template rel "${chart}" --namespace "${ns}" --include-crds --skip-tests ${values} > "${work}/rendered.yaml" 2>/dev/null
   "${kubectl}" apply --dry-run=server -f "${work}/rendered.yaml" > "${work}/applied.txt"
   kinds="$(grep -c 'created (server dry run)\|configured (server dry run)\|unchanged (server dry run)' "${work}/applied.txt")"
   expected="$(grep -c '^kind:' "${work}/rendered.yaml")"
