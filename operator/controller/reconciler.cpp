@@ -160,7 +160,7 @@ TopicSyncResult Reconciler::apply_topic_step(const json& object, const Proceed& 
     return view_.claims_on(names, uid, {cluster_id, bootstrap}, topics::same_cluster);
   };
   auto admin = admins_.get(step.connection, step.settings);
-  return sync_topics(admin->get(), step.input, claims_for, step.last_known, step.timeout, metrics_,
+  return sync_topics(admin->get(), step.input, claims_for, step.last_known, step.timeout, metrics_, topic_creates_,
                      [this] { throw_if_cancelled(); });
 }
 

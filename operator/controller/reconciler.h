@@ -9,6 +9,7 @@
 // nothing new makes no request to Kafka or to the API server.
 
 #include "common/clock.h"
+#include "common/kafka/create_batcher.h"
 #include "common/kube/api_client.h"
 #include "common/kube/event_recorder.h"
 #include "operator/controller/admin_clients.h"
@@ -82,6 +83,8 @@ class Reconciler {
   const ReconcilerConfig config_;
   const Clock& clock_;
   std::atomic<bool> cancelled_{false};
+  // Every worker's topic creations on one client share a CreateTopics request.
+  kafka::CreateTopicsBatcher topic_creates_;
 
   std::mutex mu_;  // guards memory_ (the map, not the entries) and the CRD probe
   std::map<std::string, Memory> memory_;

@@ -130,7 +130,7 @@ TopicSyncResult unchecked_topics(const std::vector<pipeline::TopicSpec>& desired
 TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const ClaimsFor& claims_for,
                             const std::vector<topics::TopicStatus>& last_known,
                             std::chrono::milliseconds timeout, Metrics& metrics,
-                            const std::function<void()>& before_write) {
+                            kafka::CreateTopicsBatcher& creates, const std::function<void()>& before_write) {
   const auto may_write = [&] {
     if (before_write) before_write();
   };
@@ -167,7 +167,7 @@ TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const Claims
   try {
     if (!plan.create.empty()) {
       may_write();
-      const auto outcomes = kafka::create_topics(admin, plan.create, timeout);
+      const auto outcomes = creates.create(admin, plan.create, timeout);
       metrics.admin_call("create_topics", true);
       mark_failures(result.statuses, outcomes, "CreateFailed", "creating", true);
       result.created = names_of(outcomes);

@@ -4,6 +4,7 @@
 // topics::plan, send its batched Admin calls, and fold the broker's per-topic
 // answers back into the statuses the plan predicted.
 
+#include "common/kafka/create_batcher.h"
 #include "operator/controller/metrics.h"
 #include "operator/topics/check_schedule.h"
 #include "operator/topics/plan.h"
@@ -40,12 +41,13 @@ using ClaimsFor = std::function<std::vector<topics::Claim>(const std::string& cl
 // trouble: an unreachable cluster comes back as outcome Unreachable with a
 // KafkaUnreachable condition.
 // `last_known`: the statuses reported before, kept when the broker cannot be asked.
+// Topics are created through `creates`, in one request with other reconciles'.
 // `before_write` runs before each Admin call that changes the cluster and may
 // throw to stop it (a leader that lost its lease); its exception propagates.
 TopicSyncResult sync_topics(rd_kafka_t* admin, topics::Input input, const ClaimsFor& claims_for,
                             const std::vector<topics::TopicStatus>& last_known,
                             std::chrono::milliseconds timeout, Metrics& metrics,
-                            const std::function<void()>& before_write = {});
+                            kafka::CreateTopicsBatcher& creates, const std::function<void()>& before_write = {});
 
 // The condition and statuses to report when the topics could not be checked
 // at all (Secrets missing, broker unreachable): the last known per-topic
