@@ -11,6 +11,12 @@ namespace outflow::agent::replayer {
 void Replayer::Impl::consume(kafka::MessageHandle message) {
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+    // librdkafka hands a consumer's fatal error to the application here,
+    // not to the error callback.
+    if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
+      consumer_failed();
+      return;
+    }
     note_error(fmt::format("Kafka consumer: {}", rd_kafka_message_errstr(message.get())));
     return;
   }

@@ -87,6 +87,7 @@ struct Replayer::Impl {
   void report(const breaker::Transition& t);
   static void on_producer_error(rd_kafka_t* client, int code, const char* reason, void* opaque);
   static void on_consumer_error(rd_kafka_t*, int code, const char* reason, void* opaque);
+  void consumer_failed();
   void replace_producer();
 
   // ---- timers (replayer_consume.cpp)
@@ -155,6 +156,7 @@ struct Replayer::Impl {
   CommitPacer pacer;
   std::uint64_t next_id = 1;
   bool producer_fatal = false;
+  bool consumer_fatal = false;
   ReplayerCounters counters;
   SizeLimits limits;
   bool refresh_limits = false;

@@ -230,3 +230,56 @@ TEST_F(ReplayerOutageTest, DeadLettersDueDuringABrokerOutageGoOutSoonAfterItEnds
   EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kMessages));
   for (auto& r : replicas) r->stop();
 }
+
+// A broker outage that outlasts the group session: librdkafka revokes the
+// assignment as lost, and the static member rejoins once the broker is back.
+// Committing the lost partitions (what the revoke handler did for every
+// revoke) sent a commit under a member id the returning broker no longer took
+// for this group.instance.id: fenced, the consumer failed for good (FATAL)
+// and read nothing more until its pod restarted.
+TEST_F(ReplayerOutageTest, AnOutageLongerThanTheSessionLeavesTheConsumerReading) {
+  const auto spec = testenv::create_replay_pipeline(3, 300, 2, 4000, 1);  // dlq + 3 tiers, 4 partitions
+  const auto& dlq = spec.dead_letter->topic;
+  const auto& orders = spec.topics[0].name;
+  auto s = testenv::replayer_settings(spec, testenv::unique_name("grp"));
+  s.instance_id = "orders-agent-a";
+  // The agent's own. librdkafka holds a commit it cannot send for one session
+  // timeout: with 10 s the session expires (7-11 s after the broker goes) well
+  // before the broker is back (~13 s: stop, 7 s, start) and the broker is
+  // back well before a held commit is dropped (17-21 s).
+  s.session_timeout = ReplayerSettings{}.session_timeout;
+  // What was acknowledged before the outage is still to be committed when the
+  // session expires. Running, that is what the last commit interval
+  // acknowledged, or a commit the outage made fail; here it is certain.
+  s.commit_interval = 10min;
+  auto replayer = start(s);
+  ASSERT_TRUE(eventually([&] { return replayer->stats().assigned_partitions == 4; }, 30s));
+  constexpr int kBefore = 5;
+  for (int i = 0; i < kBefore; ++i) {
+    producer_.send(dlq, "k" + std::to_string(i), "before-" + std::to_string(i), dead_letter_headers(orders, 1));
+  }
+  producer_.flush();
+  ASSERT_TRUE(eventually([&] { return republished() >= kBefore; }, 20s)) << republished();
+
+  {
+    testenv::PartStopped kafka("kafka");
+    std::this_thread::sleep_for(7s);  // the outage itself: nothing to poll for
+    kafka.restart();
+  }
+  const auto back = std::chrono::steady_clock::now();
+  producer_.send(dlq, "k", "after the outage", dead_letter_headers(orders, 1));
+  producer_.flush();
+  const auto out = testenv::read_until(
+      orders, [](const auto& records) { return by_value(records).contains("after the outage"); }, 60s);
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - back).count();
+  const auto stats = replayer->stats();
+  ASSERT_TRUE(by_value(out).contains("after the outage"))
+      << "nothing read after the outage; consumer failures: " << stats.consumer_failures_total
+      << ", last error: " << stats.last_error;
+  std::printf("[ REPLAYER ] outage longer than the session: the dead letter sent after it went out %.1f s after the "
+              "broker was back\n",
+              seconds);
+  EXPECT_EQ(stats.consumer_failures_total, 0) << "the consumer was fenced: " << stats.last_error;
+  EXPECT_EQ(distinct_values(out).size(), static_cast<std::size_t>(kBefore + 1));
+  replayer->stop();
+}
