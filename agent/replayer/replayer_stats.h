@@ -21,7 +21,7 @@ struct ReplayerStats {
   std::int64_t repeats_dropped = 0;    // second tier copies of one dead letter, recognised and dropped
   std::int64_t given_up_total = 0;     // could not be parked even without their value (logged as errors)
   // Times the consumer failed for good (librdkafka FATAL: fenced by a member
-  // with the same group.instance.id). Such a consumer reads nothing more.
+  // with the same group.instance.id) and was replaced by a new one.
   std::int64_t consumer_failures_total = 0;
   // Consumed by this process and not yet acknowledged where they go next
   // (including tier heads waiting to be due). Messages still unread in the
