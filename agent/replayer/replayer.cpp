@@ -83,9 +83,9 @@ kafka::ClientHandle Replayer::Impl::make_consumer() {
   return client;
 }
 
-void Replayer::Impl::start() {
-  std::lock_guard lock(lifecycle_mu);
-  if (thread.joinable() || finished) return;
+// To the dead-letter topic and every retry tier. Throws std::runtime_error
+// when librdkafka refuses the subscription.
+void Replayer::Impl::subscribe() {
   kafka::PartitionListHandle topics(rd_kafka_topic_partition_list_new(static_cast<int>(tiers.size() + 1)));
   rd_kafka_topic_partition_list_add(topics.get(), dlq.c_str(), RD_KAFKA_PARTITION_UA);
   for (const auto& [name, tier] : tiers) {
@@ -94,6 +94,42 @@ void Replayer::Impl::start() {
   if (const auto err = rd_kafka_subscribe(consumer.get(), topics.get())) {
     throw std::runtime_error(fmt::format("replayer: cannot subscribe: {}", rd_kafka_err2str(err)));
   }
+}
+
+// A consumer that failed for good (fenced) reads nothing more and can commit
+// nothing. Its partitions go as a lost assignment does: nothing committed,
+// everything kept from them dropped, so their next owner (most likely the
+// new consumer) repeats it from the last commit; at least once, never lost.
+// The new consumer joins under the same group.instance.id, which takes the
+// place back from whoever fenced this one.
+void Replayer::Impl::replace_consumer() {
+  consumer_fatal = false;
+  std::set<TopicPartition> owned;
+  for (const auto& [tp, ledger] : offsets.ledgers()) owned.insert(tp);
+  forget(owned);
+  // Every message still kept came from this consumer, whose destroy would
+  // wait for it; forget() left none, this makes sure.
+  release_messages();
+  consumer_queue.reset();
+  // Not closed: a close would serve a revoke, and nothing may be committed.
+  rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  consumer = make_consumer();
+  try {
+    subscribe();
+  } catch (const std::runtime_error& e) {
+    // Not on a consumer made a moment ago from settings that worked before;
+    // if it happens, the next turn tries a new one again.
+    note_error(e.what());
+    consumer_fatal = true;
+    return;
+  }
+  spdlog::warn("dead-letter replayer: a new consumer replaced the one that failed, in group {}", settings.group_id);
+}
+
+void Replayer::Impl::start() {
+  std::lock_guard lock(lifecycle_mu);
+  if (thread.joinable() || finished) return;
+  subscribe();
   spdlog::info("dead-letter replayer: group {} on {} and {} retry tier(s)", settings.group_id, dlq, tiers.size());
   thread = std::thread([this] { run(); });
 }
@@ -198,11 +234,12 @@ void Replayer::Impl::run() {
   while (!stopping) {
     wake.drain();
     int served = 0;
-    for (; served < kBatch && !stopping; ++served) {
+    for (; served < kBatch && !stopping && !consumer_fatal; ++served) {
       kafka::MessageHandle message(rd_kafka_consumer_poll(consumer.get(), 0));
       if (!message) break;
       consume(std::move(message));
     }
+    if (consumer_fatal) replace_consumer();
     rd_kafka_poll(producer.get(), 0);
     if (producer_fatal) replace_producer();
     if (refresh_limits) read_limits();

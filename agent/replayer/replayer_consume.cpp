@@ -3,6 +3,8 @@
 
 #include "agent/replayer/replayer_impl.h"
 
+#include "agent/replayer/consumer_errors.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -10,8 +12,9 @@ namespace outflow::agent::replayer {
 
 void Replayer::Impl::consume(kafka::MessageHandle message) {
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
-    note_error(fmt::format("Kafka consumer: {}", rd_kafka_message_errstr(message.get())));
+    // librdkafka hands a group consumer's fatal error to the application
+    // here, not to the error callback.
+    consumer_error(message->err, rd_kafka_message_errstr(message.get()), ConsumerErrorSource::Poll);
     return;
   }
   const auto tp = source_of(message.get());

@@ -9,6 +9,7 @@
 
 #include "agent/replayer/replayer.h"
 
+#include "agent/replayer/consumer_errors.h"
 #include "agent/replayer/flow.h"
 #include "agent/replayer/kafka_glue.h"
 #include "agent/replayer/ledger.h"
@@ -53,6 +54,8 @@ struct Replayer::Impl {
   // ---- clients (replayer.cpp)
   kafka::ClientHandle make_producer();
   kafka::ClientHandle make_consumer();
+  void subscribe();
+  void replace_consumer();
 
   // ---- lifecycle (replayer.cpp)
   void start();
@@ -87,6 +90,7 @@ struct Replayer::Impl {
   void report(const breaker::Transition& t);
   static void on_producer_error(rd_kafka_t* client, int code, const char* reason, void* opaque);
   static void on_consumer_error(rd_kafka_t*, int code, const char* reason, void* opaque);
+  void consumer_error(rd_kafka_resp_err_t error, const char* what, ConsumerErrorSource source);
   void replace_producer();
 
   // ---- timers (replayer_consume.cpp)
@@ -101,6 +105,9 @@ struct Replayer::Impl {
   static void on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions,
       void* opaque);
   void assign(rd_kafka_t* client, rd_kafka_topic_partition_list_t* partitions);
+  // Drops everything kept for `partitions` (held heads, in flight, waiting
+  // to be retried, their ledgers): whoever reads them next repeats it.
+  void forget(const std::set<TopicPartition>& partitions);
   // Serves delivery reports until none of the matching messages is in
   // flight, or drain_timeout passed.
   template <typename Match>
@@ -155,6 +162,7 @@ struct Replayer::Impl {
   CommitPacer pacer;
   std::uint64_t next_id = 1;
   bool producer_fatal = false;
+  bool consumer_fatal = false;  // reads nothing more: replaced by run()
   ReplayerCounters counters;
   SizeLimits limits;
   bool refresh_limits = false;

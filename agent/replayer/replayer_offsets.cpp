@@ -62,17 +62,24 @@ void Replayer::Impl::on_rebalance(rd_kafka_t* client, rd_kafka_resp_err_t error,
     self->drain(from_revoked);
     self->commit(true, &revoked);
   }
-  for (const auto& tp : revoked) {
-    self->held_messages.erase(tp);
-    self->held_at.cancel(tp);
-    self->offsets.revoke(tp);
-    self->dedups.erase(tp);
-  }
-  self->retry_at.erase_if([&](std::uint64_t id) { return from_revoked(self->retrying.at(id)); });
-  std::erase_if(self->retrying, [&](const auto& entry) { return from_revoked(entry.second); });
-  std::erase_if(self->in_flight, [&](const auto& entry) { return from_revoked(entry.second); });
+  self->forget(revoked);
   rd_kafka_assign(client, nullptr);
   spdlog::info("dead-letter replayer: released {} partition(s)", partitions->cnt);
+}
+
+// A delivery report for a dropped message finds no entry and is ignored, so
+// a copy acknowledged later finishes no offset here: at least once.
+void Replayer::Impl::forget(const std::set<TopicPartition>& partitions) {
+  const auto from_them = [&](const Outgoing& o) { return partitions.contains(source_of(o.message.get())); };
+  for (const auto& tp : partitions) {
+    held_messages.erase(tp);
+    held_at.cancel(tp);
+    offsets.revoke(tp);
+    dedups.erase(tp);
+  }
+  retry_at.erase_if([&](std::uint64_t id) { return from_them(retrying.at(id)); });
+  std::erase_if(retrying, [&](const auto& entry) { return from_them(entry.second); });
+  std::erase_if(in_flight, [&](const auto& entry) { return from_them(entry.second); });
 }
 
 // Starts every assigned partition at the group's committed offset, except

@@ -219,15 +219,29 @@ void Replayer::Impl::on_producer_error(rd_kafka_t* client, int code, const char*
 }
 
 void Replayer::Impl::on_consumer_error(rd_kafka_t*, int code, const char* reason, void* opaque) {
-  auto* self = static_cast<Impl*>(opaque);
   const auto error = static_cast<rd_kafka_resp_err_t>(code);
-  // The consumer retries by itself; the producer's reports are what the
-  // breaker goes by, so this is only told.
-  if (error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || error == RD_KAFKA_RESP_ERR__FATAL) {
-    self->note_error(fmt::format("Kafka consumer: {}", reason ? reason : rd_kafka_err2str(error)));
-  } else {
-    spdlog::debug("replayer consumer: {}", reason ? reason : rd_kafka_err2str(error));
+  static_cast<Impl*>(opaque)->consumer_error(error, reason ? reason : rd_kafka_err2str(error),
+                                             ConsumerErrorSource::Callback);
+}
+
+// The consumer retries by itself after any error but a fatal one; the
+// producer's reports are what the breaker goes by, so these are only told.
+// A fatal one (fenced: another member joined under its group.instance.id)
+// leaves it reading nothing more, ever: run() replaces it. Said and counted
+// once per consumer.
+void Replayer::Impl::consumer_error(rd_kafka_resp_err_t error, const char* what, ConsumerErrorSource source) {
+  switch (consumer_error_action(error, source)) {
+    case ConsumerErrorAction::Ignore: return;
+    case ConsumerErrorAction::Debug: spdlog::debug("replayer consumer: {}", what); return;
+    case ConsumerErrorAction::Tell: note_error(fmt::format("Kafka consumer: {}", what)); return;
+    case ConsumerErrorAction::Replace: break;
   }
+  if (consumer_fatal) return;
+  consumer_fatal = true;
+  char detail[512] = {0};
+  rd_kafka_fatal_error(consumer.get(), detail, sizeof detail);
+  note_error(fmt::format("replayer consumer failed for good, replacing it: {}", detail));
+  ++counters.consumer_failures;
 }
 
 // An idempotent producer that hit a fatal error can never send again; its

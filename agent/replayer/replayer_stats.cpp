@@ -12,6 +12,7 @@ ReplayerStats stats_of(const ReplayerCounters& counters, const OffsetBook& offse
   stats.parked_total = counters.parked;
   stats.repeats_dropped = counters.repeats_dropped;
   stats.given_up_total = counters.given_up;
+  stats.consumer_failures_total = counters.consumer_failures;
   stats.pending = offsets.unfinished();
   stats.assigned_partitions = offsets.size();
   for (const auto& [tp, ledger] : offsets.ledgers()) {

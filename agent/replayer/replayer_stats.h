@@ -20,6 +20,9 @@ struct ReplayerStats {
   std::int64_t parked_total = 0;       // acknowledged by <dlq>.parked
   std::int64_t repeats_dropped = 0;    // second tier copies of one dead letter, recognised and dropped
   std::int64_t given_up_total = 0;     // could not be parked even without their value (logged as errors)
+  // Times the consumer failed for good (librdkafka FATAL: fenced by a member
+  // with the same group.instance.id) and was replaced by a new one.
+  std::int64_t consumer_failures_total = 0;
   // Consumed by this process and not yet acknowledged where they go next
   // (including tier heads waiting to be due). Messages still unread in the
   // tier topics are not counted.
@@ -38,6 +41,7 @@ struct ReplayerCounters {
   std::int64_t parked = 0;
   std::int64_t repeats_dropped = 0;
   std::int64_t given_up = 0;
+  std::int64_t consumer_failures = 0;
 };
 
 // Pure: the figures of one moment, without last_error. A partition counts as

@@ -11,7 +11,7 @@ namespace {
 
 TEST(ReplayerStatsOf, CarriesTheCountersAndSumsWhatThePartitionsHold) {
   ReplayerCounters counters{.received = 9, .moved = 4, .republished = 3, .parked = 2, .repeats_dropped = 1,
-                            .given_up = 5};
+                            .given_up = 5, .consumer_failures = 6};
   OffsetBook offsets;
   offsets.assign({"dlq", 0}, 0);
   offsets.assign({"dlq", 1}, 0);
@@ -26,6 +26,7 @@ TEST(ReplayerStatsOf, CarriesTheCountersAndSumsWhatThePartitionsHold) {
   EXPECT_EQ(stats.parked_total, 2);
   EXPECT_EQ(stats.repeats_dropped, 1);
   EXPECT_EQ(stats.given_up_total, 5);
+  EXPECT_EQ(stats.consumer_failures_total, 6);
   EXPECT_EQ(stats.pending, 3) << "consumed and not yet acknowledged where they went";
   EXPECT_EQ(stats.assigned_partitions, 2u);
   EXPECT_EQ(stats.paused_partitions, 0u);
