@@ -102,14 +102,19 @@ void Replayer::Impl::subscribe() {
 // new consumer) repeats it from the last commit; at least once, never lost.
 // The new consumer joins under the same group.instance.id, which takes the
 // place back from whoever fenced this one.
-void Replayer::Impl::replace_consumer() {
-  consumer_fatal = false;
+void Replayer::Impl::forget_consumer_state() {
   std::set<TopicPartition> owned;
   for (const auto& [tp, ledger] : offsets.ledgers()) owned.insert(tp);
   forget(owned);
   // Every message still kept came from this consumer, whose destroy would
   // wait for it; forget() left none, this makes sure.
   release_messages();
+}
+
+void Replayer::Impl::replace_consumer() {
+  consumer_fatal = false;
+  forget_consumer_state();
+  consumer_backoff.replaced(settings.now_ms());
   consumer_queue.reset();
   // Not closed: a close would serve a revoke, and nothing may be committed.
   rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
@@ -121,6 +126,7 @@ void Replayer::Impl::replace_consumer() {
     // if it happens, the next turn tries a new one again.
     note_error(e.what());
     consumer_fatal = true;
+    replace_consumer_at = consumer_backoff.replace_at(settings.now_ms());
     return;
   }
   spdlog::warn("dead-letter replayer: a new consumer replaced the one that failed, in group {}", settings.group_id);
@@ -239,7 +245,12 @@ void Replayer::Impl::run() {
       if (!message) break;
       consume(std::move(message));
     }
-    if (consumer_fatal) replace_consumer();
+    if (consumer_fatal) {
+      // What it held goes at once, even while a replacement waits out its
+      // back-off: nothing of a fenced consumer's is sent on or committed.
+      forget_consumer_state();
+      if (settings.now_ms() >= replace_consumer_at) replace_consumer();
+    }
     rd_kafka_poll(producer.get(), 0);
     if (producer_fatal) replace_producer();
     if (refresh_limits) read_limits();
@@ -259,6 +270,7 @@ void Replayer::Impl::run() {
     if (const auto t = pacer.deadline()) sleep = std::min(sleep, *t - now);
     if (const auto t = held_at.next()) sleep = std::min(sleep, *t - now);
     if (const auto t = retry_at.next()) sleep = std::min(sleep, *t - now);
+    if (consumer_fatal) sleep = std::min(sleep, replace_consumer_at - now);
     if (sleep > 0) wake.wait(static_cast<int>(sleep));
   }
   if (abandoning) return;

@@ -56,6 +56,7 @@ struct Replayer::Impl {
   kafka::ClientHandle make_consumer();
   void subscribe();
   void replace_consumer();
+  void forget_consumer_state();
 
   // ---- lifecycle (replayer.cpp)
   void start();
@@ -163,6 +164,8 @@ struct Replayer::Impl {
   std::uint64_t next_id = 1;
   bool producer_fatal = false;
   bool consumer_fatal = false;  // reads nothing more: replaced by run()
+  ReplacementBackoff consumer_backoff;
+  std::int64_t replace_consumer_at = 0;  // settings.now_ms() time
   ReplayerCounters counters;
   SizeLimits limits;
   bool refresh_limits = false;

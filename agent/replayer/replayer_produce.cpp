@@ -240,7 +240,15 @@ void Replayer::Impl::consumer_error(rd_kafka_resp_err_t error, const char* what,
   consumer_fatal = true;
   char detail[512] = {0};
   rd_kafka_fatal_error(consumer.get(), detail, sizeof detail);
-  note_error(fmt::format("replayer consumer failed for good, replacing it: {}", detail));
+  replace_consumer_at = consumer_backoff.replace_at(settings.now_ms());
+  if (consumer_backoff.wait_ms() == 0) {
+    note_error(fmt::format("replayer consumer failed for good, replacing it: {}", detail));
+  } else {
+    note_error(fmt::format("replayer consumer failed for good again soon after it was replaced: {}; does another "
+                           "agent run with group.instance.id {}? Each would fence the other: give every agent its "
+                           "own (the pod name by default). Replacing it in {} s",
+                           detail, settings.instance_id, consumer_backoff.wait_ms() / 1000));
+  }
   ++counters.consumer_failures;
 }
 
