@@ -285,8 +285,14 @@ class Bench {
     double topics_at = -1;
     double ready_at = -1;
     double last_report = 0;
+    double topics_checked = -10;
     while (seconds_since(start) < s_.timeout.count()) {
-      if (topics_at < 0 && count_topics() == s_.pipelines * s_.topics) topics_at = seconds_since(start);
+      // A metadata request for every topic of the cluster costs the broker
+      // under test more than a little: every 5 s, not every second.
+      if (topics_at < 0 && seconds_since(start) - topics_checked >= 5) {
+        topics_checked = seconds_since(start);
+        if (count_topics() == s_.pipelines * s_.topics) topics_at = topics_checked;
+      }
       const int ready = ready_watch.count();
       if (seconds_since(start) - last_report >= 30) {
         last_report = seconds_since(start);
@@ -301,6 +307,9 @@ class Bench {
       std::this_thread::sleep_for(1s);
     }
     if (ready_at < 0) return fail(*op, "not every pipeline became ready in time");
+    if (topics_at < 0 && count_topics() != s_.pipelines * s_.topics) {
+      return fail(*op, "every pipeline reports its topics ready, but the broker does not have them all");
+    }
     if (topics_at < 0) topics_at = ready_at;
     const auto load_ready = load_average();
     // Reconciles still queued (events from the operator's own writes) drain;
@@ -355,7 +364,7 @@ class Bench {
 
     std::cout << "\n"
               << fmt::format("{:<58} {:>10}\n", "figure", "value")
-              << fmt::format("{:<58} {:>8.1f} s\n", "all topics exist on the broker", topics_at)
+              << fmt::format("{:<58} {:>8.1f} s\n", "all topics exist on the broker (checked every 5 s)", topics_at)
               << fmt::format("{:<58} {:>8.1f} s\n", "every pipeline TopicsReady at its generation", ready_at)
               << fmt::format("{:<58} {:>8.1f} s\n", "operator idle (queue empty, no write for 5 s)", idle_at)
               << fmt::format("{:<58} {:>6.1f} MiB\n", "operator peak RSS, start-up", peak_start_kib / 1024.0)
