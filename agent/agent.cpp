@@ -86,6 +86,7 @@ struct Agent::Parts {
     h.parked = [this](std::size_t n) { metrics.dlq_parked(n); };
     h.given_up = [this](std::size_t n) { metrics.dlq_given_up(n); };
     h.due_lag = [this](double seconds) { metrics.dlq_due_lag(seconds); };
+    h.consumer_failed = [this] { metrics.dlq_consumer_failed(); };
     return h;
   }
 

@@ -88,6 +88,8 @@ AgentMetrics::AgentMetrics(const std::string& pipeline)
                           "Dead letters parked after their last attempt or without headers")),
       dlq_given_up_(counter(*registry_, {{"pipeline", pipeline}}, "outflow_dlq_given_up_total",
                             "Dead letters no topic would take, not even parked without their value")),
+      dlq_consumer_failures_(counter(*registry_, {{"pipeline", pipeline}}, "outflow_dlq_consumer_failures_total",
+                                     "Dead-letter consumers fenced for good and replaced")),
       dlq_due_lag_(prometheus::BuildHistogram()
                        .Name("outflow_dlq_due_lag_seconds")
                        .Help("How late each republished dead letter went out past its due time")
@@ -141,6 +143,8 @@ void AgentMetrics::dlq_parked(std::size_t messages) {
 void AgentMetrics::dlq_given_up(std::size_t messages) {
   dlq_given_up_.Increment(static_cast<double>(messages));
 }
+
+void AgentMetrics::dlq_consumer_failed() { dlq_consumer_failures_.Increment(); }
 
 void AgentMetrics::dlq_due_lag(double seconds) { dlq_due_lag_.Observe(seconds > 0 ? seconds : 0); }
 

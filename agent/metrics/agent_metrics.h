@@ -20,6 +20,8 @@
 //                                                      without their value (each logged as an error)
 //   outflow_dlq_due_lag_seconds             histogram  how late each republished dead letter was past its
 //                                                      due time (50 ms to 10 min)
+//   outflow_dlq_consumer_failures_total     counter  replayer consumers fenced for good and replaced
+//                                                      (repeats: two agents under one group.instance.id)
 //
 // outflow_breaker_state is one gauge with the state as its value, not one
 // series per state: the OutflowBreakerOpen rule is
@@ -80,6 +82,7 @@ class AgentMetrics {
   void dlq_republished(std::size_t messages = 1);
   void dlq_parked(std::size_t messages = 1);
   void dlq_given_up(std::size_t messages = 1);
+  void dlq_consumer_failed();
   // How far past its due time the replayer republished a dead letter, per
   // dead letter; 0 when it keeps up. A negative value (clocks apart) counts as 0.
   void dlq_due_lag(double seconds);
@@ -97,6 +100,7 @@ class AgentMetrics {
   prometheus::Counter& dlq_republished_;
   prometheus::Counter& dlq_parked_;
   prometheus::Counter& dlq_given_up_;
+  prometheus::Counter& dlq_consumer_failures_;
   prometheus::Histogram& dlq_due_lag_;
 };
 

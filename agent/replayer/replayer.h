@@ -114,6 +114,8 @@ struct ReplayerHooks {
   // How late a due message went out (produce time minus due time, >= 0), per
   // republished message, once acknowledged.
   std::function<void(double seconds)> due_lag;
+  // The consumer failed for good (fenced) and is replaced.
+  std::function<void()> consumer_failed;
 };
 
 // "outflow-<namespace>-<name>-replayer".

@@ -250,6 +250,7 @@ void Replayer::Impl::consumer_error(rd_kafka_resp_err_t error, const char* what,
                            detail, settings.instance_id, consumer_backoff.wait_ms() / 1000));
   }
   ++counters.consumer_failures;
+  if (hooks.consumer_failed) hooks.consumer_failed();
 }
 
 // An idempotent producer that hit a fatal error can never send again; its

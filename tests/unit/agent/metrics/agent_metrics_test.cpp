@@ -94,6 +94,7 @@ TEST(AgentMetrics, ExportsEveryMetricOfTheDesignUnderItsNameAndType) {
       {"outflow_dlq_parked_total", "counter"},
       {"outflow_dlq_given_up_total", "counter"},
       {"outflow_dlq_due_lag_seconds", "histogram"},
+      {"outflow_dlq_consumer_failures_total", "counter"},
   };
   std::map<std::string, std::string> exported;
   for (const auto& f : families) exported[f.name] = type_name(f.type);
@@ -193,12 +194,14 @@ TEST(AgentMetrics, CountersAddWhatTheyAreGiven) {
   metrics.dlq_republished();
   metrics.dlq_parked(2);
   metrics.dlq_given_up();
+  metrics.dlq_consumer_failed();
   EXPECT_EQ(value(metrics, "outflow_outbox_published_total"), 520);
   EXPECT_EQ(value(metrics, "outflow_outbox_poison_total"), 2);
   EXPECT_EQ(value(metrics, "outflow_dlq_received_total"), 3);
   EXPECT_EQ(value(metrics, "outflow_dlq_republished_total"), 1);
   EXPECT_EQ(value(metrics, "outflow_dlq_parked_total"), 2);
   EXPECT_EQ(value(metrics, "outflow_dlq_given_up_total"), 1);
+  EXPECT_EQ(value(metrics, "outflow_dlq_consumer_failures_total"), 1);
 }
 
 TEST(AgentMetrics, BacklogGaugesShowTheLatestMeasurementAndZeroAgeWhenNothingIsPending) {
