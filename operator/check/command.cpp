@@ -6,6 +6,7 @@
 #include "common/kube/rest_client.h"
 #include "common/time_format.h"
 #include "operator/check/verdict.h"
+#include "operator/status/agent_liveness.h"
 
 #include <fmt/format.h>
 
@@ -33,24 +34,18 @@ HttpSeen http_get(const std::string& ip, int port, std::string_view path) {
   return seen;
 }
 
-bool pod_ready(const nlohmann::json& pod) {
-  const auto status = pod.value("status", nlohmann::json::object());
-  for (const auto& c : status.value("conditions", nlohmann::json::array())) {
-    if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
-  }
-  return false;
-}
-
 std::vector<ReplicaSeen> gather_replicas(kube::ApiClient& api, const CheckOptions& o) {
   std::vector<ReplicaSeen> out;
   kube::ListOptions list;
   list.label_selector = o.selector;
   const auto pods = api.list(kube::kinds::pods(), o.namespace_name, list);
   for (const auto& pod : pods.value("items", nlohmann::json::array())) {
-    if (pod["metadata"].contains("deletionTimestamp")) continue;  // on its way out
+    // The operator's reading of an agent pod serves for its own pods too.
+    const auto seen = status::agent_pod_from_json(pod);
+    if (seen.deleting_since_unix != 0) continue;  // on its way out
     ReplicaSeen r;
-    r.pod = pod["metadata"].value("name", "");
-    r.kubelet_ready = pod_ready(pod);
+    r.pod = seen.name;
+    r.kubelet_ready = seen.ready;
     r.ip = pod.value("status", nlohmann::json::object()).value("podIP", "");
     if (!r.ip.empty()) {
       r.readyz = http_get(r.ip, o.health_port, "/readyz");
