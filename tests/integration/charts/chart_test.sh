@@ -88,10 +88,15 @@ render() { "${helm}" template rel "${chart}" --namespace "${ns}" "$@" 2>/dev/nul
 # only list pods and read the one Lease (none without leader election).
 [[ "$(render --show-only templates/tests/operator-check.yaml | kinds_of)" == "Pod=1 Role=1 RoleBinding=1 ServiceAccount=1 " ]] \
   || fail "test hook kinds: $(render --show-only templates/tests/operator-check.yaml | kinds_of)"
-render --show-only templates/tests/operator-check.yaml | grep -q 'resourceNames: \[outflow-operator\]' \
+# Into files, not `| grep -q`: grep -q exits at the first match, helm then
+# dies of SIGPIPE, and under pipefail a pipeline that matched counts as failed.
+render --show-only templates/tests/operator-check.yaml > "${work}/test-hook.yaml"
+grep -q 'resourceNames: \[outflow-operator\]' "${work}/test-hook.yaml" \
   || fail "the test hook may read Leases other than the operator's"
 render --set leaderElection=false --set replicas=1 --show-only templates/tests/operator-check.yaml \
-  | grep -qE 'leases|--lease=' && fail "the test hook reads a Lease although leaderElection is false"
+  > "${work}/test-hook-no-election.yaml"
+grep -qE 'leases|--lease=' "${work}/test-hook-no-election.yaml" \
+  && fail "the test hook reads a Lease although leaderElection is false"
 render --set replicas=1 | grep -q '^kind: PodDisruptionBudget' && fail "a PodDisruptionBudget for one replica blocks every drain"
 render --set podDisruptionBudget.enabled=false | grep -q '^kind: PodDisruptionBudget' && fail "podDisruptionBudget.enabled=false ignored"
 all_monitoring=(--set monitoring.serviceMonitor.enabled=true --set monitoring.podMonitor.enabled=true)
