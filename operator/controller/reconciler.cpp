@@ -165,7 +165,7 @@ TopicSyncResult Reconciler::apply_topic_step(const json& object, const Proceed& 
 }
 
 std::optional<std::string> Reconciler::apply_workloads(const json& object, const Proceed& proceed,
-                                                       Memory& memory) {
+                                                       Memory& memory, std::optional<json>& deployment) {
   const auto& step = proceed.workloads;
   if (step.refusal) return std::nullopt;
   try {
@@ -178,6 +178,12 @@ std::optional<std::string> Reconciler::apply_workloads(const json& object, const
     if (!synced.applied.empty()) {
       const auto id = identity_of(object);
       spdlog::info("{}/{}: applied {}", id.namespace_name, id.name, join(synced.applied));
+      // The status of this pass reports the Deployment just applied, not the
+      // cache's older view (for a new pipeline: none). Otherwise its status
+      // says "DeploymentMissing" and is written again as soon as the cache
+      // catches up: one write of every new pipeline's status in two wasted.
+      const auto answered = synced.answers.find(kinds::deployments().plural + "/" + workloads::agent_name(id));
+      if (answered != synced.answers.end()) deployment = answered->second;
     }
     return std::nullopt;
   } catch (const kube::ApiError& e) {
@@ -187,7 +193,7 @@ std::optional<std::string> Reconciler::apply_workloads(const json& object, const
 }
 
 Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
-  const auto observed = observe_pipeline(object, memory);
+  auto observed = observe_pipeline(object, memory);
   // First reconcile in this process: the stored status may vouch for the topics.
   if (!memory.topics.check) {
     if (auto recalled = recall_topics(observed, config_.topic_checks.resync)) memory.topics = std::move(*recalled);
@@ -209,7 +215,7 @@ Result Reconciler::reconcile_pipeline(const json& object, Memory& memory) {
   record(object, topic_events(memory.topics, topics_after, proceed.topics, topic_result));
   memory.topics = topics_after;
 
-  const auto workload_error = apply_workloads(object, proceed, memory);
+  const auto workload_error = apply_workloads(object, proceed, memory, observed.deployment);
   memory.workloads =
       after_workloads(memory.workloads, proceed.workloads, !workload_error, generation, observed.now);
 

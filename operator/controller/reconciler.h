@@ -67,7 +67,10 @@ class Reconciler {
   Observed observe_pipeline(const nlohmann::json& object, Memory& memory);
   Result apply_halt(const nlohmann::json& object, const Halt& halt);
   TopicSyncResult apply_topic_step(const nlohmann::json& object, const Proceed& proceed);
-  std::optional<std::string> apply_workloads(const nlohmann::json& object, const Proceed& proceed, Memory& memory);
+  // `deployment` becomes the agent Deployment the API server returned when this
+  // pass applied it.
+  std::optional<std::string> apply_workloads(const nlohmann::json& object, const Proceed& proceed, Memory& memory,
+                                             std::optional<nlohmann::json>& deployment);
   Result apply_teardown(const nlohmann::json& object, const Teardown& teardown);
   topics::TeardownStep delete_topics(const nlohmann::json& object, const Teardown& teardown);
   void scale_agents_to_zero(const nlohmann::json& object);

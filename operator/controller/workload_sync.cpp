@@ -49,6 +49,7 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
     const auto applied = api.server_side_apply(desired.kind, ns, name, desired.object, field_manager, true);
     records[key] = {hash, resource_version(applied)};
     result.applied.push_back(key);
+    result.answers[key] = applied;
     spdlog::debug("applied {}/{} {}", ns, key, current ? "(updated)" : "(created)");
   }
   return result;

@@ -43,6 +43,9 @@ struct LiveLookup {
 
 struct WorkloadSyncResult {
   std::vector<std::string> applied;  // "plural/name" actually sent
+  // "plural/name" -> the object as the API server answered the apply: newer
+  // than any cache read before it.
+  std::map<std::string, nlohmann::json> answers;
 };
 
 // `full_check`: read every object, cached or not (generation changed, resync due).

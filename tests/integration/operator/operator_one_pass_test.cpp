@@ -54,5 +54,47 @@ TEST_F(OnePassTest, APartitionIncreaseIsReportedInTheSamePass) {
       << "the partition increase was reported as a pending warning before a second reconcile saw it";
 }
 
+// The operator's requests of one kind, read from its own metrics.
+double requests(OperatorProcess& op, const std::string& verb, const std::string& resource) {
+  const auto page = http_get(op.metrics_port(), "/metrics").second;
+  return testenv::metric_value(
+      page, "outflow_operator_api_requests_total{resource=\"" + resource + "\",verb=\"" + verb + "\"}");
+}
+
+// At 1,000 pipelines every write of a new pipeline's status is a write the API
+// server makes while all the others wait: the pass that applies the agent
+// Deployment reports the Deployment it applied, not "missing" from the cache
+// it read before, so the status is written once and no later event changes it.
+TEST_F(OnePassTest, ANewPipelinesStatusIsWrittenOnceAndItsSecretReadOnce) {
+  auto& op = start_operator();
+  apply(pipeline("once", json::array({topic(unique_topic("once"), 1)})));
+  wait_for_condition("once", "TopicsReady", "True");
+  const auto scaled = wait_for_condition("once", "AgentsReady", "True", "ScaledToZero");
+
+  // The controller manager answers the new Deployment with a status of its
+  // own; that event and two resyncs after it are reconciled before counting.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto d = api_.get_if_exists(kube::kinds::deployments(), ns_, "once-agent");
+        return d && (*d)["status"].value("observedGeneration", 0) >= 1;
+      },
+      30s))
+      << "the controller manager never observed the agent Deployment";
+  const auto reconciles = testenv::metric_value(http_get(op.metrics_port(), "/metrics").second,
+                                                "outflow_operator_reconcile_total");
+  ASSERT_TRUE(eventually(
+      [&] {
+        return testenv::metric_value(http_get(op.metrics_port(), "/metrics").second,
+                                     "outflow_operator_reconcile_total") >= reconciles + 2;
+      },
+      30s));
+
+  EXPECT_EQ(requests(op, "apply", "eventpipelines"), 1)
+      << "the status of a new pipeline was written more than once on its way to a steady state";
+  EXPECT_EQ(requests(op, "get", "secrets"), 1) << "the pipeline's one Secret was read more than once";
+  EXPECT_EQ(get("once")["metadata"]["resourceVersion"], scaled["metadata"]["resourceVersion"])
+      << "the pipeline was written again after it was ready";
+}
+
 }  // namespace
 }  // namespace outflow::operator_tests
