@@ -14,13 +14,10 @@ using nlohmann::json;
 
 void read_secrets(kube::ApiClient& api, const ClusterView& view, const std::string& ns,
                   const std::vector<std::string>& names, SecretsRead& memory) {
-  std::map<std::string, std::string> versions;
-  for (const auto& name : names) versions[name] = view.secret_version(ns, name).value_or("");
-  if (versions == memory.versions) return;
-  auto data = secrets::read_secrets(api, ns, names);
-  for (const auto& [name, keys] : data) memory.last_seen[name] = keys;
-  memory.versions = std::move(versions);
-  memory.data = std::move(data);
+  secrets::Versions cached;
+  for (const auto& name : names) cached[name] = view.secret_version(ns, name).value_or("");
+  if (!secrets::must_read(cached, memory)) return;
+  secrets::remember(memory, secrets::read_secrets(api, ns, names));
 }
 
 Observed observe(const ClusterView& view, kube::ApiClient& api, const json& pipeline, SecretsRead& secrets,

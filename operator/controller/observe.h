@@ -7,7 +7,7 @@
 #include "common/kube/api_client.h"
 #include "operator/controller/cluster_view.h"
 #include "operator/controller/observed.h"
-#include "operator/secrets/references.h"
+#include "operator/secrets/remembered.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,17 +18,10 @@
 
 namespace outflow::op::controller {
 
-// What the reconciler keeps of a pipeline's Secrets between reconciles.
-// Values are secret: never log, event or report them.
-struct SecretsRead {
-  std::map<std::string, std::string> versions;  // name -> resourceVersion read ("" when absent)
-  secrets::SecretData data;                     // as of those versions
-  secrets::SecretData last_seen;                // each Secret's last data read, kept after it is deleted
-};
+using SecretsRead = secrets::Remembered;
 
 // The data of the Secrets `names` in `ns`. The only place Secret data is
-// read: through the API, and only when a Secret's resourceVersion in the cache
-// moved since `memory` last read it.
+// read: through the API, and only when secrets::must_read says so.
 void read_secrets(kube::ApiClient& api, const ClusterView& view, const std::string& ns,
                   const std::vector<std::string>& names, SecretsRead& memory);
 
