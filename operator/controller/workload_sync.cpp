@@ -36,8 +36,10 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
       if (unchanged && !full_check) continue;
       current = api.get_if_exists(desired.kind, ns, name);
     }
+    const auto body =
+        current ? workloads::without_immutable_changes(desired.kind.plural, desired.object, *current) : desired.object;
     // List items carry no apiVersion/kind (watch events do): compare the rest.
-    auto fields = desired.object;
+    auto fields = body;
     fields.erase("apiVersion");
     fields.erase("kind");
     if (current && workloads::contains(*current, fields)) {
@@ -46,7 +48,7 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
     }
     // force: these objects are ours; a field someone changed with kubectl goes
     // back to what the pipeline says instead of blocking the apply.
-    const auto applied = api.server_side_apply(desired.kind, ns, name, desired.object, field_manager, true);
+    const auto applied = api.server_side_apply(desired.kind, ns, name, body, field_manager, true);
     records[key] = {hash, resource_version(applied)};
     result.applied.push_back(key);
     result.answers[key] = applied;

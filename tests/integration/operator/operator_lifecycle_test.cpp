@@ -70,6 +70,60 @@ TEST_F(LifecycleTest, DeploysTheAgentWorkloadOwnedByThePipeline) {
   EXPECT_EQ(pod["containers"][0]["image"], "outflow-agent:test");
 }
 
+// The Service exists for scraping each agent, not for load balancing: a
+// headless one takes no address from the cluster's service range and gives
+// kube-proxy on every node nothing to program, per pipeline.
+TEST_F(LifecycleTest, TheAgentsMetricsServiceIsHeadless) {
+  start_operator();
+  apply(pipeline("scraped", json::array({topic(unique_topic("scraped"))})));
+  wait_for_condition("scraped", "AgentsReady", "True", "ScaledToZero");
+  const auto service = api_.get(kinds::services(), ns_, "scraped-agent");
+  EXPECT_EQ(service["spec"].value("clusterIP", ""), "None");
+}
+
+// An older operator created the Service with a cluster address, which cannot
+// be taken away (spec.clusterIP is immutable). The pipeline keeps working
+// with that Service instead of failing every apply.
+TEST_F(LifecycleTest, AServiceAnOlderOperatorGaveAnAddressKeepsItAndThePipelineStaysReady) {
+  const auto created = apply(pipeline("older", json::array({topic(unique_topic("older"))})));
+  const std::string uid = created["metadata"]["uid"];
+  const json old_service = {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata",
+       {{"name", "older-agent"},
+        {"namespace", ns_},
+        {"labels",
+         {{"app.kubernetes.io/name", "outflow-agent"},
+          {"app.kubernetes.io/instance", "older"},
+          {"app.kubernetes.io/managed-by", "outflow-operator"},
+          {"app.kubernetes.io/part-of", "outflow"},
+          {"outflow.dev/pipeline", "older"}}},
+        {"ownerReferences",
+         {{{"apiVersion", "outflow.dev/v1alpha1"},
+           {"kind", "EventPipeline"},
+           {"name", "older"},
+           {"uid", uid},
+           {"controller", true},
+           {"blockOwnerDeletion", true}}}}}},
+      {"spec",
+       {{"selector", {{"app.kubernetes.io/name", "outflow-agent"}, {"app.kubernetes.io/instance", "older"}}},
+        {"ports", {{{"name", "metrics"}, {"port", 9464}, {"targetPort", "metrics"}, {"protocol", "TCP"}}}}}}};  // an old port
+  const auto before =
+      api_.server_side_apply(kinds::services(), ns_, "older-agent", old_service, "outflow-operator", true);
+  const std::string address = before["spec"].value("clusterIP", "");
+  ASSERT_FALSE(address.empty());
+  ASSERT_NE(address, "None");
+
+  start_operator();
+  const auto ready = wait_for_condition("older", "AgentsReady", "True", "ScaledToZero");
+  EXPECT_EQ(condition(ready, "Ready")->value("status", ""), "True");
+  const auto service = api_.get(kinds::services(), ns_, "older-agent");
+  EXPECT_EQ(service["spec"].value("clusterIP", ""), address);
+  EXPECT_EQ(service["spec"]["ports"][0].value("port", 0), 9090)
+      << "the rest of the Service is still brought to what the pipeline says";
+}
+
 TEST_F(LifecycleTest, AChangedSecretRollsTheAgents) {
   start_operator();
   apply(pipeline("roll", json::array({topic(unique_topic("roll"))})));

@@ -110,3 +110,33 @@ TEST(LiveMatch, AnEmptyArrayNeedsAnEmptyLiveArray) {
   EXPECT_FALSE(contains(json{{"tolerations", json::array({{{"key", "x"}}})}},
                         json{{"tolerations", json::array()}}));
 }
+
+using outflow::op::workloads::without_immutable_changes;
+
+TEST(ImmutableFields, AServiceWithAClusterAddressKeepsItRatherThanFailTheApply) {
+  auto headless = applied_service();
+  headless["spec"]["clusterIP"] = "None";
+  const auto body = without_immutable_changes("services", headless, live_service());
+  EXPECT_FALSE(body["spec"].contains("clusterIP")) << "the API server refuses to change spec.clusterIP in place";
+  EXPECT_EQ(body["spec"]["ports"], headless["spec"]["ports"]) << "everything else is still applied";
+  EXPECT_TRUE(contains(live_service(), body)) << "and then matches, so no apply is sent at every reconcile";
+}
+
+TEST(ImmutableFields, AHeadlessServiceStaysHeadless) {
+  auto headless = applied_service();
+  headless["spec"]["clusterIP"] = "None";
+  auto live = live_service();
+  live["spec"]["clusterIP"] = "None";
+  EXPECT_EQ(without_immutable_changes("services", headless, live), headless);
+}
+
+TEST(ImmutableFields, AServiceNotCreatedYetIsAppliedAsDesired) {
+  auto headless = applied_service();
+  headless["spec"]["clusterIP"] = "None";
+  EXPECT_EQ(without_immutable_changes("services", headless, json::object()), headless);
+}
+
+TEST(ImmutableFields, OtherKindsAreAppliedAsDesired) {
+  json deployment = {{"spec", {{"clusterIP", "None"}, {"replicas", 2}}}};
+  EXPECT_EQ(without_immutable_changes("deployments", deployment, live_service()), deployment);
+}
