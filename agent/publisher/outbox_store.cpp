@@ -13,8 +13,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// What a replica sends on the table's channel when it joins or leaves; the
-// trigger's payload is the table's name, never this.
+// What a replica sends on the table's channel when it joins, leaves or frees
+// buckets: every replica looks at its share again. The trigger's payload is
+// the table's name, never this.
 constexpr const char* kMembersPayload = "outflow:members";
 
 // A claim from the first pending row at least this often, for ids handed out
@@ -145,6 +146,9 @@ bool OutboxStore::rebalance() {
     conn.exec("SELECT pg_advisory_unlock($1::int, b) FROM unnest($2::int[]) AS b",
               {{std::to_string(locks_.buckets)}, {pg::array_literal(plan.release)}});
     for (const int b : plan.release) owned_.erase(b);
+    // The replicas short of their share look again when told, not at their
+    // next periodic look: until then the rows of these buckets wait.
+    conn.exec("SELECT pg_notify($1, $2)", {{table_.channel}, {kMembersPayload}});
   }
   std::size_t acquired = 0;
   if (!plan.acquire.empty()) {

@@ -71,6 +71,27 @@ TEST(OutboxTableIdentity, TwoPipelinesOnSameNamedTablesInTwoSchemasEachPublishTh
   EXPECT_EQ(testenv::read_topic(topics[1], 500, 20s).size(), 500u);
 }
 
+// A replica joining (a scale-up, each new pod of a rolling update) makes the
+// others release buckets. Rows of a released bucket wait until some replica
+// takes it, so the release must be news to the replicas looking for buckets,
+// not something they find at their next periodic look (1 s by default).
+TEST(BucketHandOver, BucketsAReplicaReleasesAreNewsToTheOthers) {
+  testenv::OutboxDb db;
+  auto first = connected_store(db.schema());
+  ASSERT_EQ(first->owned().size(), 64u);
+  auto joining = connected_store(db.schema());  // says hello, looks, finds every bucket held
+  ASSERT_TRUE(joining->owned().empty());
+
+  ASSERT_TRUE(first->wait_for_news(5s, -1).members) << "the hello of the joining replica";
+  first->rebalance();
+  ASSERT_EQ(first->owned().size(), 32u);
+
+  EXPECT_TRUE(joining->wait_for_news(2s, -1).members)
+      << "32 buckets were released and nobody was told: they lie unowned until the next periodic look";
+  joining->rebalance();
+  EXPECT_EQ(joining->owned().size(), 32u);
+}
+
 TEST(OutboxTableIdentity, AMissingTableIsAClearErrorThatNamesIt) {
   testenv::OutboxDb db;
   pipeline::OutboxSpec outbox;
