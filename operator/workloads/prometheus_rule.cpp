@@ -75,6 +75,16 @@ std::vector<AlertRule> default_rules(const PipelineIdentity& p, const pipeline::
                      "each is logged as an error naming its topic, partition and offset, and stays there only "
                      "until retention removes it.",
                      {}});
+    // One fence (a commit held through a broker outage) heals itself; the
+    // replacement back-off still lets three through in 15 minutes when two
+    // processes share one group.instance.id and fence each other for ever.
+    rules.push_back({"OutflowDeadLetterConsumerFenced",
+                     fmt::format("sum {} (increase(outflow_dlq_consumer_failures_total{{{}}}[15m])) >= 3", kBy, sel),
+                     "", "warning", fmt::format("Dead-letter consumer fenced again and again for {}", where),
+                     "Dead-letter consumers were fenced {{ $value | humanize }} times in 15 minutes and replaced "
+                     "each time; two processes probably run under one group.instance.id (the agent's last error "
+                     "names it). Dead letters wait while it repeats: give every agent its own instance id.",
+                     {}});
   }
   if (spec.agent.replicas > 0) {
     // By pod name (<agent>-<replica set hash>-<suffix>): every way of scraping

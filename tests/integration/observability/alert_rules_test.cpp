@@ -58,7 +58,7 @@ class AlertRulesPromtoolTest : public ::testing::Test {
       labels["pipeline"] = "orders";
       json annotations = r["annotations"];
       for (auto& [key, text] : annotations.items()) {
-        text = std::regex_replace(text.get<std::string>(), std::regex(R"(\{\{ \$value \}\})"), value);
+        text = std::regex_replace(text.get<std::string>(), std::regex(R"(\{\{ \$value( \| humanize)? \}\})"), value);
       }
       return {{"exp_labels", labels}, {"exp_annotations", annotations}};
     }
@@ -129,6 +129,34 @@ TEST_F(AlertRulesPromtoolTest, BacklogHighFiresOnTheSumAboveTenBatchesForTenMinu
       {{"interval", "1m"},
        {"input_series", {series("outflow_outbox_backlog", "billing", "billing-agent-1-a", "90000x20")}},
        {"alert_rule_test", {at("15m", alert)}}},
+  });
+  const auto [code, output] = promtool_test(tests);
+  EXPECT_EQ(code, 0) << output;
+}
+
+TEST_F(AlertRulesPromtoolTest, DeadLetterConsumerFencedFiresOnRepeatedFencesNotOnOne) {
+  rule_ = outflow::op::workloads::agent_prometheus_rule(identity("orders"), example_spec("dead-letter-alerts.yaml"));
+  const std::string alert = "OutflowDeadLetterConsumerFenced";
+  const std::string metric = "outflow_dlq_consumer_failures_total";
+  const json tests = json::array({
+      // Two agents under one instance id: fenced at minutes 21, 22 and 24
+      // (the replacement back-off doubling), firing from the third.
+      {{"interval", "1m"},
+       {"input_series", {series(metric, "orders", "orders-agent-1-a", "0x20 1 2 2 3x20")}},
+       {"alert_rule_test", {at("23m", alert), at("24m", alert, {firing(alert, "3")})}}},
+      // One fence after an outage, and a second an hour later: never.
+      {{"interval", "1m"},
+       {"input_series", {series(metric, "orders", "orders-agent-1-a", "0x20 1x60 2x30")}},
+       {"alert_rule_test", {at("25m", alert), at("85m", alert), at("100m", alert)}}},
+      // A fence every 10 minutes: at most 2 in any 15 minutes, never.
+      {{"interval", "1m"},
+       {"input_series",
+        {series(metric, "orders", "orders-agent-1-a", "0x9 1x10 2x10 3x10 4x10 5x10")}},
+       {"alert_rule_test", {at("30m", alert), at("45m", alert), at("59m", alert)}}},
+      // Another pipeline's fences are not ours.
+      {{"interval", "1m"},
+       {"input_series", {series(metric, "billing", "billing-agent-1-a", "0x20 1 2 3 4 5x20")}},
+       {"alert_rule_test", {at("30m", alert)}}},
   });
   const auto [code, output] = promtool_test(tests);
   EXPECT_EQ(code, 0) << output;

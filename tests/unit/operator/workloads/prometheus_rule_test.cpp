@@ -37,8 +37,8 @@ TEST(AlertRules, DeadLetterAddsGrowthAndParkedAlertsAndSpecRulesFollow) {
   EXPECT_EQ(names(rules), (std::vector<std::string>{"OutflowBreakerOpen", "OutflowOutboxBacklogHigh",
                                                     "OutflowOutboxStale", "OutflowOutboxPoisonRows",
                                                     "OutflowDeadLettersGrowing", "OutflowMessagesParked",
-                                                    "OutflowDeadLettersGivenUp", "OutflowAgentDown",
-                                                    "ShippingOutboxStalled"}));
+                                                    "OutflowDeadLettersGivenUp", "OutflowDeadLetterConsumerFenced",
+                                                    "OutflowAgentDown", "ShippingOutboxStalled"}));
   EXPECT_NE(rules[0].expr.find("pipeline=\"shipping\""), std::string::npos) << rules[0].expr;
   EXPECT_NE(rules[0].expr.find("namespace=\"shop\""), std::string::npos) << rules[0].expr;
 }
@@ -118,7 +118,7 @@ TEST(AlertRules, EveryDefaultRulePointsAtItsReadmeTroubleshootingEntry) {
     const std::string severity = r["labels"]["severity"];
     EXPECT_TRUE(severity == "critical" || severity == "warning") << alert << ": " << severity;
   }
-  EXPECT_EQ(defaults, 8u);
+  EXPECT_EQ(defaults, 9u);
 }
 
 TEST(AlertRules, ASpecRuleNamedLikeADefaultGetsNoRunbookOfTheDefault) {
