@@ -1,5 +1,7 @@
 #include "runs.h"
 
+#include "agent/publisher/buckets.h"
+
 #include "agent/outbox_fixture.h"
 #include "machine.h"
 #include "testenv.h"
@@ -120,7 +122,42 @@ class RunScope {
       const auto next = Steady::now() + 1s;
       while (checker_.warm_up() == seen && Steady::now() < next) std::this_thread::sleep_for(20ms);
     }
+    if (relay.processes > 1) warm_every_replica(relay, *running, shape);
     return running;
+  }
+
+  // Agent replicas split the outbox's buckets after they start, and each
+  // one's first batch waits for its producer's first connection to the
+  // partition leaders (150-250 ms measured). Both are what a replica joining
+  // costs once, not what steady publishing costs: wait until every replica
+  // holds buckets, then send rows over 100 keys so every producer has sent.
+  void warm_every_replica(const Relay& relay, RunningRelay& running, const RowShape& shape) {
+    const std::string held =
+        "SELECT count(*) FILTER (WHERE n >= 2), coalesce(sum(n), 0) FROM (SELECT pid, count(*) AS n FROM pg_locks "
+        "WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY pid) AS held";
+    const auto t0 = Steady::now();
+    while (true) {
+      // Each replica: its member lock and at least one bucket; every bucket held.
+      const auto r = db_.sql().exec(held);
+      if (std::stoi(std::string(r.value(0, 0))) == relay.processes &&
+          std::stoi(std::string(r.value(0, 1))) == agent::publisher::kBucketCount + relay.processes) {
+        break;
+      }
+      if (!running.running()) throw std::runtime_error(relay.name + " exited while its replicas split the buckets");
+      if (seconds_since(t0) > 60) {
+        throw std::runtime_error(relay.name + ": the replicas did not split the buckets in a minute; log:\n" +
+                                 tail(running.log()));
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    const auto seen = checker_.warm_up();
+    constexpr std::size_t kRows = 100;
+    for (std::size_t i = 0; i < kRows; ++i) insert_one(db_.sql(), next_warm_up_++, shape);
+    while (checker_.warm_up() < seen + kRows) {
+      if (seconds_since(t0) > 120) throw std::runtime_error(relay.name + ": warm-up rows over every key did not arrive");
+      std::this_thread::sleep_for(20ms);
+    }
   }
 
   bool all_marked() {
