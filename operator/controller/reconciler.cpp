@@ -175,16 +175,14 @@ std::optional<std::string> Reconciler::apply_workloads(const json& object, const
                       return view_.owned(kind, ns, name);
                     }};
     const auto synced = sync_workloads(api_, step.objects, memory.applied, step.full_check, live, kFieldManager);
-    if (!synced.applied.empty()) {
-      const auto id = identity_of(object);
-      spdlog::info("{}/{}: applied {}", id.namespace_name, id.name, join(synced.applied));
-      // The status of this pass reports the Deployment just applied, not the
-      // cache's older view (for a new pipeline: none). Otherwise its status
-      // says "DeploymentMissing" and is written again as soon as the cache
-      // catches up: one write of every new pipeline's status in two wasted.
-      const auto answered = synced.answers.find(kinds::deployments().plural + "/" + workloads::agent_name(id));
-      if (answered != synced.answers.end()) deployment = answered->second;
-    }
+    const auto id = identity_of(object);
+    if (!synced.applied.empty()) spdlog::info("{}/{}: applied {}", id.namespace_name, id.name, join(synced.applied));
+    // The status of this pass reports the Deployment as the pass last saw it
+    // (just applied, or found in the cache), not as observed before the pass
+    // began: for a new pipeline that was "missing", and the status said
+    // DeploymentMissing and was written again as soon as the cache caught up.
+    const auto seen = synced.seen.find(kinds::deployments().plural + "/" + workloads::agent_name(id));
+    if (seen != synced.seen.end()) deployment = seen->second;
     return std::nullopt;
   } catch (const kube::ApiError& e) {
     if (e.kind() == kube::ErrorKind::Conflict) throw;

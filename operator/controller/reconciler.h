@@ -67,8 +67,7 @@ class Reconciler {
   Observed observe_pipeline(const nlohmann::json& object, Memory& memory);
   Result apply_halt(const nlohmann::json& object, const Halt& halt);
   TopicSyncResult apply_topic_step(const nlohmann::json& object, const Proceed& proceed);
-  // `deployment` becomes the agent Deployment the API server returned when this
-  // pass applied it.
+  // `deployment` becomes the agent Deployment as this pass last saw it.
   std::optional<std::string> apply_workloads(const nlohmann::json& object, const Proceed& proceed, Memory& memory,
                                              std::optional<nlohmann::json>& deployment);
   Result apply_teardown(const nlohmann::json& object, const Teardown& teardown);

@@ -31,7 +31,10 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
     std::optional<nlohmann::json> current;
     if (cached) {
       current = live.from_cache(desired.kind, ns, name);
-      if (unchanged && current && resource_version(*current) == record->second.resource_version) continue;
+      if (unchanged && current && resource_version(*current) == record->second.resource_version) {
+        result.seen[key] = std::move(*current);
+        continue;
+      }
     } else {
       if (unchanged && !full_check) continue;
       current = api.get_if_exists(desired.kind, ns, name);
@@ -44,6 +47,7 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
     fields.erase("kind");
     if (current && workloads::contains(*current, fields)) {
       records[key] = {hash, resource_version(*current)};
+      result.seen[key] = std::move(*current);
       continue;
     }
     // force: these objects are ours; a field someone changed with kubectl goes
@@ -51,7 +55,7 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
     const auto applied = api.server_side_apply(desired.kind, ns, name, body, field_manager, true);
     records[key] = {hash, resource_version(applied)};
     result.applied.push_back(key);
-    result.answers[key] = applied;
+    result.seen[key] = applied;
     spdlog::debug("applied {}/{} {}", ns, key, current ? "(updated)" : "(created)");
   }
   return result;

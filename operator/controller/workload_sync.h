@@ -43,9 +43,11 @@ struct LiveLookup {
 
 struct WorkloadSyncResult {
   std::vector<std::string> applied;  // "plural/name" actually sent
-  // "plural/name" -> the object as the API server answered the apply: newer
-  // than any cache read before it.
-  std::map<std::string, nlohmann::json> answers;
+  // "plural/name" -> the object as this pass last saw it: the API server's
+  // answer to the apply, or the cached object found up to date. Newer than
+  // what the pass observed before it started (the cache may have caught up
+  // with an earlier pass's apply meanwhile).
+  std::map<std::string, nlohmann::json> seen;
 };
 
 // `full_check`: read every object, cached or not (generation changed, resync due).

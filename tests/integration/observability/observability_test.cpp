@@ -201,7 +201,7 @@ TEST_F(ObservabilityTest, EveryQueryNamesWhatTheBinariesExport) {
   const std::size_t dashboard_count = queries.size();
   const auto groups = (*rule)["spec"]["groups"];
   for (const auto& r : groups.at(0).at("rules")) queries.push_back({"rule " + r.value("alert", ""), r.at("expr")});
-  EXPECT_EQ(queries.size() - dashboard_count, 8u) << "every default rule, with deadLetter and replicas > 0";
+  EXPECT_EQ(queries.size() - dashboard_count, 9u) << "every default rule, with deadLetter and replicas > 0";
 
   for (const auto& q : queries) {
     const auto refs = references(q.expr);

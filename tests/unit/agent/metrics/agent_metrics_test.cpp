@@ -150,7 +150,8 @@ TEST(AgentMetrics, EveryMetricTheDefaultAlertRulesReadIsExportedWithAFittingType
   EXPECT_EQ(referenced, (std::set<std::string>{"outflow_breaker_state", "outflow_outbox_backlog",
                                                "outflow_outbox_oldest_pending_seconds",
                                                "outflow_outbox_poison_total", "outflow_dlq_received_total",
-                                               "outflow_dlq_parked_total", "outflow_dlq_given_up_total"}))
+                                               "outflow_dlq_parked_total", "outflow_dlq_given_up_total",
+                                               "outflow_dlq_consumer_failures_total"}))
       << "the default rules changed: check the agent exports what they read";
 }
 
