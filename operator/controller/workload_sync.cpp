@@ -52,11 +52,11 @@ WorkloadSyncResult sync_workloads(kube::ApiClient& api, const std::vector<worklo
     }
     // force: these objects are ours; a field someone changed with kubectl goes
     // back to what the pipeline says instead of blocking the apply.
-    const auto applied = api.server_side_apply(desired.kind, ns, name, body, field_manager, true);
+    auto applied = api.server_side_apply(desired.kind, ns, name, body, field_manager, true);
     records[key] = {hash, resource_version(applied)};
     result.applied.push_back(key);
-    result.seen[key] = applied;
     spdlog::debug("applied {}/{} {}", ns, key, current ? "(updated)" : "(created)");
+    result.seen[key] = std::move(applied);
   }
   return result;
 }

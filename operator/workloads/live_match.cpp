@@ -24,8 +24,9 @@ bool contains(const nlohmann::json& live, const nlohmann::json& applied) {
 nlohmann::json without_immutable_changes(std::string_view plural, nlohmann::json desired,
                                          const nlohmann::json& live) {
   if (plural != "services") return desired;
-  const auto live_spec = live.value("spec", nlohmann::json::object());
-  const auto address = live_spec.value("clusterIP", "");
+  const auto live_spec = live.find("spec");
+  if (live_spec == live.end() || !live_spec->is_object()) return desired;
+  const std::string address = live_spec->value("clusterIP", "");
   auto spec = desired.find("spec");
   if (spec == desired.end() || !spec->is_object() || address.empty()) return desired;
   if (spec->value("clusterIP", address) != address) {

@@ -20,7 +20,7 @@ bool contains(const nlohmann::json& live, const nlohmann::json& applied);
 
 // `desired` (of resource `plural`) less what the API server will not let an
 // apply change on `live`. Today that is a Service's cluster address: agent
-// Services made by operators before 0.2 have one, and spec.clusterIP cannot
+// Services made by earlier operator versions have one, and spec.clusterIP cannot
 // become "None" in place. Such a Service keeps its address (harmless) instead
 // of failing every apply of the pipeline; a re-created one is headless.
 nlohmann::json without_immutable_changes(std::string_view plural, nlohmann::json desired,
