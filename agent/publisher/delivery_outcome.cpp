@@ -6,8 +6,12 @@
 
 namespace outflow::agent::publisher {
 
-Outcome delivery_outcome(rd_kafka_resp_err_t error, std::int64_t now_ms) {
-  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return Delivered{now_ms};
+Outcome delivery_outcome(rd_kafka_resp_err_t error, std::int64_t offset, std::int64_t now_ms) {
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR && offset >= 0) return Delivered{now_ms};
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Failed{"acknowledged only implicitly, without an offset (a later batch of its partition was taken); "
+                  "sent again"};
+  }
   if (kafka::is_permanent_for_message(error)) {
     return Refused{fmt::format("the broker refused it: {}", rd_kafka_err2str(error)), true};
   }

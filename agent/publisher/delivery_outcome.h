@@ -21,7 +21,14 @@ namespace outflow::agent::publisher {
 // enable.gapless.guarantee raises so no later message of the partition can
 // overtake it (the row is then sent again alone to find out which it was);
 // Failed for the rest (the cluster's trouble: the breaker counts it).
-Outcome delivery_outcome(rd_kafka_resp_err_t error, std::int64_t now_ms);
+//
+// A success without an offset (`offset` < 0) is Failed too: librdkafka
+// reports a batch "implicitly acked" when a later batch of its partition
+// was taken, and a partition that has not seen the producer yet takes that
+// later batch even after refusing the earlier one as not its leader
+// (kafka_producer_test.cpp: the row was reported delivered and was not in
+// the topic). Sent again, the row arrives late rather than never.
+Outcome delivery_outcome(rd_kafka_resp_err_t error, std::int64_t offset, std::int64_t now_ms);
 
 // From produce() refusing to queue the message: too large for the client's
 // message.max.bytes is the row's fault (Poison, saying the client refused

@@ -63,7 +63,7 @@ void KafkaProducer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, 
   auto* self = static_cast<KafkaProducer*>(opaque);
   if (!self->on_report_) return;
   const auto token = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message->_private));
-  self->on_report_(token, delivery_outcome(message->err, now_ms()));
+  self->on_report_(token, delivery_outcome(message->err, message->offset, now_ms()));
 }
 
 void KafkaProducer::on_error(rd_kafka_t* client, int code, const char* reason, void* opaque) {

@@ -4,6 +4,8 @@
 // in a delivery report. The replayer's adapter only carries the answer out.
 //
 //   delivered                       -> done: the dead letter's offset is finished
+//   delivered without an offset     -> the same again after the back-off (see
+//                                      DeliveryReport::without_offset)
 //   refused for good, the first time -> the same again after the back-off:
 //                                      Kafka refuses a whole record batch, so
 //                                      the fault may be a neighbour's
@@ -28,6 +30,14 @@ struct DeliveryReport {
   bool refused_for_good = false;
   // Kafka's reason, as said where the copy went; used when it is given up.
   std::string why;
+  // Delivered, but with no offset: librdkafka acknowledged it implicitly,
+  // because a later batch of its partition was taken. That is no proof: a
+  // partition that has not seen the producer yet takes a batch after
+  // refusing the one before it as not its leader (measured on the real
+  // broker: reported delivered and nowhere, see the publisher's
+  // kafka_producer_test.cpp). Sent again, it gets an answer of its own; a
+  // copy that did arrive arrives twice, which at-least-once allows.
+  bool without_offset = false;
 };
 
 // The copy as it was sent: where to, refusals so far, its dead letter's value size.

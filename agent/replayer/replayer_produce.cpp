@@ -153,7 +153,13 @@ void Replayer::Impl::delivered(const rd_kafka_message_t* report) {
   } else if (!ok && !purged) {
     note_error(fmt::format("delivery to {} failed: {}", topic, rd_kafka_err2str(report->err)));
   }
-  auto next = after_report({ok, permanent, why}, {entry.route, entry.refusals, entry.message->len},
+  const bool without_offset = ok && report->offset < 0;
+  if (without_offset) {
+    spdlog::warn("{}[{}]@{}: Kafka acknowledged its copy to {} only implicitly (no offset); sending it again",
+                 rd_kafka_topic_name(entry.message->rkt), entry.message->partition, entry.message->offset,
+                 rd_kafka_topic_name(report->rkt));
+  }
+  auto next = after_report({ok, permanent, why, without_offset}, {entry.route, entry.refusals, entry.message->len},
                            settings.now_ms(), settings.retry_backoff.count());
   if (std::holds_alternative<Done>(next)) {
     finished_one(entry);

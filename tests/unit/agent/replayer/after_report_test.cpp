@@ -24,6 +24,15 @@ TEST(AfterReport, ACopyKafkaTookIsDone) {
                                                         kBackoff)));
 }
 
+TEST(AfterReport, ACopyReportedDeliveredWithoutAnOffsetIsSentAgainAfterTheBackOff) {
+  const auto next = after_report({true, false, "", true}, {Park{"retries used up"}, 1, 10}, kNow, kBackoff);
+  const auto* again = std::get_if<SendAgain>(&next);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->route, Route(Park{"retries used up"}));
+  EXPECT_EQ(again->refusals, 1) << "its refusals so far still count";
+  EXPECT_EQ(again->at_ms, kNow + kBackoff);
+}
+
 TEST(AfterReport, AFailureThatIsNotTheMessagesOwnSendsTheSameAgainAfterTheBackOff) {
   const auto next = after_report({false, false, "Local: Message timed out"}, {MoveToTier{2}, 0, 10}, kNow, kBackoff);
   const auto* again = std::get_if<SendAgain>(&next);
