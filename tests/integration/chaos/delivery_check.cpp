@@ -1,5 +1,7 @@
 #include "integration/chaos/delivery_check.h"
 
+#include "agent/publisher/drain_window.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -106,7 +108,9 @@ Verdict DeliveryCheck::verdict() const {
 }
 
 std::size_t duplicate_bound(int batch_size, int replicas, int faults) {
-  return static_cast<std::size_t>(batch_size) * static_cast<std::size_t>(replicas) * static_cast<std::size_t>(faults);
+  const auto unmarked_batches = agent::publisher::DrainSettings{}.max_batches + 1;
+  return static_cast<std::size_t>(batch_size) * unmarked_batches * static_cast<std::size_t>(replicas) *
+         static_cast<std::size_t>(faults);
 }
 
 }  // namespace outflow::chaos

@@ -80,12 +80,13 @@ class DeliveryCheck {
 };
 
 // The most duplicates a run may show. The agent marks a row only after Kafka
-// acknowledged it and reads a new batch only once the previous one settled
-// (agent/publisher/publisher.h), so at any moment a replica holds at most one
-// batch of rows that reached the broker without being marked. One fault
-// (a replica killed, the broker killed, PostgreSQL restarted: sessions and
-// bucket locks gone) can make at most that much of every replica be sent
-// again: batchSize x replicas per fault.
+// acknowledged it. While draining it keeps up to DrainSettings::max_batches
+// batches in flight and marks one settled group at a time, so at any moment a
+// replica holds at most max_batches + 1 batches of rows that may have reached
+// the broker without being marked. One fault (a replica killed, the broker
+// killed, PostgreSQL restarted: sessions and bucket locks gone) can make at
+// most that much of every replica be sent again:
+// batchSize x (max_batches + 1) x replicas per fault.
 std::size_t duplicate_bound(int batch_size, int replicas, int faults);
 
 }  // namespace outflow::chaos

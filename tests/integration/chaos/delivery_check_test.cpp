@@ -88,9 +88,10 @@ TEST(DeliveryCheckTest, AWrongOrMissingEventIdAndUnknownPayloadsAreCaught) {
   EXPECT_EQ(v.unknown, 2u);
 }
 
-TEST(DeliveryCheckTest, TheDuplicateBoundIsOneBatchPerReplicaPerFault) {
-  EXPECT_EQ(duplicate_bound(500, 3, 3), 4500u);
-  EXPECT_EQ(duplicate_bound(500, 3, 11), 16500u);
+TEST(DeliveryCheckTest, TheDuplicateBoundIsTheUnmarkedBatchesOfEveryReplicaPerFault) {
+  // Three batches in flight and one being marked.
+  EXPECT_EQ(duplicate_bound(500, 3, 3), 18000u);
+  EXPECT_EQ(duplicate_bound(500, 3, 11), 66000u);
 }
 
 }  // namespace

@@ -47,7 +47,11 @@ std::vector<Fault> fault_plan(int broker_kills, int agent_kills, int database_re
 ProcessFaults::ProcessFaults(std::function<void(int)> kill_agent, std::function<void(int)> start_agent)
     : kill_agent_(std::move(kill_agent)), start_agent_(std::move(start_agent)) {}
 
-void ProcessFaults::kill_broker(std::chrono::milliseconds down) {
+void ProcessFaults::kill_broker(std::chrono::milliseconds down) { crash_broker(down); }
+
+void ProcessFaults::restart_database() { chaos::restart_database(); }
+
+void crash_broker(std::chrono::milliseconds down) {
   // hack/testenv.sh stop would ask the broker to shut down cleanly; a crash
   // is SIGKILL to the process group it runs in (as `freeze` signals it).
   const auto pid_file = testenv::require("OUTFLOW_TESTENV_DIR") + "/pids/kafka.pid";
@@ -79,7 +83,7 @@ void ProcessFaults::kill_agent(int replica, std::chrono::milliseconds down) {
   start_agent_(replica);
 }
 
-void ProcessFaults::restart_database() {
+void restart_database() {
   testenv::testenv_part("stop", "postgres");
   testenv::testenv_part("start", "postgres");
 }

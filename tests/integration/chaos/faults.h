@@ -1,10 +1,9 @@
 #pragma once
 
 // What the chaos suite does to the running system, behind one interface so
-// the same run can use processes (now) or pods (later, on the test
-// environment's node: `kubectl delete pod --force` for an agent, the broker
-// and PostgreSQL as they are). ProcessFaults is the process implementation;
-// a PodFaults implementing the same calls is the planned next step.
+// the same run can use processes (ProcessFaults, here) or pods on the test
+// environment's node (e2e/pod_faults.h: `kubectl delete pod --force` for an
+// agent, the broker and PostgreSQL as they are, the same crash either way).
 
 #include <chrono>
 #include <functional>
@@ -32,7 +31,14 @@ class FaultInjector {
   virtual void kill_agent(int replica, std::chrono::milliseconds down) = 0;
   // PostgreSQL stopped (every session dropped) and started again.
   virtual void restart_database() = 0;
+  // What `fault` does here, for the run's log.
+  virtual std::string describe(Fault fault) const { return name(fault); }
 };
+
+// The broker's process SIGKILLed, down for `down`, started again and ready.
+void crash_broker(std::chrono::milliseconds down);
+// PostgreSQL stopped and started by hack/testenv.sh.
+void restart_database();
 
 // Processes of the local test environment: the broker by its pid file and
 // hack/testenv.sh start, PostgreSQL by hack/testenv.sh stop/start, agents by
