@@ -13,7 +13,9 @@
 // giving up means replacing the producer, which purges everything queued at
 // once, so no later message can go out without the earlier ones.
 // enable.gapless.guarantee turns a broker's refusal of one record batch into
-// the same: a fatal error, later batches purged, the producer replaced.
+// the same: a fatal error, later batches purged, the producer replaced. One
+// request per broker in flight keeps a later batch from being taken while an
+// earlier one of its partition waits for a retry (publisher_producer_properties).
 //
 // Threading: librdkafka calls the report sink only from poll() and flush(),
 // on the thread that calls them (the publisher's).
