@@ -6,6 +6,7 @@
 // Needs the node (`hack/testenv.sh up` starts it); without it every test
 // using this fails.
 
+#include "e2e/pod_ready.h"
 #include "e2e/shell.h"
 #include "kube_helpers.h"
 #include "testenv.h"
@@ -161,12 +162,7 @@ class NodeE2eTest : public ::testing::Test {
     return out;
   }
 
-  static bool ready(const json& pod) {
-    for (const auto& c : pod["status"].value("conditions", json::array())) {
-      if (c["type"] == "Ready") return c["status"] == "True";
-    }
-    return false;
-  }
+  static bool ready(const json& pod) { return pod_ready(pod); }
 
   // `replicas` agent pods (and no others), Running and Ready, and the
   // pipeline Ready with them.

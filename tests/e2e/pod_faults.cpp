@@ -1,6 +1,7 @@
 #include "e2e/pod_faults.h"
 
 #include "child_process.h"
+#include "e2e/pod_ready.h"
 #include "e2e/shell.h"
 
 #include <nlohmann/json.hpp>
@@ -31,11 +32,7 @@ std::vector<std::string> PodFaults::live_pods() const {
   std::vector<std::string> names;
   for (const auto& pod : list["items"]) {
     if (pod["metadata"].contains("deletionTimestamp") || pod["status"].value("phase", "") != "Running") continue;
-    bool ready = false;
-    for (const auto& c : pod["status"].value("conditions", json::array())) {
-      if (c["type"] == "Ready") ready = c["status"] == "True";
-    }
-    if (ready) names.push_back(pod["metadata"]["name"].get<std::string>());
+    if (pod_ready(pod)) names.push_back(pod["metadata"]["name"].get<std::string>());
   }
   std::sort(names.begin(), names.end());
   return names;
