@@ -79,9 +79,18 @@ void OutboxStore::connect() {
   // The server side of the keepalive: a replica whose host vanishes loses its
   // locks within seconds, so its buckets move on. A stuck statement must not
   // hold the publisher (and its locks) forever either.
+  //
+  // A claim must walk the pending-row index in id order. Every published row
+  // leaves a dead entry there until VACUUM, and an ordered index scan marks
+  // each one dead the first time it passes it, so later claims skip it. A
+  // bitmap scan never does: it visits the heap page of every dead entry on
+  // every claim. Statistics taken while few rows were pending make the bitmap
+  // look cheapest, and then claims grew to 80-250 ms at 10,000 rows/s and the
+  // agent fell seconds behind (auto_explain, hack/bench.sh peers). Nothing
+  // else this session runs wants a bitmap scan.
   conn.run_script(
       "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; "
-      "SET statement_timeout = '30s'; SET lock_timeout = '10s'");
+      "SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET enable_bitmapscan = off");
   auto table = resolve_outbox_table(conn, outbox_.table);
   // Pipelines on same-named tables in different schemas must never share
   // locks: they come from the resolved schema, not the spec's spelling.
