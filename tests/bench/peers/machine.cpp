@@ -99,6 +99,22 @@ long tree_pss_kib(int root) {
 
 long peak_rss_kib(int pid) { return proc_kib(pid, "status", "VmHWM:"); }
 
+MachineCpu machine_cpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  MachineCpu m;
+  m.busy = user + nice + system + irq + softirq + steal;
+  m.total = m.busy + idle + iowait;
+  return m;
+}
+
+double busy_share(const MachineCpu& before, const MachineCpu& after) {
+  const auto total = after.total - before.total;
+  return total == 0 ? 0.0 : static_cast<double>(after.busy - before.busy) / static_cast<double>(total);
+}
+
 std::string load_average() {
   std::ifstream in("/proc/loadavg");
   std::string one, five, fifteen;

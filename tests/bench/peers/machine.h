@@ -21,6 +21,15 @@ long tree_pss_kib(int root);
 long peak_rss_kib(int pid);
 int parent_of(int pid);
 
+// CPU time of the whole machine, all cores, from /proc/stat (clock ticks).
+struct MachineCpu {
+  unsigned long long busy = 0;   // everything but idle and iowait
+  unsigned long long total = 0;
+};
+MachineCpu machine_cpu();
+// The share of all cores busy between two readings, 0..1.
+double busy_share(const MachineCpu& before, const MachineCpu& after);
+
 // "1.52 1.40 1.71" from /proc/loadavg.
 std::string load_average();
 // "Intel(R) Xeon(R) ..., 2 cores, 23.5 GiB memory".

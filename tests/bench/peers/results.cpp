@@ -1,10 +1,12 @@
 #include "results.h"
 
 #include "summary.h"
+#include "targets.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace outflow::bench {
 
@@ -26,6 +28,9 @@ std::string checked(const Deliveries& d) {
 }
 
 std::string load_1min(const std::string& load) { return load.substr(0, load.find(' ')); }
+std::string percent(double share) { return fmt::format("{:.0f} %", share * 100.0); }
+double per_1000_rows(long batches, double rows) { return batches < 0 || rows <= 0 ? -1 : 1000.0 * static_cast<double>(batches) / rows; }
+std::string batches_cell(double per_1000) { return per_1000 < 0 ? "-" : fmt::format("{:.0f}", per_1000); }
 
 template <typename Run, typename Field>
 std::vector<double> each(const std::vector<Run>& runs, Field field) {
@@ -45,7 +50,7 @@ const RelayResults* agent_of(const std::vector<RelayResults>& results) { return 
 bool is_peer(const RelayResults& r) { return r.relay.launcher != "agent"; }
 
 struct DrainFigures {
-  double rate = 0, relay_cpu = 0, pg_cpu = 0, broker_cpu = 0;
+  double rate = 0, relay_cpu = 0, pg_cpu = 0, broker_cpu = 0, machine_busy = 0, batches_per_1000 = -1;
   long rss_kib = 0;
   Costs server_peak;  // the PSS fields only: the largest of any round
 };
@@ -56,6 +61,9 @@ DrainFigures drain_figures(const RelayResults& r, std::int64_t rows) {
   f.relay_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.relay_cpu_s; }));
   f.pg_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.postgres_cpu_s; }));
   f.broker_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.broker_cpu_s; }));
+  f.machine_busy = median(each(r.drains, [](const DrainRun& d) { return d.costs.machine_busy; }));
+  f.batches_per_1000 = median(
+      each(r.drains, [&](const DrainRun& d) { return per_1000_rows(d.costs.record_batches, static_cast<double>(rows)); }));
   for (const auto& d : r.drains) {
     f.rss_kib = std::max(f.rss_kib, d.costs.relay_peak_rss_kib);
     f.server_peak.postgres_peak_pss_kib = std::max(f.server_peak.postgres_peak_pss_kib, d.costs.postgres_peak_pss_kib);
@@ -71,11 +79,15 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
       "relay started: time until every row was in Kafka, and for the pollers also marked. Median of {} interleaved "
       "round(s), range in brackets. CPU seconds are medians; the relay's cover its whole life including start-up; "
       "PostgreSQL's and the broker's the same span. Peak RSS is the largest VmHWM of any round; PostgreSQL's "
-      "(postmaster and backends) and the broker's peak memory the largest PSS sampled every 250 ms of any round.\n\n",
+      "(postmaster and backends) and the broker's peak memory the largest PSS sampled every 250 ms of any round. "
+      "Record batches are what the broker appended to the run's topic, read from its log segments: its unit of "
+      "work per partition (librdkafka, which the agent uses, sends each in a produce request of its own). Machine "
+      "CPU busy is the share of all cores busy over the span, everything on the machine included.\n\n",
       run.rows, run.rounds);
   MarkdownTable table({"relay", "drain, ev/s", "ev/s first → last append", "start → first append, s",
                        "relay CPU, s", "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s",
-                       "PostgreSQL / broker peak PSS, MiB", "lost / duplicates (all rounds)", "load (1 min) per round"});
+                       "PostgreSQL / broker peak PSS, MiB", "record batches per 1,000 rows", "machine CPU busy",
+                       "lost / duplicates (all rounds)", "load (1 min) per round"});
   for (const auto& r : results) {
     if (r.drains.empty()) continue;
     const auto f = drain_figures(r, run.rows);
@@ -94,7 +106,8 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
                whole(median(each(r.drains, [](const DrainRun& d) { return d.streaming_rate; }))),
                fmt::format("{:.2f}", median(each(r.drains, [](const DrainRun& d) { return d.first_append_s; }))),
                one_decimal(f.relay_cpu), mib(f.rss_kib), one_decimal(f.pg_cpu), one_decimal(f.broker_cpu),
-               server_memory(f.server_peak), checked(total), loads});
+               server_memory(f.server_peak), batches_cell(f.batches_per_1000), percent(f.machine_busy), checked(total),
+               loads});
   }
   text += table.render();
 
@@ -127,11 +140,11 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
       "Single-row transactions committed at {} rows/s for {} s; latency runs from the moment the INSERT's commit "
       "returned to the broker's LogAppendTime of that row's message, for every row however late (a row counts as "
       "lost only when it had not arrived after the relay made no progress for a minute). CPU seconds and peak PSS over the "
-      "writing span and until the last row arrived.\n\n",
+      "writing span and until the last row arrived; record batches and machine CPU busy as in the drain.\n\n",
       rate, rate, run.seconds);
   MarkdownTable table({"relay", "achieved rows/s", "p50, ms", "p99, ms", "max, ms", "relay CPU, s",
                        "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s", "PostgreSQL / broker peak PSS, MiB",
-                       "lost / duplicates", "load (1 min)"});
+                       "record batches per 1,000 rows", "machine CPU busy", "lost / duplicates", "load (1 min)"});
   const LatencyRun* agent_run = nullptr;
   if (const auto* agent = agent_of(results); agent != nullptr && agent->latency.count(rate) > 0) {
     agent_run = &agent->latency.at(rate);
@@ -143,7 +156,9 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
     table.add({r.relay.label, whole(l.achieved_rate), one_decimal(percentile(l.ms, 50)),
                one_decimal(percentile(l.ms, 99)), one_decimal(percentile(l.ms, 100)), one_decimal(l.costs.relay_cpu_s),
                mib(l.costs.relay_peak_rss_kib), one_decimal(l.costs.postgres_cpu_s), one_decimal(l.costs.broker_cpu_s),
-               server_memory(l.costs), checked(l.deliveries), load_1min(l.costs.load)});
+               server_memory(l.costs),
+               batches_cell(per_1000_rows(l.costs.record_batches, static_cast<double>(l.ms.size()))),
+               percent(l.costs.machine_busy), checked(l.deliveries), load_1min(l.costs.load)});
     if (agent_run != nullptr && is_peer(r)) {
       ratio_rows.push_back(
           {r.relay.name, times(percentile(l.ms, 50), percentile(agent_run->ms, 50)),
@@ -161,6 +176,38 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
     text += "\n" + ratios.render();
   }
   return text + "\n";
+}
+
+std::optional<DrainShare> drain_share(const RelayResults* r, std::int64_t rows) {
+  if (r == nullptr || r->drains.empty()) return std::nullopt;
+  const auto f = drain_figures(*r, rows);
+  return DrainShare{f.rate, f.machine_busy};
+}
+
+std::optional<RateFigures> rate_figures(const RelayResults* r, int rate) {
+  if (r == nullptr || r->latency.count(rate) == 0) return std::nullopt;
+  const auto& l = r->latency.at(rate);
+  return RateFigures{percentile(l.ms, 99), l.costs.postgres_cpu_s, l.costs.broker_cpu_s,
+                     per_1000_rows(l.costs.record_batches, static_cast<double>(l.ms.size())), l.costs.machine_busy};
+}
+
+TargetFigures target_figures(const RunDescription& run, const std::vector<RelayResults>& results) {
+  TargetFigures f;
+  const auto* agent = agent_of(results);
+  f.agent = drain_share(agent, run.rows);
+  f.three_replicas = drain_share(relay_named(results, "agent3"), run.rows);
+  f.poller = drain_share(relay_named(results, "poller"), run.rows);
+  f.debezium = drain_share(relay_named(results, "debezium"), run.rows);
+  if (agent != nullptr && !agent->drains.empty()) {
+    f.agent_drain_rss_mib = static_cast<double>(drain_figures(*agent, run.rows).rss_kib) / 1024.0;
+    for (const auto& [rate, l] : agent->latency) {
+      f.agent_latency_rss_mib.emplace_back(rate, static_cast<double>(l.costs.relay_peak_rss_kib) / 1024.0);
+    }
+  }
+  f.agent_at_2000 = rate_figures(agent, 2000);
+  f.poller_at_2000 = rate_figures(relay_named(results, "poller"), 2000);
+  f.agent_at_10000 = rate_figures(agent, 10000);
+  return f;
 }
 
 }  // namespace
@@ -189,6 +236,7 @@ std::string render_results(const RunDescription& run, const std::vector<RelayRes
       run.started_utc, run.command, run.machine, run.load_before, run.load_after, run.settings.shape.payload_bytes,
       run.settings.shape.keys, run.settings.partitions, run.rows, run.rounds,
       fmt::join(run.rates, ", "), run.seconds, run.versions);
+  text += render_targets(judge_targets(target_figures(run, results)));
   text += drain_section(run, results);
   for (const int rate : run.rates) text += latency_section(run, results, rate);
   return text;

@@ -3,6 +3,7 @@
 #include "agent/publisher/buckets.h"
 
 #include "agent/outbox_fixture.h"
+#include "broker_log.h"
 #include "machine.h"
 #include "testenv.h"
 #include "topic_checker.h"
@@ -39,6 +40,8 @@ std::int64_t wall_ms() {
 // The largest memory of the database server and the broker while it lives:
 // sampled on a thread of its own, because a drain or the paced writer blocks
 // the caller for the whole span.
+long batches_since(long before, long after) { return before < 0 || after < 0 ? -1 : after - before; }
+
 class ServerMemoryPeak {
  public:
   ServerMemoryPeak(int postmaster, int broker)
@@ -165,6 +168,7 @@ class RunScope {
   }
 
   // CPU of the database server and the broker so far.
+  long record_batches() const { return record_batches_on_disk(topic_.name(), topic_.partitions()); }
   std::pair<double, double> server_cpu() const { return {tree_cpu_seconds(postmaster_), tree_cpu_seconds(broker_)}; }
   std::unique_ptr<ServerMemoryPeak> server_memory() const {
     return std::make_unique<ServerMemoryPeak>(postmaster_, broker_);
@@ -205,6 +209,8 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   scope.db().sql().exec("ANALYZE outbox");
 
   DrainRun r;
+  const auto batches_before = scope.record_batches();
+  const auto machine_before = machine_cpu();
   const auto [pg_before, broker_before] = scope.server_cpu();
   const auto started_ms = wall_ms();
   const auto t0 = Steady::now();
@@ -227,6 +233,8 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   const auto [pg_after, broker_after] = scope.server_cpu();
   r.costs.postgres_cpu_s = pg_after - pg_before;
   r.costs.broker_cpu_s = broker_after - broker_before;
+  r.costs.machine_busy = busy_share(machine_before, machine_cpu());
+  r.costs.record_batches = batches_since(batches_before, scope.record_batches());
   server_memory->record_into(r.costs);
   r.costs.load = load_average();
   running.stop();
@@ -245,6 +253,8 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
   auto running = scope.start_warm(relay, settings.shape);
 
   LatencyRun r;
+  const auto batches_before = scope.record_batches();
+  const auto machine_before = machine_cpu();
   const double relay_before = running->cpu_seconds();
   const auto [pg_before, broker_before] = scope.server_cpu();
   const auto server_memory = scope.server_memory();
@@ -269,6 +279,8 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
   const auto [pg_after, broker_after] = scope.server_cpu();
   r.costs.postgres_cpu_s = pg_after - pg_before;
   r.costs.broker_cpu_s = broker_after - broker_before;
+  r.costs.machine_busy = busy_share(machine_before, machine_cpu());
+  r.costs.record_batches = batches_since(batches_before, scope.record_batches());
   server_memory->record_into(r.costs);
   r.costs.load = load_average();
   running->stop();

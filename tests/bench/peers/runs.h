@@ -25,6 +25,10 @@ struct Costs {
   long postgres_peak_pss_kib = 0;  // postmaster + backends
   long broker_peak_pss_kib = 0;
   std::string load;  // /proc/loadavg at the end of the span
+  double machine_busy = 0;  // share of all cores busy over the span, 0..1
+  // Record batches the broker appended to the run's topic over the span
+  // (broker_log.h); -1 when unknown.
+  long record_batches = -1;
 };
 
 struct Deliveries {

@@ -1,0 +1,151 @@
+#include "targets.h"
+
+#include "summary.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace outflow::bench {
+
+namespace {
+
+// Above this share of all cores busy, a run is bound by the machine: what is
+// left is scheduling noise, and no relay can take more than what is idle.
+constexpr double kMachineBound = 0.9;
+
+std::string percent(double share) { return fmt::format("{:.0f} %", share * 100.0); }
+
+std::string drain_bound(const DrainShare& agent) {
+  if (agent.machine_busy >= kMachineBound) {
+    return fmt::format(
+        "the machine: all cores were {} busy during the agent's drain, shared by PostgreSQL, the broker, the relay "
+        "and the checker, so no relay gets more than what is idle",
+        percent(agent.machine_busy));
+  }
+  return fmt::format("not the machine's CPU (all cores {} busy during the agent's drain): this run does not show it",
+                     percent(agent.machine_busy));
+}
+
+TargetVerdict ratio_target(const std::string& target, const std::optional<DrainShare>& agent,
+                           const std::optional<DrainShare>& peer, double wanted) {
+  TargetVerdict v{target, "", false, ""};
+  if (!agent || !peer || peer->rate <= 0) return v;
+  const double ratio = agent->rate / peer->rate;
+  v.measured = fmt::format("{:.1f}× ({:.0f} against {:.0f} rows/s)", ratio, agent->rate, peer->rate);
+  v.met = ratio >= wanted;
+  if (!v.met) v.bound = drain_bound(*agent);
+  return v;
+}
+
+}  // namespace
+
+std::vector<TargetVerdict> judge_targets(const TargetFigures& f) {
+  std::vector<TargetVerdict> verdicts;
+
+  TargetVerdict drain{"one agent drains ≥ 50,000 rows/s", "", false, ""};
+  if (f.agent) {
+    drain.measured = fmt::format("{:.0f} rows/s", f.agent->rate);
+    drain.met = f.agent->rate >= 50000;
+    if (!drain.met) drain.bound = drain_bound(*f.agent);
+  }
+  verdicts.push_back(drain);
+  verdicts.push_back(ratio_target("one agent drains ≥ 5× the poller", f.agent, f.poller, 5));
+  verdicts.push_back(ratio_target("one agent drains ≥ 8× Debezium", f.agent, f.debezium, 8));
+
+  TargetVerdict replicas{"3 replicas drain ≥ 1.8× one", "", false, ""};
+  if (f.agent && f.three_replicas && f.agent->rate > 0) {
+    const double ratio = f.three_replicas->rate / f.agent->rate;
+    replicas.measured = fmt::format("{:.1f}×", ratio);
+    replicas.met = ratio >= 1.8;
+    if (!replicas.met) {
+      replicas.bound = f.three_replicas->machine_busy >= kMachineBound
+                           ? fmt::format("the machine: all cores were {} busy during one agent's drain and {} during "
+                                         "three's; the replicas share the same cores and the same PostgreSQL",
+                                         percent(f.agent->machine_busy), percent(f.three_replicas->machine_busy))
+                           : fmt::format("not the machine's CPU (all cores {} busy during three replicas' drain): "
+                                         "this run does not show it",
+                                         percent(f.three_replicas->machine_busy));
+    }
+  }
+  verdicts.push_back(replicas);
+
+  TargetVerdict p99_2000{"p99 ≤ 20 ms at 2,000 rows/s", "", false, ""};
+  if (f.agent_at_2000) {
+    p99_2000.measured = fmt::format("{:.1f} ms", f.agent_at_2000->p99_ms);
+    p99_2000.met = f.agent_at_2000->p99_ms <= 20;
+    if (!p99_2000.met) {
+      p99_2000.bound = fmt::format("all cores {} busy over the run", percent(f.agent_at_2000->machine_busy));
+    }
+  }
+  verdicts.push_back(p99_2000);
+
+  TargetVerdict p99_10000{"p99 ≤ 30 ms at 10,000 rows/s", "", false, ""};
+  if (f.agent_at_10000) {
+    p99_10000.measured = fmt::format("{:.1f} ms", f.agent_at_10000->p99_ms);
+    p99_10000.met = f.agent_at_10000->p99_ms <= 30;
+    if (!p99_10000.met) {
+      p99_10000.bound =
+          f.agent_at_10000->machine_busy >= kMachineBound
+              ? fmt::format("the machine: all cores were {} busy while 10,000 single-row transactions a second were "
+                            "committed and relayed (the writer's commits and the checker included), so every stage "
+                            "waits its turn for a core",
+                            percent(f.agent_at_10000->machine_busy))
+              : fmt::format("not the machine's CPU alone (all cores {} busy): this run does not show it",
+                            percent(f.agent_at_10000->machine_busy));
+    }
+  }
+  verdicts.push_back(p99_10000);
+
+  TargetVerdict servers{"at 2,000 rows/s, PostgreSQL + broker CPU ≤ the poller's", "", false, ""};
+  if (f.agent_at_2000 && f.poller_at_2000) {
+    const auto& a = *f.agent_at_2000;
+    const auto& p = *f.poller_at_2000;
+    const double agent_cpu = a.postgres_cpu_s + a.broker_cpu_s;
+    const double poller_cpu = p.postgres_cpu_s + p.broker_cpu_s;
+    servers.measured = fmt::format("{:.1f} s against {:.1f} s ({} of the poller's)", agent_cpu, poller_cpu,
+                                   times(agent_cpu, poller_cpu));
+    servers.met = agent_cpu <= poller_cpu;
+    if (!servers.met) {
+      servers.bound = fmt::format(
+          "the broker's work per batch: it appended {} record batches per 1,000 rows for the agent and {} for the "
+          "poller, and took {:.1f} s of CPU against {:.1f} s. The agent claims every few milliseconds to keep p99 at "
+          "{:.1f} ms (the poller's is {:.0f} ms), and librdkafka sends each partition's batch in a produce request "
+          "of its own",
+          a.batches_per_1000 < 0 ? "?" : fmt::format("{:.0f}", a.batches_per_1000),
+          p.batches_per_1000 < 0 ? "?" : fmt::format("{:.0f}", p.batches_per_1000), a.broker_cpu_s, p.broker_cpu_s,
+          a.p99_ms, p.p99_ms);
+    }
+  }
+  verdicts.push_back(servers);
+
+  TargetVerdict rss{"agent RSS ≤ 32 MiB, in every run", "", false, ""};
+  if (f.agent_drain_rss_mib) {
+    double largest = *f.agent_drain_rss_mib;
+    rss.measured = fmt::format("{:.0f} MiB draining", *f.agent_drain_rss_mib);
+    for (const auto& [rate, mib] : f.agent_latency_rss_mib) {
+      rss.measured += fmt::format("; {:.0f} MiB at {} rows/s", mib, rate);
+      largest = std::max(largest, mib);
+    }
+    rss.met = largest <= 32;
+    if (!rss.met) rss.bound = "this run does not show it";
+  }
+  verdicts.push_back(rss);
+  return verdicts;
+}
+
+std::string render_targets(const std::vector<TargetVerdict>& verdicts) {
+  MarkdownTable table({"target", "this run", "met", "what bounds it"});
+  for (const auto& v : verdicts) {
+    if (v.measured.empty()) {
+      table.add({v.target, "not measured", "-", "-"});
+      continue;
+    }
+    table.add({v.target, v.measured, v.met ? "yes" : "**no**", v.met ? "" : v.bound});
+  }
+  return "## Targets\n\nWhat the agent is held to on a 2-core machine like this one, judged on this run's figures; "
+         "a missed target says what this run's own measures show bounds it.\n\n" +
+         table.render() + "\n";
+}
+
+}  // namespace outflow::bench

@@ -1,0 +1,45 @@
+#pragma once
+
+// Pure: the targets the peers benchmark holds the agent to, judged on one
+// run's figures. A missed target says what bounds it, from that run's own
+// measures: how busy the machine's cores were, and how many record batches
+// the broker appended per row.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace outflow::bench {
+
+struct DrainShare {
+  double rate = 0;          // rows/s, median of the rounds
+  double machine_busy = 0;  // share of all cores busy, 0..1
+};
+
+struct RateFigures {
+  double p99_ms = 0;
+  double postgres_cpu_s = 0;
+  double broker_cpu_s = 0;
+  double batches_per_1000 = -1;  // -1: unknown
+  double machine_busy = 0;
+};
+
+struct TargetFigures {
+  std::optional<DrainShare> agent, three_replicas, poller, debezium;
+  std::optional<double> agent_drain_rss_mib;  // the largest of the rounds
+  std::vector<std::pair<int, double>> agent_latency_rss_mib;  // by rate, rising
+  std::optional<RateFigures> agent_at_2000, poller_at_2000, agent_at_10000;
+};
+
+struct TargetVerdict {
+  std::string target;
+  std::string measured;  // "" when this run did not measure it
+  bool met = false;
+  std::string bound;  // for a missed target: what this run shows bounds it
+};
+
+std::vector<TargetVerdict> judge_targets(const TargetFigures& figures);
+std::string render_targets(const std::vector<TargetVerdict>& verdicts);
+
+}  // namespace outflow::bench
