@@ -115,10 +115,12 @@ class OutboxStore {
   bool wait(std::chrono::milliseconds timeout, int wake_fd);
   // The same, saying what the notifications were about.
   Wake wait_for_news(std::chrono::milliseconds timeout, int wake_fd);
+  // What has arrived so far, without waiting. libpq keeps every notification
+  // until it is taken: a busy publisher must take them too.
+  Wake take_news();
 
  private:
   pg::Connection& session();
-  Wake take_news();
 
   std::string database_url_;
   pipeline::OutboxSpec outbox_;

@@ -209,6 +209,11 @@ bool Publisher::Loop::step() {
     if (now < next_connect) return false;
     ensure_connected();
   }
+  // Every commit to the outbox brings a NOTIFY, and libpq keeps each one
+  // until it is taken. Busy, the loop never reaches its idle wait, so it
+  // takes them here: it claims anyway, and only a replica joining or
+  // leaving needs acting on.
+  if (store.take_news().members) next_rebalance = Clock::time_point{};
   // Every settled batch is marked at once, on the mark session, while the
   // later ones fly and the next claim runs: nothing acknowledged waits on a
   // claim, and no claim waits on a mark.
