@@ -71,7 +71,7 @@ TEST_F(AgentDeliveryTest, ATopicWhoseLimitIsBelowTheBatchSizeTakesEveryOrdinaryR
   EXPECT_NE(reason.find("max.message.bytes of 4096"), std::string::npos) << reason;
   EXPECT_NE(reason.find(topic_), std::string::npos) << reason;
   for (const auto id : behind) EXPECT_EQ(last_error_of(db_, id), "") << "row " << id;
-  const auto d = deliveries(testenv::read_topic(topic_, 300, 20s));
+  const auto d = deliveries(testenv::read_whole_topic(topic_, 20s));
   EXPECT_EQ(d.distinct, 300u - behind.size());
   expect_per_key_order(d);
 }
@@ -101,7 +101,7 @@ TEST_F(AgentDeliveryTest, ALimitLoweredUnderARunningAgentSetsAsideOnlyTheRowTheB
               reason.find("max.message.bytes of 4096") != std::string::npos)
       << reason;
   EXPECT_EQ(db_.count("last_error IS NOT NULL"), 1);
-  const auto d = deliveries(testenv::read_topic(topic_, 220, 20s));
+  const auto d = deliveries(testenv::read_whole_topic(topic_, 20s));
   EXPECT_EQ(d.distinct, 220u);
   expect_per_key_order(d);
 }
@@ -139,7 +139,7 @@ TEST_F(AgentDeliveryTest, AReplicaThatCannotReachKafkaGivesItsBucketsToAHealthyO
       },
       10s))
       << ready.first << " " << ready.second;
-  const auto d = deliveries(testenv::read_topic(topic_, 1000, 20s));
+  const auto d = deliveries(testenv::read_whole_topic(topic_, 20s));
   EXPECT_EQ(d.distinct, 1000u);
   expect_per_key_order(d);
 }

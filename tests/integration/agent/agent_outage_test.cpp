@@ -62,7 +62,7 @@ TEST_F(AgentOutageTest, BrokerStoppedOpensTheBreakerAndNothingIsLostWhenItReturn
   std::printf("backlog drained %.1f s after the broker was started again\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count());
   ASSERT_TRUE(eventually([&] { return agent_entry("orders-agent-0")->value("breaker", "") == "Closed"; }, 10s));
-  const auto d = deliveries(testenv::read_topic(topic_, 500, 20s));
+  const auto d = deliveries(testenv::read_whole_topic(topic_, 20s));
   std::printf("broker outage: 400 rows, %zu distinct delivered, %zu duplicates\n", d.distinct, d.duplicates);
   EXPECT_EQ(d.distinct, 400u) << "rows lost";
   expect_per_key_order(d);
@@ -107,7 +107,7 @@ TEST_F(AgentOutageTest, TheBrokerGoingAgainDuringTheFirstClaimAfterATakeBackLose
   ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 90s))
       << db_.pending() << " rows still pending; breaker " << agent.metric("outflow_breaker_state") << "\n"
       << agent.log();
-  const auto d = deliveries(testenv::read_topic(topic_, 300, 20s));
+  const auto d = deliveries(testenv::read_whole_topic(topic_, 20s));
   EXPECT_EQ(d.distinct, 100u) << "rows lost";
   expect_per_key_order(d);
 }
@@ -126,7 +126,7 @@ TEST_F(AgentOutageTest, PostgresRestartedMidStreamTheAgentReconnectsWithoutLoss)
   db_.insert_many(1000, 50, 0, 3000);
   ASSERT_TRUE(eventually([&] { return db_.pending() == 0; }, 60s)) << db_.pending() << " rows still pending";
   EXPECT_TRUE(eventually([&] { return testenv::http_get(agent.health_port(), "/readyz").first == 200; }, 10s));
-  const auto d = deliveries(testenv::read_topic(topic_, 5000, 20s));
+  const auto d = deliveries(testenv::read_whole_topic(topic_, 20s));
   std::printf("database restart: 4000 rows, %zu distinct delivered, %zu duplicates\n", d.distinct, d.duplicates);
   EXPECT_EQ(d.distinct, 4000u) << "rows lost";
   expect_per_key_order(d);

@@ -180,6 +180,16 @@ std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected,
   return out;
 }
 
+std::vector<Consumed> read_whole_topic(const std::string& topic, std::chrono::milliseconds timeout) {
+  std::vector<Consumed> out;
+  const auto read = read_topic_each(topic, std::nullopt, timeout, [&](const Consumed& c) { out.push_back(c); });
+  if (!read.complete) {
+    throw std::runtime_error("topic " + topic + " was not read to its end within " +
+                             std::to_string(timeout.count()) + " ms (" + std::to_string(out.size()) + " messages)");
+  }
+  return out;
+}
+
 void produce(const std::string& topic, const std::vector<Outgoing>& messages) {
   auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf(kafka::client_properties(plaintext_kafka())));
   for (const auto& m : messages) {

@@ -95,6 +95,14 @@ TopicRead read_topic_each(const std::string& topic, std::optional<std::size_t> e
 std::vector<Consumed> read_topic(const std::string& topic, std::size_t expected,
                                  std::chrono::milliseconds timeout);
 
+// Every message the topic holds now (each partition read to the end offset
+// it had when the read began), in the order they came. For a read after the
+// rows were marked published: marked means acknowledged, so nothing is still
+// on its way, and duplicates cannot make the read stop short the way a count
+// of messages can. Throws std::runtime_error when the end is not reached
+// within `timeout`.
+std::vector<Consumed> read_whole_topic(const std::string& topic, std::chrono::milliseconds timeout);
+
 // A spec whose outbox is `table` and whose only topic is `topic` (also the default).
 pipeline::PipelineSpec pipeline_for(const std::string& table, const std::string& topic);
 

@@ -36,10 +36,7 @@ class PublisherWindowOutageTest : public agent_tests::PublisherFixture {
   // order. Read to the topic's end, not to `rows` messages: with duplicates
   // a count stops short of the last rows (CI once saw 29,968 of 30,000 that way).
   void expect_all_in_order(std::size_t rows) {
-    std::vector<testenv::Consumed> got;
-    const auto read = testenv::read_topic_each(topic_, std::nullopt, 60s, [&](const auto& m) { got.push_back(m); });
-    ASSERT_TRUE(read.complete) << "the topic was not read to its end";
-    const auto d = agent_tests::deliveries(got);
+    const auto d = agent_tests::deliveries(testenv::read_whole_topic(topic_, 60s));
     std::printf("%zu rows: %zu distinct delivered, %zu duplicates\n", rows, d.distinct, d.duplicates);
     EXPECT_EQ(d.distinct, rows) << "rows lost";
     agent_tests::expect_per_key_order(d);
