@@ -51,6 +51,7 @@ bool is_peer(const RelayResults& r) { return r.relay.launcher != "agent"; }
 
 struct DrainFigures {
   double rate = 0, relay_cpu = 0, pg_cpu = 0, broker_cpu = 0, machine_busy = 0, batches_per_1000 = -1;
+  double machine_busy_streaming = -1;  // -1: no round measured it
   long rss_kib = 0;
   Costs server_peak;  // the PSS fields only: the largest of any round
 };
@@ -62,6 +63,11 @@ DrainFigures drain_figures(const RelayResults& r, std::int64_t rows) {
   f.pg_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.postgres_cpu_s; }));
   f.broker_cpu = median(each(r.drains, [](const DrainRun& d) { return d.costs.broker_cpu_s; }));
   f.machine_busy = median(each(r.drains, [](const DrainRun& d) { return d.costs.machine_busy; }));
+  std::vector<double> streaming;
+  for (const auto& d : r.drains) {
+    if (d.costs.machine_busy_streaming >= 0) streaming.push_back(d.costs.machine_busy_streaming);
+  }
+  if (!streaming.empty()) f.machine_busy_streaming = median(streaming);
   f.batches_per_1000 = median(
       each(r.drains, [&](const DrainRun& d) { return per_1000_rows(d.costs.record_batches, static_cast<double>(rows)); }));
   for (const auto& d : r.drains) {
@@ -82,7 +88,8 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
       "(postmaster and backends) and the broker's peak memory the largest PSS sampled every 250 ms of any round. "
       "Record batches are what the broker appended to the run's topic, read from its log segments: its unit of "
       "work per partition (librdkafka, which the agent uses, sends each in a produce request of its own). Machine "
-      "CPU busy is the share of all cores busy over the span, everything on the machine included.\n\n",
+      "CPU busy is the share of all cores busy over the span, everything on the machine included; \"streaming\" "
+      "the same from the first row's append to the last's, without the start-up and the last acknowledgements.\n\n",
       run.rows, run.rounds);
   MarkdownTable table({"relay", "drain, ev/s", "ev/s first → last append", "start → first append, s",
                        "relay CPU, s", "relay peak RSS, MiB", "PostgreSQL CPU, s", "broker CPU, s",
@@ -106,8 +113,11 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
                whole(median(each(r.drains, [](const DrainRun& d) { return d.streaming_rate; }))),
                fmt::format("{:.2f}", median(each(r.drains, [](const DrainRun& d) { return d.first_append_s; }))),
                one_decimal(f.relay_cpu), mib(f.rss_kib), one_decimal(f.pg_cpu), one_decimal(f.broker_cpu),
-               server_memory(f.server_peak), batches_cell(f.batches_per_1000), percent(f.machine_busy), checked(total),
-               loads});
+               server_memory(f.server_peak), batches_cell(f.batches_per_1000),
+               f.machine_busy_streaming < 0
+                   ? percent(f.machine_busy)
+                   : percent(f.machine_busy) + " (" + percent(f.machine_busy_streaming) + " streaming)",
+               checked(total), loads});
   }
   text += table.render();
 
@@ -181,7 +191,7 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
 std::optional<DrainShare> drain_share(const RelayResults* r, std::int64_t rows) {
   if (r == nullptr || r->drains.empty()) return std::nullopt;
   const auto f = drain_figures(*r, rows);
-  return DrainShare{f.rate, f.machine_busy};
+  return DrainShare{f.rate, f.machine_busy_streaming >= 0 ? f.machine_busy_streaming : f.machine_busy};
 }
 
 std::optional<RateFigures> rate_figures(const RelayResults* r, int rate) {

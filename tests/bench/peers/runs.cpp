@@ -4,6 +4,7 @@
 
 #include "agent/outbox_fixture.h"
 #include "broker_log.h"
+#include "busy_window.h"
 #include "machine.h"
 #include "testenv.h"
 #include "topic_checker.h"
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -68,6 +70,40 @@ class ServerMemoryPeak {
   std::atomic<bool> stop_{false};
   std::atomic<long> postgres_{0};
   std::atomic<long> broker_{0};
+  std::thread sampler_;  // last: starts once the members it writes exist
+};
+
+// The machine's CPU counters every 50 ms, on a thread of their own, for the
+// share busy while the rows streamed (busy_window.h).
+class CpuSampler {
+ public:
+  CpuSampler()
+      : sampler_([this] {
+          while (!stop_) {
+            const auto cpu = machine_cpu();
+            {
+              std::lock_guard lock(mutex_);
+              readings_.push_back({wall_ms(), cpu.busy, cpu.total});
+            }
+            for (int i = 0; i < 5 && !stop_; ++i) std::this_thread::sleep_for(10ms);
+          }
+        }) {}
+  ~CpuSampler() {
+    stop_ = true;
+    sampler_.join();
+  }
+  CpuSampler(const CpuSampler&) = delete;
+  CpuSampler& operator=(const CpuSampler&) = delete;
+
+  double busy_within(std::int64_t from_ms, std::int64_t to_ms) const {
+    std::lock_guard lock(mutex_);
+    return busy_share_within(readings_, from_ms, to_ms);
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  std::vector<CpuReading> readings_;
   std::thread sampler_;  // last: starts once the members it writes exist
 };
 
@@ -211,6 +247,7 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   DrainRun r;
   const auto batches_before = scope.record_batches();
   const auto machine_before = machine_cpu();
+  const CpuSampler cpu_readings;
   const auto [pg_before, broker_before] = scope.server_cpu();
   const auto started_ms = wall_ms();
   const auto t0 = Steady::now();
@@ -242,6 +279,7 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
     r.first_append_s = static_cast<double>(t.earliest_ms() - started_ms) / 1000.0;
     const double span = static_cast<double>(t.latest_ms() - t.earliest_ms()) / 1000.0;
     r.streaming_rate = span > 0 ? static_cast<double>(rows - 1) / span : 0;
+    r.costs.machine_busy_streaming = cpu_readings.busy_within(t.earliest_ms(), t.latest_ms());
   });
   r.deliveries = scope.deliveries();
   return r;

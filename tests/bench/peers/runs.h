@@ -26,6 +26,8 @@ struct Costs {
   long broker_peak_pss_kib = 0;
   std::string load;  // /proc/loadavg at the end of the span
   double machine_busy = 0;  // share of all cores busy over the span, 0..1
+  // The same from the first row's append to the last's (drains only); -1: unknown.
+  double machine_busy_streaming = -1;
   // Record batches the broker appended to the run's topic over the span
   // (broker_log.h); -1 when unknown.
   long record_batches = -1;

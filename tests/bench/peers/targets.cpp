@@ -19,11 +19,12 @@ std::string percent(double share) { return fmt::format("{:.0f} %", share * 100.0
 std::string drain_bound(const DrainShare& agent) {
   if (agent.machine_busy >= kMachineBound) {
     return fmt::format(
-        "the machine: all cores were {} busy during the agent's drain, shared by PostgreSQL, the broker, the relay "
-        "and the checker, so no relay gets more than what is idle",
+        "the machine: all cores were {} busy while the agent's drain streamed, shared by PostgreSQL, the broker, "
+        "the relay and the checker, so no relay gets more than what is idle",
         percent(agent.machine_busy));
   }
-  return fmt::format("not the machine's CPU (all cores {} busy during the agent's drain): this run does not show it",
+  return fmt::format("not the machine's CPU (all cores {} busy while the agent's drain streamed): this run does not "
+                     "show it",
                      percent(agent.machine_busy));
 }
 
@@ -60,10 +61,10 @@ std::vector<TargetVerdict> judge_targets(const TargetFigures& f) {
     replicas.met = ratio >= 1.8;
     if (!replicas.met) {
       replicas.bound = f.three_replicas->machine_busy >= kMachineBound
-                           ? fmt::format("the machine: all cores were {} busy during one agent's drain and {} during "
-                                         "three's; the replicas share the same cores and the same PostgreSQL",
+                           ? fmt::format("the machine: all cores were {} busy while one agent's drain streamed and {} "
+                                         "during three's; the replicas share the same cores and the same PostgreSQL",
                                          percent(f.agent->machine_busy), percent(f.three_replicas->machine_busy))
-                           : fmt::format("not the machine's CPU (all cores {} busy during three replicas' drain): "
+                           : fmt::format("not the machine's CPU (all cores {} busy while three replicas' drain streamed): "
                                          "this run does not show it",
                                          percent(f.three_replicas->machine_busy));
     }

@@ -14,7 +14,7 @@ namespace outflow::bench {
 
 struct DrainShare {
   double rate = 0;          // rows/s, median of the rounds
-  double machine_busy = 0;  // share of all cores busy, 0..1
+  double machine_busy = 0;  // share of all cores busy while the rows streamed, 0..1
 };
 
 struct RateFigures {
