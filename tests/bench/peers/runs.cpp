@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -39,27 +40,39 @@ std::int64_t wall_ms() {
 // own), its topic, the checker reading that topic, the relay's work
 // directory, and Debezium's replication slot and publication, removed again
 // at the end (a slot left behind would hold WAL for ever).
-// The largest memory of the database server and the broker while it lives:
-// sampled on a thread of its own, because a drain or the paced writer blocks
-// the caller for the whole span.
 long batches_since(long before, long after) { return before < 0 || after < 0 ? -1 : after - before; }
 
+// Calls `sample` every `period` on a thread of its own until destroyed: a
+// drain or the paced writer blocks the caller for the whole span.
+class Sampling {
+ public:
+  Sampling(std::chrono::milliseconds period, std::function<void()> sample)
+      : thread_([this, period, sample = std::move(sample)] {
+          while (!stop_) {
+            sample();
+            for (auto slept = 0ms; slept < period && !stop_; slept += 10ms) std::this_thread::sleep_for(10ms);
+          }
+        }) {}
+  ~Sampling() {
+    stop_ = true;
+    thread_.join();
+  }
+  Sampling(const Sampling&) = delete;
+  Sampling& operator=(const Sampling&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: starts once stop_ exists
+};
+
+// The largest memory of the database server and the broker while it lives.
 class ServerMemoryPeak {
  public:
   ServerMemoryPeak(int postmaster, int broker)
-      : sampler_([this, postmaster, broker] {
-          while (!stop_) {
-            postgres_ = std::max(postgres_.load(), tree_pss_kib(postmaster));
-            broker_ = std::max(broker_.load(), tree_pss_kib(broker));
-            for (int i = 0; i < 25 && !stop_; ++i) std::this_thread::sleep_for(10ms);
-          }
+      : sampling_(250ms, [this, postmaster, broker] {
+          postgres_ = std::max(postgres_.load(), tree_pss_kib(postmaster));
+          broker_ = std::max(broker_.load(), tree_pss_kib(broker));
         }) {}
-  ~ServerMemoryPeak() {
-    stop_ = true;
-    sampler_.join();
-  }
-  ServerMemoryPeak(const ServerMemoryPeak&) = delete;
-  ServerMemoryPeak& operator=(const ServerMemoryPeak&) = delete;
 
   void record_into(Costs& costs) const {
     costs.postgres_peak_pss_kib = postgres_;
@@ -67,33 +80,21 @@ class ServerMemoryPeak {
   }
 
  private:
-  std::atomic<bool> stop_{false};
   std::atomic<long> postgres_{0};
   std::atomic<long> broker_{0};
-  std::thread sampler_;  // last: starts once the members it writes exist
+  Sampling sampling_;  // last: starts once the members it writes exist
 };
 
-// The machine's CPU counters every 50 ms, on a thread of their own, for the
-// share busy while the rows streamed (busy_window.h).
+// The machine's CPU counters every 50 ms, for the share busy while the rows
+// streamed (busy_window.h).
 class CpuSampler {
  public:
   CpuSampler()
-      : sampler_([this] {
-          while (!stop_) {
-            const auto cpu = machine_cpu();
-            {
-              std::lock_guard lock(mutex_);
-              readings_.push_back({wall_ms(), cpu.busy, cpu.total});
-            }
-            for (int i = 0; i < 5 && !stop_; ++i) std::this_thread::sleep_for(10ms);
-          }
+      : sampling_(50ms, [this] {
+          const auto cpu = machine_cpu();
+          std::lock_guard lock(mutex_);
+          readings_.push_back({wall_ms(), cpu.busy, cpu.total});
         }) {}
-  ~CpuSampler() {
-    stop_ = true;
-    sampler_.join();
-  }
-  CpuSampler(const CpuSampler&) = delete;
-  CpuSampler& operator=(const CpuSampler&) = delete;
 
   double busy_within(std::int64_t from_ms, std::int64_t to_ms) const {
     std::lock_guard lock(mutex_);
@@ -101,10 +102,9 @@ class CpuSampler {
   }
 
  private:
-  std::atomic<bool> stop_{false};
   mutable std::mutex mutex_;
   std::vector<CpuReading> readings_;
-  std::thread sampler_;  // last: starts once the members it writes exist
+  Sampling sampling_;  // last: starts once the members it writes exist
 };
 
 class RunScope {

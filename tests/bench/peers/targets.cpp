@@ -39,6 +39,23 @@ TargetVerdict ratio_target(const std::string& target, const std::optional<DrainS
   return v;
 }
 
+TargetVerdict latency_target(const std::string& target, const std::optional<RateFigures>& agent, double limit_ms,
+                             const std::string& rate) {
+  TargetVerdict v{target, "", false, ""};
+  if (!agent) return v;
+  v.measured = fmt::format("{:.1f} ms", agent->p99_ms);
+  v.met = agent->p99_ms <= limit_ms;
+  if (v.met) return v;
+  v.bound = agent->machine_busy >= kMachineBound
+                ? fmt::format("the machine: all cores were {} busy while {} single-row transactions a second were "
+                              "committed and relayed (the writer's commits and the checker included), so every "
+                              "stage waits its turn for a core",
+                              percent(agent->machine_busy), rate)
+                : fmt::format("not the machine's CPU alone (all cores {} busy): this run does not show it",
+                              percent(agent->machine_busy));
+  return v;
+}
+
 }  // namespace
 
 std::vector<TargetVerdict> judge_targets(const TargetFigures& f) {
@@ -71,32 +88,8 @@ std::vector<TargetVerdict> judge_targets(const TargetFigures& f) {
   }
   verdicts.push_back(replicas);
 
-  TargetVerdict p99_2000{"p99 ≤ 20 ms at 2,000 rows/s", "", false, ""};
-  if (f.agent_at_2000) {
-    p99_2000.measured = fmt::format("{:.1f} ms", f.agent_at_2000->p99_ms);
-    p99_2000.met = f.agent_at_2000->p99_ms <= 20;
-    if (!p99_2000.met) {
-      p99_2000.bound = fmt::format("all cores {} busy over the run", percent(f.agent_at_2000->machine_busy));
-    }
-  }
-  verdicts.push_back(p99_2000);
-
-  TargetVerdict p99_10000{"p99 ≤ 30 ms at 10,000 rows/s", "", false, ""};
-  if (f.agent_at_10000) {
-    p99_10000.measured = fmt::format("{:.1f} ms", f.agent_at_10000->p99_ms);
-    p99_10000.met = f.agent_at_10000->p99_ms <= 30;
-    if (!p99_10000.met) {
-      p99_10000.bound =
-          f.agent_at_10000->machine_busy >= kMachineBound
-              ? fmt::format("the machine: all cores were {} busy while 10,000 single-row transactions a second were "
-                            "committed and relayed (the writer's commits and the checker included), so every stage "
-                            "waits its turn for a core",
-                            percent(f.agent_at_10000->machine_busy))
-              : fmt::format("not the machine's CPU alone (all cores {} busy): this run does not show it",
-                            percent(f.agent_at_10000->machine_busy));
-    }
-  }
-  verdicts.push_back(p99_10000);
+  verdicts.push_back(latency_target("p99 ≤ 20 ms at 2,000 rows/s", f.agent_at_2000, 20, "2,000"));
+  verdicts.push_back(latency_target("p99 ≤ 30 ms at 10,000 rows/s", f.agent_at_10000, 30, "10,000"));
 
   TargetVerdict servers{"at 2,000 rows/s, PostgreSQL + broker CPU ≤ the poller's", "", false, ""};
   if (f.agent_at_2000 && f.poller_at_2000) {
