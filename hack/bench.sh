@@ -13,8 +13,9 @@
 #   hack/bench.sh operator --pipelines 200 (--help lists the options; OUTFLOW_BENCH_PIPELINES=... too)
 #   hack/bench.sh peers                    the agent beside two baselines, a hand-written Node.js
 #                                          poller and Debezium (fetched by hack/bench-peers.sh):
-#                                          drain, latency at 500/2000/10000 rows/s, CPU, RSS, loss
-#                                          of every run; writes tests/bench/RESULTS.md
+#                                          an unmeasured warm-up drain, then drain, latency at
+#                                          500/2000/10000 rows/s, CPU, RSS, loss of every run and a
+#                                          CPU profile of every drain; writes tests/bench/RESULTS.md
 #   hack/bench.sh peers --rows 20000 --rounds 1 --seconds 5   (--help lists the options)
 #   OUTFLOW_BENCH_AGENT_OUTBOX='  deleteAfterPublish: true' hack/bench.sh peers --relays agent
 #                                          extra lines for the agent's `outbox:` section (YAML,

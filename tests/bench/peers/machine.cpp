@@ -18,21 +18,33 @@ namespace outflow::bench {
 
 namespace {
 
-// The whole of /proc/PID/stat; "" when the process is gone. A backend may
-// exit between readdir() and the read, and libstdc++ then throws from the
-// read (ESRCH) instead of ending it.
-std::string stat_text(int pid) {
+// The whole of a stat file (/proc/PID/stat, /proc/PID/task/TID/stat); ""
+// when the process is gone. A backend may exit between readdir() and the
+// read, and libstdc++ then throws from the read (ESRCH) instead of ending it.
+std::string stat_text(const std::string& path) {
   try {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::ifstream in(path);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   } catch (const std::ios_base::failure&) {
     return "";
   }
 }
 
-// The fields after the command name of /proc/PID/stat ("state ppid ...").
-std::vector<std::string> stat_fields(int pid) {
-  const std::string text = stat_text(pid);
+// The first line of a /proc file; "" when it is gone (as stat_text).
+std::string first_line(const std::string& path) {
+  try {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  } catch (const std::ios_base::failure&) {
+    return "";
+  }
+}
+
+// The fields after the command name of a stat file ("state ppid ...").
+std::vector<std::string> stat_fields(const std::string& path) {
+  const std::string text = stat_text(path);
   const auto close = text.rfind(')');
   std::vector<std::string> fields;
   if (close == std::string::npos || close + 2 > text.size()) return fields;
@@ -41,13 +53,40 @@ std::vector<std::string> stat_fields(int pid) {
   return fields;
 }
 
-}  // namespace
+std::vector<std::string> stat_fields(int pid) { return stat_fields("/proc/" + std::to_string(pid) + "/stat"); }
 
-double process_cpu_seconds(int pid) {
-  const auto f = stat_fields(pid);
-  // state(0) ppid(1) ... utime(11) stime(12), in clock ticks, all threads.
+// state(0) ppid(1) ... utime(11) stime(12), in clock ticks (a process's: all its threads).
+double cpu_seconds(const std::vector<std::string>& f) {
   if (f.size() < 13) return 0;
   return static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The names in a /proc directory; nothing when it is gone.
+std::vector<std::string> entries_of(const std::string& path) {
+  struct CloseDir {
+    void operator()(DIR* d) const { closedir(d); }
+  };
+  std::vector<std::string> names;
+  std::unique_ptr<DIR, CloseDir> dir(opendir(path.c_str()));
+  if (!dir) return names;
+  while (const auto* entry = readdir(dir.get())) {
+    if (entry->d_name[0] != '.') names.emplace_back(entry->d_name);
+  }
+  return names;
+}
+
+}  // namespace
+
+double process_cpu_seconds(int pid) { return cpu_seconds(stat_fields(pid)); }
+
+double jit_compiler_cpu_seconds(int jvm) {
+  if (jvm <= 0) return 0;
+  const std::string tasks = "/proc/" + std::to_string(jvm) + "/task/";
+  double total = 0;
+  for (const auto& task : entries_of(tasks)) {
+    if (first_line(tasks + task + "/comm").find("CompilerThre") != std::string::npos) total += cpu_seconds(stat_fields(tasks + task + "/stat"));
+  }
+  return total;
 }
 
 int parent_of(int pid) {
@@ -61,13 +100,8 @@ namespace {
 std::vector<int> tree_of(int root) {
   if (root <= 0) return {};
   std::vector<int> pids{root};
-  struct CloseDir {
-    void operator()(DIR* d) const { closedir(d); }
-  };
-  std::unique_ptr<DIR, CloseDir> proc(opendir("/proc"));
-  if (!proc) return pids;
-  while (const auto* entry = readdir(proc.get())) {
-    const int pid = std::atoi(entry->d_name);
+  for (const auto& name : entries_of("/proc")) {
+    const int pid = std::atoi(name.c_str());
     if (pid > 0 && parent_of(pid) == root) pids.push_back(pid);
   }
   return pids;
@@ -91,6 +125,12 @@ double tree_cpu_seconds(int root) {
   return total;
 }
 
+std::map<int, double> tree_cpu_by_pid(int root) {
+  std::map<int, double> cpu;
+  for (const int pid : tree_of(root)) cpu[pid] = process_cpu_seconds(pid);
+  return cpu;
+}
+
 long tree_pss_kib(int root) {
   long total = 0;
   for (const int pid : tree_of(root)) total += proc_kib(pid, "smaps_rollup", "Pss:");
@@ -108,6 +148,12 @@ MachineCpu machine_cpu() {
   m.busy = user + nice + system + irq + softirq + steal;
   m.total = m.busy + idle + iowait;
   return m;
+}
+
+CoreSeconds core_seconds(const MachineCpu& before, const MachineCpu& after) {
+  const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto total = static_cast<double>(after.total - before.total) / ticks;
+  return {total, total - static_cast<double>(after.busy - before.busy) / ticks};
 }
 
 double busy_share(const MachineCpu& before, const MachineCpu& after) {

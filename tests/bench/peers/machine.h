@@ -4,15 +4,22 @@
 // (all its threads) or a process tree, peak RSS, memory of a process tree, and
 // how busy the machine was.
 
+#include <map>
 #include <string>
 
 namespace outflow::bench {
 
 double process_cpu_seconds(int pid);
+// CPU seconds of the threads of `jvm` that run its JIT compiler ("C1
+// CompilerThre", "C2 CompilerThre"): how much of a JVM's CPU went to
+// compiling its own code rather than doing its work.
+double jit_compiler_cpu_seconds(int jvm);
 // `root` and its direct children alive now (PostgreSQL's backends are the
 // postmaster's children; backends that exited in between are missed, which
 // is why every relay keeps its sessions open while it runs).
 double tree_cpu_seconds(int root);
+// The same per process: pid -> CPU seconds of its whole life.
+std::map<int, double> tree_cpu_by_pid(int root);
 // Proportional set size (smaps_rollup Pss) of `root` and its direct children
 // alive now, KiB: PostgreSQL's shared buffers counted once across its
 // backends, not once per backend as their RSS would.
@@ -27,6 +34,12 @@ struct MachineCpu {
   unsigned long long total = 0;
 };
 MachineCpu machine_cpu();
+// All cores' seconds between two readings, and how many of them were idle.
+struct CoreSeconds {
+  double total = 0;
+  double idle = 0;
+};
+CoreSeconds core_seconds(const MachineCpu& before, const MachineCpu& after);
 // The share of all cores busy between two readings, 0..1.
 double busy_share(const MachineCpu& before, const MachineCpu& after);
 

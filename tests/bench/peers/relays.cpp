@@ -12,11 +12,14 @@ namespace outflow::bench {
 
 std::vector<Relay> relays_named(const std::string& names) {
   const std::vector<Relay> all = {
-      {"agent", "outflow-agent", true, "agent", 1},
+      {"agent", "outflow-agent", true, "agent", 1, ""},
+      // The same agent deleting each row once Kafka has it instead of marking
+      // it published: what the marks cost the drain.
+      {"agent-delete", "outflow-agent, deleteAfterPublish", true, "agent", 1, "  deleteAfterPublish: true"},
       // How far more replicas take one outbox: they split its buckets.
-      {"agent3", "outflow-agent, 3 replicas", true, "agent", 3},
-      {"poller", "hand-written poller (baseline)", true, "poller", 1},
-      {"debezium", "Debezium (baseline)", false, "debezium", 1},
+      {"agent3", "outflow-agent, 3 replicas", true, "agent", 3, ""},
+      {"poller", "hand-written poller (baseline)", true, "poller", 1, ""},
+      {"debezium", "Debezium (baseline)", false, "debezium", 1, ""},
   };
   std::vector<Relay> picked;
   std::istringstream list(names);
@@ -29,7 +32,7 @@ std::vector<Relay> relays_named(const std::string& names) {
       }
     }
     if (!found) {
-      throw std::invalid_argument("unknown relay \"" + name + "\" (known: agent, agent3, poller, debezium)");
+      throw std::invalid_argument("unknown relay \"" + name + "\" (known: agent, agent-delete, agent3, poller, debezium)");
     }
   }
   if (picked.empty()) throw std::invalid_argument("--relays names none");
@@ -38,7 +41,7 @@ std::vector<Relay> relays_named(const std::string& names) {
 
 namespace {
 
-std::map<std::string, std::string> relay_environment(const RelayTarget& target) {
+std::map<std::string, std::string> relay_environment(const Relay& relay, const RelayTarget& target) {
   const auto optional = [](const char* name) {
     const char* value = std::getenv(name);
     return std::string(value ? value : "");
@@ -55,6 +58,7 @@ std::map<std::string, std::string> relay_environment(const RelayTarget& target) 
       // Set by hack/bench.sh: the agent under test and the baselines' cache.
       {"PEER_AGENT_BIN", optional("OUTFLOW_AGENT_BIN")},
       {"PEER_CACHE", optional("OUTFLOW_BENCH_PEERS_CACHE")},
+      {"PEER_AGENT_OUTBOX", relay.agent_outbox},
   };
 }
 
@@ -65,7 +69,7 @@ RunningRelay::RunningRelay(const Relay& relay, const RelayTarget& target) {
     // Each with ports of its own; the same table, topic and work folder.
     processes_.push_back(std::make_unique<testenv::ChildProcess>(
         std::vector<std::string>{testenv::source_path("tests/bench/peers/" + relay.launcher + "/run.sh")},
-        relay_environment(target)));
+        relay_environment(relay, target)));
     pids_.push_back(processes_.back()->pid());
   }
 }

@@ -14,11 +14,12 @@
 namespace outflow::bench {
 
 struct Relay {
-  std::string name;   // as --relays takes it: agent, agent3, poller, debezium
+  std::string name;   // as --relays takes it: agent, agent-delete, agent3, poller, debezium
   std::string label;  // as RESULTS.md shows it
   bool marks_rows = false;  // it updates published_at: drained = in Kafka and marked
   std::string launcher;     // tests/bench/peers/<launcher>/run.sh
   int processes = 1;        // replicas started side by side, sharing the outbox
+  std::string agent_outbox;  // the agent's: lines added to its outbox section (YAML)
 };
 
 // In the order they run within a round; `names` picks ("agent,poller").

@@ -144,6 +144,62 @@ std::string drain_section(const RunDescription& run, const std::vector<RelayResu
   return text + "\n";
 }
 
+// The round whose drain rate is the median of the relay's rounds.
+const DrainRun& median_round(const std::vector<DrainRun>& drains) {
+  std::vector<const DrainRun*> sorted;
+  for (const auto& d : drains) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->seconds < b->seconds; });
+  return *sorted[sorted.size() / 2];
+}
+
+// "2.0 (23 %)": seconds of CPU and their share of all cores over the span.
+std::string core_share(double seconds, double cores_s) {
+  return cores_s <= 0 ? one_decimal(seconds) : fmt::format("{:.1f} ({:.0f} %)", seconds, 100.0 * seconds / cores_s);
+}
+
+// "outflow-agent-marks 2.0, outflow-agent 1.1, walwriter 0.1": the busiest first.
+std::string sessions_cell(const std::map<std::string, double>& sessions) {
+  std::vector<std::pair<std::string, double>> busiest(sessions.begin(), sessions.end());
+  std::sort(busiest.begin(), busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string text;
+  double rest = 0;
+  for (const auto& [name, seconds] : busiest) {
+    if (seconds < 0.05) {
+      rest += seconds;
+      continue;
+    }
+    text += (text.empty() ? "" : ", ") + fmt::format("`{}` {:.1f}", name, seconds);
+  }
+  if (rest >= 0.05) text += fmt::format(", others {:.1f}", rest);
+  return text.empty() ? "-" : text;
+}
+
+std::string profile_section(const RunDescription& run, const std::vector<RelayResults>& results) {
+  std::string text =
+      "## Where the CPU went while each relay drained\n\n"
+      "A profile of each relay's median drain round by process, read from /proc over the same span as the drain's "
+      "figures: all cores' seconds, how many were idle, and who spent the rest. PostgreSQL's share is split by "
+      "session, named by application_name (the agent's claims are `outflow-agent`, its marks "
+      "`outflow-agent-marks`; the poller's sessions and the bench's own are unnamed) and, for the server's own "
+      "processes, by type. The broker's share names what its JIT compiler took of it. \"This bench\" is the checker "
+      "reading every row back from Kafka, and the samplers.\n\n";
+  MarkdownTable table({"relay", "drain, ev/s", "all cores, s", "idle", "relay", "PostgreSQL", "PostgreSQL by session",
+                       "broker", "this bench", "everything else"});
+  for (const auto& r : results) {
+    if (r.drains.empty()) continue;
+    const auto& d = median_round(r.drains);
+    const auto& c = d.costs;
+    const double total = c.cores.total;
+    const double rest = total - c.cores.idle - c.relay_cpu_s - c.postgres_cpu_s - c.broker_cpu_s - c.bench_cpu_s;
+    table.add({r.relay.label, whole(static_cast<double>(run.rows) / d.seconds), one_decimal(total),
+               core_share(c.cores.idle, total), core_share(c.relay_cpu_s, total), core_share(c.postgres_cpu_s, total),
+               sessions_cell(c.postgres_sessions_cpu_s),
+               fmt::format("{}; JIT compiler {:.1f}", core_share(c.broker_cpu_s, total), c.broker_compiler_cpu_s),
+               core_share(c.bench_cpu_s, total), core_share(std::max(rest, 0.0), total)});
+  }
+  return text + table.render() + "\n";
+}
+
 std::string latency_section(const RunDescription& run, const std::vector<RelayResults>& results, int rate) {
   std::string text = fmt::format(
       "## Latency at {} rows/s\n\n"
@@ -191,7 +247,11 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
 std::optional<DrainShare> drain_share(const RelayResults* r, std::int64_t rows) {
   if (r == nullptr || r->drains.empty()) return std::nullopt;
   const auto f = drain_figures(*r, rows);
-  return DrainShare{f.rate, f.machine_busy_streaming >= 0 ? f.machine_busy_streaming : f.machine_busy};
+  const auto& profile = median_round(r->drains).costs;
+  const auto marks = profile.postgres_sessions_cpu_s.find("outflow-agent-marks");
+  return DrainShare{f.rate, f.machine_busy_streaming >= 0 ? f.machine_busy_streaming : f.machine_busy,
+                    profile.cores.total, profile.postgres_cpu_s,
+                    marks == profile.postgres_sessions_cpu_s.end() ? 0.0 : marks->second};
 }
 
 std::optional<RateFigures> rate_figures(const RelayResults* r, int rate) {
@@ -208,6 +268,7 @@ TargetFigures target_figures(const RunDescription& run, const std::vector<RelayR
   f.three_replicas = drain_share(relay_named(results, "agent3"), run.rows);
   f.poller = drain_share(relay_named(results, "poller"), run.rows);
   f.debezium = drain_share(relay_named(results, "debezium"), run.rows);
+  f.agent_deleting = drain_share(relay_named(results, "agent-delete"), run.rows);
   if (agent != nullptr && !agent->drains.empty()) {
     f.agent_drain_rss_mib = static_cast<double>(drain_figures(*agent, run.rows).rss_kib) / 1024.0;
     for (const auto& [rate, l] : agent->latency) {
@@ -231,6 +292,7 @@ std::string render_results(const RunDescription& run, const std::vector<RelayRes
       "write to the same broker, and one checker reads every topic back by the `outflow-event-id` header each "
       "relay sets from the row's `event_id`.\n\n"
       "- outflow-agent: the agent binary of this tree on its own (no Kubernetes), the pipeline's defaults; "
+      "\"deleteAfterPublish\": the same deleting each row once Kafka has it instead of marking it published; "
       "\"3 replicas\": three of them on the same outbox.\n"
       "- hand-written poller (baseline): `tests/bench/peers/poller`, Node.js with kafkajs and pg, written as "
       "services write it: lock 100 unpublished rows, send, mark, commit; sleep 1 s when there were none.\n"
@@ -242,12 +304,15 @@ std::string render_results(const RunDescription& run, const std::vector<RelayRes
       "compare relays within this run, not with other runs.\n"
       "- Rows: {} B payloads, {} keys, a topic of {} partitions per run; drain of {} rows, {} round(s); "
       "latency at {} rows/s for {} s each.\n"
+      "{}"
       "- Versions:\n{}\n",
       run.started_utc, run.command, run.machine, run.load_before, run.load_after, run.settings.shape.payload_bytes,
       run.settings.shape.keys, run.settings.partitions, run.rows, run.rounds,
-      fmt::join(run.rates, ", "), run.seconds, run.versions);
+      fmt::join(run.rates, ", "), run.seconds, run.warm_up.empty() ? "" : "- Warm-up: " + run.warm_up + ".\n",
+      run.versions);
   text += render_targets(judge_targets(target_figures(run, results)));
   text += drain_section(run, results);
+  text += profile_section(run, results);
   for (const int rate : run.rates) text += latency_section(run, results, rate);
   return text;
 }

@@ -29,6 +29,7 @@ struct RunDescription {
   int seconds = 0;
   std::vector<int> rates;
   RunSettings settings;
+  std::string warm_up;  // what the unmeasured drain before the rounds did; "" if none
 };
 
 std::string render_results(const RunDescription& run, const std::vector<RelayResults>& results);

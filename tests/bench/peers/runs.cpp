@@ -6,6 +6,7 @@
 #include "broker_log.h"
 #include "busy_window.h"
 #include "machine.h"
+#include "session_cpu.h"
 #include "testenv.h"
 #include "topic_checker.h"
 
@@ -21,6 +22,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+
+#include <unistd.h>
 
 namespace outflow::bench {
 
@@ -206,6 +209,22 @@ class RunScope {
   // CPU of the database server and the broker so far.
   long record_batches() const { return record_batches_on_disk(topic_.name(), topic_.partitions()); }
   std::pair<double, double> server_cpu() const { return {tree_cpu_seconds(postmaster_), tree_cpu_seconds(broker_)}; }
+  double broker_compiler_cpu() const { return jit_compiler_cpu_seconds(broker_); }
+  std::map<int, double> postgres_cpu_by_pid() const { return tree_cpu_by_pid(postmaster_); }
+  // The server's processes alive now with their names, as session_cpu() takes them.
+  std::vector<SessionReading> postgres_sessions() {
+    const auto names = db_.sql().exec(
+        "SELECT pid, CASE WHEN backend_type = 'client backend' THEN application_name ELSE backend_type END "
+        "FROM pg_stat_activity");
+    std::map<int, std::string> name_of;
+    for (int i = 0; i < names.rows(); ++i) name_of[std::stoi(std::string(names.value(i, 0)))] = names.value(i, 1);
+    std::vector<SessionReading> sessions;
+    for (const auto& [pid, cpu] : tree_cpu_by_pid(postmaster_)) {
+      const auto named = name_of.find(pid);
+      sessions.push_back({pid, pid == postmaster_ ? "postmaster" : named == name_of.end() ? "" : named->second, cpu});
+    }
+    return sessions;
+  }
   std::unique_ptr<ServerMemoryPeak> server_memory() const {
     return std::make_unique<ServerMemoryPeak>(postmaster_, broker_);
   }
@@ -249,6 +268,9 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   const auto machine_before = machine_cpu();
   const CpuSampler cpu_readings;
   const auto [pg_before, broker_before] = scope.server_cpu();
+  const auto sessions_before = scope.postgres_cpu_by_pid();
+  const auto compiler_before = scope.broker_compiler_cpu();
+  const auto bench_before = process_cpu_seconds(getpid());
   const auto started_ms = wall_ms();
   const auto t0 = Steady::now();
   const auto server_memory = scope.server_memory();
@@ -270,7 +292,12 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   const auto [pg_after, broker_after] = scope.server_cpu();
   r.costs.postgres_cpu_s = pg_after - pg_before;
   r.costs.broker_cpu_s = broker_after - broker_before;
-  r.costs.machine_busy = busy_share(machine_before, machine_cpu());
+  r.costs.postgres_sessions_cpu_s = session_cpu(sessions_before, scope.postgres_sessions());
+  r.costs.broker_compiler_cpu_s = scope.broker_compiler_cpu() - compiler_before;
+  r.costs.bench_cpu_s = process_cpu_seconds(getpid()) - bench_before;
+  const auto machine_after = machine_cpu();
+  r.costs.machine_busy = busy_share(machine_before, machine_after);
+  r.costs.cores = core_seconds(machine_before, machine_after);
   r.costs.record_batches = batches_since(batches_before, scope.record_batches());
   server_memory->record_into(r.costs);
   r.costs.load = load_average();

@@ -7,9 +7,11 @@
 // measured as a relay that was already set up.
 
 #include "outbox_writer.h"
+#include "machine.h"
 #include "relays.h"
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,13 @@ struct Costs {
   // Record batches the broker appended to the run's topic over the span
   // (broker_log.h); -1 when unknown.
   long record_batches = -1;
+  // Drains only, a profile of the span: where the machine's CPU went.
+  CoreSeconds cores;                 // all cores over the span, and how much of it idle
+  double broker_compiler_cpu_s = 0;  // of broker_cpu_s, the JVM's JIT compiler threads
+  double bench_cpu_s = 0;            // this process: the checker reading the topic, the samplers
+  // PostgreSQL's processes by application_name (the agent's "outflow-agent"
+  // claims, "outflow-agent-marks", ...) or, for the server's own, their type.
+  std::map<std::string, double> postgres_sessions_cpu_s;
 };
 
 struct Deliveries {

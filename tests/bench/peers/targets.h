@@ -2,8 +2,8 @@
 
 // Pure: the targets the peers benchmark holds the agent to, judged on one
 // run's figures. A missed target says what bounds it, from that run's own
-// measures: how busy the machine's cores were, and how many record batches
-// the broker appended per row.
+// measures: how busy the machine's cores were, what PostgreSQL spent marking
+// rows, and how many record batches the broker appended per row.
 
 #include <optional>
 #include <string>
@@ -15,6 +15,11 @@ namespace outflow::bench {
 struct DrainShare {
   double rate = 0;          // rows/s, median of the rounds
   double machine_busy = 0;  // share of all cores busy while the rows streamed, 0..1
+  // The median round's profile: all cores' seconds over its span, what
+  // PostgreSQL took of them, and of that what marking rows published took.
+  double cores_s = 0;
+  double postgres_cpu_s = 0;
+  double marks_cpu_s = 0;
 };
 
 struct RateFigures {
@@ -27,6 +32,7 @@ struct RateFigures {
 
 struct TargetFigures {
   std::optional<DrainShare> agent, three_replicas, poller, debezium;
+  std::optional<DrainShare> agent_deleting;  // the agent with deleteAfterPublish: true
   std::optional<double> agent_drain_rss_mib;  // the largest of the rounds
   std::vector<std::pair<int, double>> agent_latency_rss_mib;  // by rate, rising
   std::optional<RateFigures> agent_at_2000, poller_at_2000, agent_at_10000;

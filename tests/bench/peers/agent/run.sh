@@ -2,7 +2,8 @@
 # Relay under test for `hack/bench.sh peers`: outflow-agent on its own (no
 # Kubernetes), with the pipeline's defaults. Started by the bench with PEER_*
 # variables (see tests/bench/peers/relays.cpp); execs the agent.
-# OUTFLOW_BENCH_AGENT_OUTBOX adds lines to its outbox section (hack/bench.sh).
+# PEER_AGENT_OUTBOX (the relay's own, relays.cpp) and OUTFLOW_BENCH_AGENT_OUTBOX
+# (hack/bench.sh) add lines to its outbox section.
 set -euo pipefail
 [[ -x "${PEER_AGENT_BIN:-}" ]] || { echo "agent/run.sh: OUTFLOW_AGENT_BIN must name the outflow-agent binary" >&2; exit 2; }
 # A file per process: replicas of one relay share the work folder.
@@ -19,6 +20,7 @@ outbox:
   databaseUrl: {env: PEER_PG_URL}
   table: ${PEER_TABLE}
   defaultTopic: ${PEER_TOPIC}
+${PEER_AGENT_OUTBOX:-}
 ${OUTFLOW_BENCH_AGENT_OUTBOX:-}
 YAML
 # No API server: an empty KUBERNETES_SERVICE_HOST and a kubeconfig path that does not exist.
