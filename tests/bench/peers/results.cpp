@@ -157,7 +157,7 @@ std::string core_share(double seconds, double cores_s) {
   return cores_s <= 0 ? one_decimal(seconds) : fmt::format("{:.1f} ({:.0f} %)", seconds, 100.0 * seconds / cores_s);
 }
 
-// "outflow-agent-marks 2.0, outflow-agent 1.1, walwriter 0.1": the busiest first.
+// "`outflow-agent-marks` 2.0, `outflow-agent` 1.1, others 0.1": the busiest first.
 std::string sessions_cell(const std::map<std::string, double>& sessions) {
   std::vector<std::pair<std::string, double>> busiest(sessions.begin(), sessions.end());
   std::sort(busiest.begin(), busiest.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -174,30 +174,40 @@ std::string sessions_cell(const std::map<std::string, double>& sessions) {
   return text.empty() ? "-" : text;
 }
 
+constexpr const char* kProfileIntro =
+    "by process, read from /proc over the same span as the figures above: all cores' seconds, how many were idle, "
+    "and who spent the rest. PostgreSQL's share is split by session, named by application_name (the agent's claims "
+    "are `outflow-agent`, its marks `outflow-agent-marks`; the poller's sessions and the bench's own are unnamed) "
+    "and, for the server's own processes, by type. The broker's share names what its JIT compiler took of it. "
+    "\"This bench\" is the checker reading every row back from Kafka and the samplers, and in a latency run also "
+    "the writer's client side. PostgreSQL counts the processes alive at the span's end, so the sessions of a "
+    "latency run's writer, closed by then, fall under \"everything else\"";
+
+MarkdownTable profile_table() {
+  return MarkdownTable({"relay", "rows/s", "all cores, s", "idle", "relay", "PostgreSQL", "PostgreSQL by session",
+                        "broker", "this bench", "everything else"});
+}
+
+void add_profile_row(MarkdownTable& table, const std::string& relay, double rate, const Costs& c) {
+  const double total = c.cores.total;
+  const double rest = total - c.cores.idle - c.relay_cpu_s - c.postgres_cpu_s - c.broker_cpu_s - c.bench_cpu_s;
+  table.add({relay, whole(rate), one_decimal(total), core_share(c.cores.idle, total), core_share(c.relay_cpu_s, total),
+             core_share(c.postgres_cpu_s, total), sessions_cell(c.postgres_sessions_cpu_s),
+             fmt::format("{}; JIT compiler {:.1f}", core_share(c.broker_cpu_s, total), c.broker_compiler_cpu_s),
+             core_share(c.bench_cpu_s, total), core_share(std::max(rest, 0.0), total)});
+}
+
 std::string profile_section(const RunDescription& run, const std::vector<RelayResults>& results) {
-  std::string text =
-      "## Where the CPU went while each relay drained\n\n"
-      "A profile of each relay's median drain round by process, read from /proc over the same span as the drain's "
-      "figures: all cores' seconds, how many were idle, and who spent the rest. PostgreSQL's share is split by "
-      "session, named by application_name (the agent's claims are `outflow-agent`, its marks "
-      "`outflow-agent-marks`; the poller's sessions and the bench's own are unnamed) and, for the server's own "
-      "processes, by type. The broker's share names what its JIT compiler took of it. \"This bench\" is the checker "
-      "reading every row back from Kafka, and the samplers.\n\n";
-  MarkdownTable table({"relay", "drain, ev/s", "all cores, s", "idle", "relay", "PostgreSQL", "PostgreSQL by session",
-                       "broker", "this bench", "everything else"});
+  auto table = profile_table();
   for (const auto& r : results) {
     if (r.drains.empty()) continue;
     const auto& d = median_round(r.drains);
-    const auto& c = d.costs;
-    const double total = c.cores.total;
-    const double rest = total - c.cores.idle - c.relay_cpu_s - c.postgres_cpu_s - c.broker_cpu_s - c.bench_cpu_s;
-    table.add({r.relay.label, whole(static_cast<double>(run.rows) / d.seconds), one_decimal(total),
-               core_share(c.cores.idle, total), core_share(c.relay_cpu_s, total), core_share(c.postgres_cpu_s, total),
-               sessions_cell(c.postgres_sessions_cpu_s),
-               fmt::format("{}; JIT compiler {:.1f}", core_share(c.broker_cpu_s, total), c.broker_compiler_cpu_s),
-               core_share(c.bench_cpu_s, total), core_share(std::max(rest, 0.0), total)});
+    add_profile_row(table, r.relay.label, static_cast<double>(run.rows) / d.seconds, d.costs);
   }
-  return text + table.render() + "\n";
+  return fmt::format("## Where the CPU went while each relay drained\n\nA profile of each relay's median drain round "
+                     "{}.\n\n",
+                     kProfileIntro) +
+         table.render() + "\n";
 }
 
 std::string latency_section(const RunDescription& run, const std::vector<RelayResults>& results, int rate) {
@@ -235,6 +245,13 @@ std::string latency_section(const RunDescription& run, const std::vector<RelayRe
     }
   }
   text += table.render();
+  auto profile = profile_table();
+  for (const auto& r : results) {
+    if (r.latency.count(rate) == 0) continue;
+    const auto& l = r.latency.at(rate);
+    add_profile_row(profile, r.relay.label, l.achieved_rate, l.costs);
+  }
+  text += "\nWhere the CPU went over each run, read as the drain's profile above:\n\n" + profile.render();
   if (!ratio_rows.empty()) {
     MarkdownTable ratios({"outflow-agent against", "p50 (peer ÷ agent)", "p99 (peer ÷ agent)",
                           "relay CPU (peer ÷ agent)", "PostgreSQL + broker CPU (peer ÷ agent)"});

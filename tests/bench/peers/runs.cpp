@@ -254,6 +254,48 @@ class RunScope {
   int broker_ = -1;
 };
 
+// What a span of a run cost the machine and the servers, and where the
+// machine's CPU went: readings when it starts, the differences when it ends.
+// The relay's own figures are the caller's (a drain counts its whole life).
+class SpanCosts {
+ public:
+  explicit SpanCosts(RunScope& scope)
+      : scope_(scope),
+        batches_(scope.record_batches()),
+        machine_(machine_cpu()),
+        servers_(scope.server_cpu()),
+        sessions_(scope.postgres_cpu_by_pid()),
+        compiler_(scope.broker_compiler_cpu()),
+        bench_(process_cpu_seconds(getpid())),
+        server_memory_(scope.server_memory()) {}
+
+  // Call while the relay still runs: its sessions close when it stops.
+  void record_into(Costs& costs) {
+    const auto [pg, broker] = scope_.server_cpu();
+    costs.postgres_cpu_s = pg - servers_.first;
+    costs.broker_cpu_s = broker - servers_.second;
+    costs.postgres_sessions_cpu_s = session_cpu(sessions_, scope_.postgres_sessions());
+    costs.broker_compiler_cpu_s = scope_.broker_compiler_cpu() - compiler_;
+    costs.bench_cpu_s = process_cpu_seconds(getpid()) - bench_;
+    const auto machine = machine_cpu();
+    costs.machine_busy = busy_share(machine_, machine);
+    costs.cores = core_seconds(machine_, machine);
+    costs.record_batches = batches_since(batches_, scope_.record_batches());
+    server_memory_->record_into(costs);
+    costs.load = load_average();
+  }
+
+ private:
+  RunScope& scope_;
+  long batches_;
+  MachineCpu machine_;
+  std::pair<double, double> servers_;
+  std::map<int, double> sessions_;
+  double compiler_;
+  double bench_;
+  std::unique_ptr<ServerMemoryPeak> server_memory_;
+};
+
 }  // namespace
 
 DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& settings) {
@@ -264,16 +306,10 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   scope.db().sql().exec("ANALYZE outbox");
 
   DrainRun r;
-  const auto batches_before = scope.record_batches();
-  const auto machine_before = machine_cpu();
   const CpuSampler cpu_readings;
-  const auto [pg_before, broker_before] = scope.server_cpu();
-  const auto sessions_before = scope.postgres_cpu_by_pid();
-  const auto compiler_before = scope.broker_compiler_cpu();
-  const auto bench_before = process_cpu_seconds(getpid());
+  SpanCosts span(scope);
   const auto started_ms = wall_ms();
   const auto t0 = Steady::now();
-  const auto server_memory = scope.server_memory();
   RunningRelay running(relay, scope.target());
   const auto done = [&] {
     return scope.checker().delivered() == static_cast<std::size_t>(rows) && (!relay.marks_rows || scope.all_marked());
@@ -289,23 +325,12 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   r.seconds = seconds_since(t0);
   r.costs.relay_cpu_s = running.cpu_seconds();  // its whole life: start-up belongs to a drain after downtime
   r.costs.relay_peak_rss_kib = running.peak_rss_kib();
-  const auto [pg_after, broker_after] = scope.server_cpu();
-  r.costs.postgres_cpu_s = pg_after - pg_before;
-  r.costs.broker_cpu_s = broker_after - broker_before;
-  r.costs.postgres_sessions_cpu_s = session_cpu(sessions_before, scope.postgres_sessions());
-  r.costs.broker_compiler_cpu_s = scope.broker_compiler_cpu() - compiler_before;
-  r.costs.bench_cpu_s = process_cpu_seconds(getpid()) - bench_before;
-  const auto machine_after = machine_cpu();
-  r.costs.machine_busy = busy_share(machine_before, machine_after);
-  r.costs.cores = core_seconds(machine_before, machine_after);
-  r.costs.record_batches = batches_since(batches_before, scope.record_batches());
-  server_memory->record_into(r.costs);
-  r.costs.load = load_average();
+  span.record_into(r.costs);
   running.stop();
   scope.checker().inspect([&](const DeliveryTally& t) {
     r.first_append_s = static_cast<double>(t.earliest_ms() - started_ms) / 1000.0;
-    const double span = static_cast<double>(t.latest_ms() - t.earliest_ms()) / 1000.0;
-    r.streaming_rate = span > 0 ? static_cast<double>(rows - 1) / span : 0;
+    const double streamed_s = static_cast<double>(t.latest_ms() - t.earliest_ms()) / 1000.0;
+    r.streaming_rate = streamed_s > 0 ? static_cast<double>(rows - 1) / streamed_s : 0;
     r.costs.machine_busy_streaming = cpu_readings.busy_within(t.earliest_ms(), t.latest_ms());
   });
   r.deliveries = scope.deliveries();
@@ -318,11 +343,8 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
   auto running = scope.start_warm(relay, settings.shape);
 
   LatencyRun r;
-  const auto batches_before = scope.record_batches();
-  const auto machine_before = machine_cpu();
   const double relay_before = running->cpu_seconds();
-  const auto [pg_before, broker_before] = scope.server_cpu();
-  const auto server_memory = scope.server_memory();
+  SpanCosts span(scope);
   const auto t0 = Steady::now();
   const auto committed_us = write_paced(testenv::require("OUTFLOW_TEST_PG_URL"), scope.db().schema(), count, rate,
                                         settings.shape);
@@ -341,13 +363,7 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
   }
   r.costs.relay_cpu_s = running->cpu_seconds() - relay_before;
   r.costs.relay_peak_rss_kib = running->peak_rss_kib();
-  const auto [pg_after, broker_after] = scope.server_cpu();
-  r.costs.postgres_cpu_s = pg_after - pg_before;
-  r.costs.broker_cpu_s = broker_after - broker_before;
-  r.costs.machine_busy = busy_share(machine_before, machine_cpu());
-  r.costs.record_batches = batches_since(batches_before, scope.record_batches());
-  server_memory->record_into(r.costs);
-  r.costs.load = load_average();
+  span.record_into(r.costs);
   running->stop();
   scope.checker().inspect([&](const DeliveryTally& t) {
     for (std::size_t i = 0; i < committed_us.size(); ++i) {

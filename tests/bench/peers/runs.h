@@ -33,7 +33,7 @@ struct Costs {
   // Record batches the broker appended to the run's topic over the span
   // (broker_log.h); -1 when unknown.
   long record_batches = -1;
-  // Drains only, a profile of the span: where the machine's CPU went.
+  // A profile of the span: where the machine's CPU went.
   CoreSeconds cores;                 // all cores over the span, and how much of it idle
   double broker_compiler_cpu_s = 0;  // of broker_cpu_s, the JVM's JIT compiler threads
   double bench_cpu_s = 0;            // this process: the checker reading the topic, the samplers
