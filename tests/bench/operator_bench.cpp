@@ -186,6 +186,11 @@ class Operator {
   }
   long peak_rss_kib() const { return proc_kib(process_->pid(), "VmHWM"); }
   long rss_kib() const { return proc_kib(process_->pid(), "VmRSS"); }
+  // What of the resident memory is the process's own (heap, stacks) and what
+  // is mapped files, mostly the shared libraries' code, which every process
+  // using them on a node shares and the kernel can drop and read again.
+  long anon_kib() const { return proc_kib(process_->pid(), "RssAnon"); }
+  long file_kib() const { return proc_kib(process_->pid(), "RssFile"); }
   int terminate() { return process_->terminate(60s); }
   std::string log_tail() const {
     const auto text = process_->log();
@@ -334,6 +339,8 @@ class Bench {
     const double steady_reconciles = op->metric("outflow_operator_reconcile_total") - reconciles_before;
     const double steady_writes = op->writes() - writes_before;
     const long peak_start_kib = op->peak_rss_kib();
+    const long steady_anon_kib = op->anon_kib();
+    const long steady_file_kib = op->file_kib();
 
     // 3 and 4. Restart, then one spec change while the full resync is queued.
     if (const int code = op->terminate(); code != 0) std::cout << "note: the operator exited with " << code << "\n";
@@ -368,6 +375,10 @@ class Bench {
               << fmt::format("{:<58} {:>8.1f} s\n", "every pipeline TopicsReady at its generation", ready_at)
               << fmt::format("{:<58} {:>8.1f} s\n", "operator idle (queue empty, no write for 5 s)", idle_at)
               << fmt::format("{:<58} {:>6.1f} MiB\n", "operator peak RSS, start-up", peak_start_kib / 1024.0)
+              << fmt::format("{:<58} {:>6.1f} MiB\n", "operator RSS in steady state: its own (heap, stacks)",
+                             steady_anon_kib / 1024.0)
+              << fmt::format("{:<58} {:>6.1f} MiB\n", "operator RSS in steady state: mapped files (libraries)",
+                             steady_file_kib / 1024.0)
               << fmt::format("{:<58} {:>10.0f}\n", "API writes in 10 s of steady state", steady_writes)
               << fmt::format("{:<58} {:>10.0f}\n", "reconciles (resyncs) in those 10 s", steady_reconciles)
               << fmt::format("{:<58} {:>8.2f} s\n", "restart: /readyz answers 200", readyz_after)
@@ -380,10 +391,11 @@ class Bench {
               << fmt::format("{:<58} {:>10}\n", "load average at the end", load_end);
     std::cout << fmt::format(
         "RESULT pipelines={} topics={} ready_s={:.1f} topics_s={:.1f} idle_s={:.1f} peak_rss_mib={:.1f} readyz_restart_s={:.2f} "
-        "resync_restart_s={:.1f} change_s={:.2f} steady_writes={:.0f} steady_reconciles={:.0f} load=\"{}\"\n",
+        "resync_restart_s={:.1f} change_s={:.2f} steady_writes={:.0f} steady_reconciles={:.0f} anon_mib={:.1f} "
+        "file_mib={:.1f} load=\"{}\"\n",
         s_.pipelines, s_.pipelines * s_.topics, ready_at, topics_at, idle_at,
         std::max(peak_start_kib, peak_restart_kib) / 1024.0, readyz_after, full_pass, change_took,
-        steady_writes, steady_reconciles, load_ready);
+        steady_writes, steady_reconciles, steady_anon_kib / 1024.0, steady_file_kib / 1024.0, load_ready);
     return 0;
   }
 
