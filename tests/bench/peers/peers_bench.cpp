@@ -121,6 +121,32 @@ void print_deliveries(const Deliveries& d) {
             << std::flush;
 }
 
+// A broker just started compiles its request path (the JVM's JIT) while the
+// rows go through it: measured, 7.5 s of CPU in the first 200,000-row drain
+// and still seconds in each of the next few, which the relay measured first
+// in a round, always the agent, would pay for everyone. Unmeasured drains go
+// first until the compiler takes under a tenth of the broker's CPU, as a
+// broker that has been serving for a while is what relays meet. Returns
+// what RESULTS.md says of it.
+std::string warm_up_broker(const Relay& relay, const Options& o) {
+  constexpr int kMaxWarmUps = 10;
+  std::vector<double> compiler_s;
+  for (int i = 1; i <= kMaxWarmUps; ++i) {
+    std::cout << fmt::format("warm-up {}: {} drains {} rows, not counted... ", i, relay.name, o.rows) << std::flush;
+    const auto warm = drain(relay, o.rows, o.settings);
+    compiler_s.push_back(warm.costs.broker_compiler_cpu_s);
+    std::cout << fmt::format("{:.0f} ev/s, broker CPU {:.1f} s, its JIT compiler {:.1f} s\n",
+                             static_cast<double>(o.rows) / warm.seconds, warm.costs.broker_cpu_s,
+                             warm.costs.broker_compiler_cpu_s);
+    if (warm.costs.broker_compiler_cpu_s < 0.1 * warm.costs.broker_cpu_s) break;
+  }
+  return fmt::format(
+      "before the first round, {} drained {} rows unmeasured {} time(s), until the broker's JIT compiler took "
+      "under a tenth of the broker's CPU in a drain (it took {:.1f} s of CPU in the first, {:.1f} s in the last{})",
+      relay.label, o.rows, compiler_s.size(), compiler_s.front(), compiler_s.back(),
+      compiler_s.size() == kMaxWarmUps ? "; the limit of drains was reached" : "");
+}
+
 int run(const Options& o) {
   spdlog::set_level(spdlog::level::warn);
   const auto relays = relays_named(o.relays);
@@ -142,31 +168,7 @@ int run(const Options& o) {
   std::vector<RelayResults> results;
   for (const auto& relay : relays) results.push_back({relay, {}, {}});
 
-  // A broker just started compiles its request path (the JVM's JIT) while the
-  // rows go through it: measured, 7.5 s of CPU in the first 200,000-row drain
-  // and still seconds in each of the next few, which the relay measured first
-  // in a round, always the agent, would pay for everyone. Unmeasured drains go
-  // first until the compiler takes under a tenth of the broker's CPU, as a
-  // broker that has been serving for a while is what relays meet.
-  {
-    constexpr int kMaxWarmUps = 10;
-    std::vector<double> compiler_s;
-    for (int i = 1; i <= kMaxWarmUps; ++i) {
-      std::cout << fmt::format("warm-up {}: {} drains {} rows, not counted... ", i, relays.front().name, o.rows)
-                << std::flush;
-      const auto warm = drain(relays.front(), o.rows, o.settings);
-      compiler_s.push_back(warm.costs.broker_compiler_cpu_s);
-      std::cout << fmt::format("{:.0f} ev/s, broker CPU {:.1f} s, its JIT compiler {:.1f} s\n",
-                               static_cast<double>(o.rows) / warm.seconds, warm.costs.broker_cpu_s,
-                               warm.costs.broker_compiler_cpu_s);
-      if (warm.costs.broker_compiler_cpu_s < 0.1 * warm.costs.broker_cpu_s) break;
-    }
-    description.warm_up = fmt::format(
-        "before the first round, {} drained {} rows unmeasured {} time(s), until the broker's JIT compiler took "
-        "under a tenth of the broker's CPU in a drain (it took {:.1f} s of CPU in the first, {:.1f} s in the last{})",
-        relays.front().label, o.rows, compiler_s.size(), compiler_s.front(), compiler_s.back(),
-        compiler_s.size() == kMaxWarmUps ? "; the limit of drains was reached" : "");
-  }
+  description.warm_up = warm_up_broker(relays.front(), o);
 
   // Interleaved: a burst of someone else's work on this shared machine
   // hits every relay alike.

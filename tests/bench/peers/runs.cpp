@@ -206,9 +206,8 @@ class RunScope {
     return db_.sql().exec("SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1").rows() == 0;
   }
 
-  // CPU of the database server and the broker so far.
   long record_batches() const { return record_batches_on_disk(topic_.name(), topic_.partitions()); }
-  std::pair<double, double> server_cpu() const { return {tree_cpu_seconds(postmaster_), tree_cpu_seconds(broker_)}; }
+  double broker_cpu() const { return tree_cpu_seconds(broker_); }
   double broker_compiler_cpu() const { return jit_compiler_cpu_seconds(broker_); }
   std::map<int, double> postgres_cpu_by_pid() const { return tree_cpu_by_pid(postmaster_); }
   // The server's processes alive now with their names, as session_cpu() takes them.
@@ -263,7 +262,7 @@ class SpanCosts {
       : scope_(scope),
         batches_(scope.record_batches()),
         machine_(machine_cpu()),
-        servers_(scope.server_cpu()),
+        broker_(scope.broker_cpu()),
         sessions_(scope.postgres_cpu_by_pid()),
         compiler_(scope.broker_compiler_cpu()),
         bench_(process_cpu_seconds(getpid())),
@@ -271,10 +270,13 @@ class SpanCosts {
 
   // Call while the relay still runs: its sessions close when it stops.
   void record_into(Costs& costs) {
-    const auto [pg, broker] = scope_.server_cpu();
-    costs.postgres_cpu_s = pg - servers_.first;
-    costs.broker_cpu_s = broker - servers_.second;
-    costs.postgres_sessions_cpu_s = session_cpu(sessions_, scope_.postgres_sessions());
+    // The server's processes are read once at each end: their sum is its CPU.
+    const auto sessions = scope_.postgres_sessions();
+    costs.postgres_cpu_s = 0;
+    for (const auto& s : sessions) costs.postgres_cpu_s += s.cpu_s;
+    for (const auto& [pid, cpu] : sessions_) costs.postgres_cpu_s -= cpu;
+    costs.broker_cpu_s = scope_.broker_cpu() - broker_;
+    costs.postgres_sessions_cpu_s = session_cpu(sessions_, sessions);
     costs.broker_compiler_cpu_s = scope_.broker_compiler_cpu() - compiler_;
     costs.bench_cpu_s = process_cpu_seconds(getpid()) - bench_;
     const auto machine = machine_cpu();
@@ -289,8 +291,8 @@ class SpanCosts {
   RunScope& scope_;
   long batches_;
   MachineCpu machine_;
-  std::pair<double, double> servers_;
-  std::map<int, double> sessions_;
+  double broker_;
+  std::map<int, double> sessions_;  // the database server's processes: pid -> CPU seconds
   double compiler_;
   double bench_;
   std::unique_ptr<ServerMemoryPeak> server_memory_;
