@@ -4,11 +4,12 @@
 // PostgreSQL and broker, in interleaved rounds. For each relay: the drain of
 // a preloaded backlog, the commit -> broker latency at fixed rates, what the
 // relay, PostgreSQL and the broker cost meanwhile, and loss and duplicates of
-// every run from one checker. Writes RESULTS.md; `hack/bench.sh peers` runs it.
+// every run from one checker. Writes its part of RESULTS.md; `hack/bench.sh peers` runs it.
 //
 // Not a test: it fails only when a row went missing or something broke.
 
 #include "agent/outbox_fixture.h"
+#include "bench/results_file.h"
 #include "machine.h"
 #include "results.h"
 #include "summary.h"
@@ -21,7 +22,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -199,7 +199,7 @@ int run(const Options& o) {
   const auto markdown = render_results(description, results);
   std::cout << "\n" << markdown;
   if (!o.results.empty()) {
-    std::ofstream(o.results) << markdown;
+    write_part(o.results, "peers", markdown);
     std::cout << "written to " << o.results << "\n";
   }
   if (any_loss(results)) {

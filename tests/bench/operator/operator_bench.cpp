@@ -5,19 +5,27 @@
 //     each, each with a Secret of its own) applied at once to a running
 //     operator; time until every pipeline reports TopicsReady=True at its
 //     current generation, and until all N*T topics exist on the broker.
-//  2. Peak RSS of the operator process (the kernel's VmHWM) over the run.
-//  3. Restart: SIGTERM, a new process; time until /readyz answers 200 and until
-//     it has reconciled every pipeline once (its full resync).
-//  4. A spec change made right after the restart, while that full resync is
-//     queued: time until the pipeline reports it (observedGeneration current,
-//     TopicsReady=True, the broker has the new partition count). The pipeline
-//     changed is the last one in key order, the worst place in a FIFO.
+//  2. The operator's memory: before any pipeline, its peak (the kernel's
+//     VmHWM) and once all were ready, split into its own and mapped files;
+//     its CPU until idle.
+//  3. Restart with nothing changed: SIGTERM, a new process; time until
+//     /readyz answers 200 and until it has reconciled every pipeline once
+//     (its full resync), and the API writes and Kafka admin calls that took.
+//  4. Another restart, and a spec change made at once, while that full
+//     resync is queued: time until the pipeline reports it (observedGeneration
+//     current, TopicsReady=True, the broker has the new partition count). The
+//     pipeline changed is the last one in key order, the worst place in a FIFO.
 //  5. The load average at each phase: the machine is shared; compare figures
 //     of one run, or runs at similar load.
 //
-// Not a test: it prints figures and fails only when a phase does not finish
-// within --timeout.
+// Prints the figures and, with --results, writes its part of RESULTS.md
+// (operator/report.h judges the targets). Not a test: it fails only when a
+// phase does not finish within --timeout.
 
+#include "bench/operator/metrics_page.h"
+#include "bench/operator/report.h"
+#include "bench/peers/machine.h"
+#include "bench/results_file.h"
 #include "child_process.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/client_config.h"
@@ -59,6 +67,7 @@ struct Settings {
   int topics = 3;
   int workers = 8;  // the operator's default
   std::chrono::seconds timeout{1800};
+  std::string results;  // where RESULTS.md is; empty: printed only
 };
 
 int int_arg(const std::string& text, const std::string& name) {
@@ -83,9 +92,11 @@ Settings parse_args(int argc, char** argv) {
     else if (arg == "--topics") s.topics = int_arg(value(), arg);
     else if (arg == "--workers") s.workers = int_arg(value(), arg);
     else if (arg == "--timeout") s.timeout = std::chrono::seconds(int_arg(value(), arg));
+    else if (arg == "--results") s.results = value();
     else if (arg == "--help") {
       std::cout << "operator_bench [--pipelines N (1000)] [--namespaces N (10)] [--topics N (3)]\n"
-                   "               [--workers N (8)] [--timeout SECONDS (1800)]\n"
+                   "               [--workers N (8)] [--timeout SECONDS (1800)] [--results PATH]\n"
+                   "--results: write the operator's part of that RESULTS.md (its other parts stay)\n"
                    "OUTFLOW_BENCH_PIPELINES=N: default for --pipelines\n"
                    "OUTFLOW_BENCH_OPERATOR_BIN=path: measure that operator binary instead of this build's\n";
       std::exit(0);
@@ -103,15 +114,22 @@ double seconds_since(Steady::time_point start) {
   return std::chrono::duration<double>(Steady::now() - start).count();
 }
 
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d} UTC", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                     utc.tm_hour, utc.tm_min);
 }
 
-// A field of /proc/<pid>/status in KiB (VmHWM: peak RSS, VmRSS: now); 0 when gone.
-long proc_kib(pid_t pid, const std::string& field) {
+std::string env_or(const char* name, const std::string& otherwise) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : otherwise;
+}
+
+// A number field of /proc/<pid>/status (VmHWM: peak RSS in KiB, VmRSS: now,
+// Threads: a count); 0 when gone.
+long proc_status(pid_t pid, const std::string& field) {
   std::ifstream in(fmt::format("/proc/{}/status", pid));
   std::string line;
   while (std::getline(in, line)) {
@@ -168,29 +186,22 @@ class Operator {
   double metric(const std::string& name) {
     return testenv::metric_value(testenv::http_get(metrics_port_, "/metrics").second, name);
   }
-  // Requests the operator sent that change something: every verb of
-  // outflow_operator_api_requests_total but get, list and watch.
-  double writes() {
-    const auto page = testenv::http_get(metrics_port_, "/metrics").second;
-    double total = testenv::metric_value(page, "outflow_operator_api_requests_total");
-    for (const char* read : {"get", "list", "watch"}) {
-      std::istringstream lines(page);
-      for (std::string line; std::getline(lines, line);) {
-        if (line.rfind("outflow_operator_api_requests_total{", 0) == 0 &&
-            line.find(fmt::format("verb=\"{}\"", read)) != std::string::npos) {
-          total -= std::stod(line.substr(line.rfind(' ') + 1));
-        }
-      }
-    }
-    return total;
+  double writes() { return bench::api_writes(testenv::http_get(metrics_port_, "/metrics").second); }
+  std::map<std::string, double> admin_calls() {
+    return bench::sum_by_label(testenv::http_get(metrics_port_, "/metrics").second,
+                               "outflow_operator_kafka_admin_calls_total", "call");
   }
-  long peak_rss_kib() const { return proc_kib(process_->pid(), "VmHWM"); }
-  long rss_kib() const { return proc_kib(process_->pid(), "VmRSS"); }
+  long peak_rss_kib() const { return proc_status(process_->pid(), "VmHWM"); }
+  long rss_kib() const { return proc_status(process_->pid(), "VmRSS"); }
   // What of the resident memory is the process's own (heap, stacks) and what
   // is mapped files, mostly the shared libraries' code, which every process
   // using them on a node shares and the kernel can drop and read again.
-  long anon_kib() const { return proc_kib(process_->pid(), "RssAnon"); }
-  long file_kib() const { return proc_kib(process_->pid(), "RssFile"); }
+  bench::OperatorMemory memory() const {
+    const auto pid = process_->pid();
+    return {proc_status(pid, "VmRSS"), proc_status(pid, "RssAnon"), proc_status(pid, "RssFile"),
+            static_cast<int>(proc_status(pid, "Threads"))};
+  }
+  double cpu_seconds() const { return bench::process_cpu_seconds(process_->pid()); }
   int terminate() { return process_->terminate(60s); }
   std::string log_tail() const {
     const auto text = process_->log();
@@ -271,10 +282,24 @@ class Bench {
   }
 
   int run() {
+    bench::OperatorRun r;
+    r.command = env_or("OUTFLOW_BENCH_COMMAND", "outflow_operator_bench");
+    r.started_utc = utc_now();
+    r.machine = bench::machine_description();
+    r.versions = env_or("OUTFLOW_BENCH_VERSIONS", "  - (not given: run it with hack/bench.sh operator)");
+    r.load_before = bench::load_average();
+    r.pipelines = s_.pipelines;
+    r.topics_per_pipeline = s_.topics;
+    r.namespaces = s_.namespaces;
+    r.workers = s_.workers;
     std::cout << fmt::format("operator bench: {} pipelines x {} topics in {} namespaces, {} workers; load {}\n",
-                             s_.pipelines, s_.topics, s_.namespaces, s_.workers, load_average());
+                             s_.pipelines, s_.topics, s_.namespaces, s_.workers, r.load_before);
     auto op = std::make_unique<Operator>(s_.workers);
     if (!testenv::eventually([&] { return op->ready(); }, 60s)) return fail(*op, "the operator never became ready");
+    // Its informers have listed (nothing of the bench's yet): what it holds
+    // before the first pipeline.
+    std::this_thread::sleep_for(2s);
+    r.before_pipelines = op->memory();
 
     // Readiness is followed through a watch, as a dashboard would: a list of
     // every pipeline each second cost the API server under test as much as a
@@ -284,9 +309,9 @@ class Bench {
     // 1. Everything applied at once.
     const auto start = Steady::now();
     in_parallel(s_.pipelines, [&](int i) { create(pipelines_[i]); });
-    const double applied = seconds_since(start);
+    r.applied_s = seconds_since(start);
     std::cout << fmt::format("applied {} Secrets and {} pipelines in {:.1f} s\n", s_.pipelines, s_.pipelines,
-                             applied);
+                             r.applied_s);
     double topics_at = -1;
     double ready_at = -1;
     double last_report = 0;
@@ -302,7 +327,7 @@ class Bench {
       if (seconds_since(start) - last_report >= 30) {
         last_report = seconds_since(start);
         std::cout << fmt::format("  {:.0f} s: {} of {} ready, RSS {} MiB, load {}\n", last_report, ready,
-                                 s_.pipelines, op->rss_kib() / 1024, load_average())
+                                 s_.pipelines, op->rss_kib() / 1024, bench::load_average())
                   << std::flush;
       }
       if (ready == s_.pipelines) {
@@ -315,87 +340,85 @@ class Bench {
     if (topics_at < 0 && count_topics() != s_.pipelines * s_.topics) {
       return fail(*op, "every pipeline reports its topics ready, but the broker does not have them all");
     }
-    if (topics_at < 0) topics_at = ready_at;
-    const auto load_ready = load_average();
+    r.ready_s = ready_at;
+    r.topics_s = topics_at < 0 ? ready_at : topics_at;
+    r.load_ready = bench::load_average();
     // Reconciles still queued (events from the operator's own writes) drain;
     // idle once 5 s pass with the queue empty and no write. Not "no
     // reconcile": the periodic resync spreads one reconcile per pipeline over
     // each period (5 a second at 3,000 pipelines and 10 minutes), by design.
-    double idle_at = -1;
+    r.idle_s = -1;
     for (double last = op->writes(); seconds_since(start) < s_.timeout.count();) {
       std::this_thread::sleep_for(5s);
       const double now = op->writes();
       if (now == last && op->metric("outflow_operator_workqueue_depth") == 0) {
-        idle_at = seconds_since(start) - 5;
+        r.idle_s = seconds_since(start) - 5;
         break;
       }
       last = now;
     }
+    r.startup_cpu_s = op->cpu_seconds();
     // Steady state: 10 s with nothing changing writes nothing; the resyncs
     // in it read the caches.
     const double reconciles_before = op->metric("outflow_operator_reconcile_total");
     const double writes_before = op->writes();
     std::this_thread::sleep_for(10s);
-    const double steady_reconciles = op->metric("outflow_operator_reconcile_total") - reconciles_before;
-    const double steady_writes = op->writes() - writes_before;
-    const long peak_start_kib = op->peak_rss_kib();
-    const long steady_anon_kib = op->anon_kib();
-    const long steady_file_kib = op->file_kib();
+    r.steady_reconciles = op->metric("outflow_operator_reconcile_total") - reconciles_before;
+    r.steady_writes = op->writes() - writes_before;
+    r.peak_start_kib = op->peak_rss_kib();
+    r.steady = op->memory();
 
-    // 3 and 4. Restart, then one spec change while the full resync is queued.
+    // 2. A restart with nothing changed: the new process reconciles every
+    // pipeline once, which should read and write nothing but its caches.
     if (const int code = op->terminate(); code != 0) std::cout << "note: the operator exited with " << code << "\n";
-    const auto restarted = Steady::now();
+    auto restarted = Steady::now();
     op = std::make_unique<Operator>(s_.workers);
     if (!testenv::eventually([&] { return op->ready(); }, s_.timeout, 50ms)) {
       return fail(*op, "the restarted operator never became ready");
     }
-    const double readyz_after = seconds_since(restarted);
+    r.restart_readyz_s = seconds_since(restarted);
+    if (!testenv::eventually([&] { return op->metric("outflow_operator_reconcile_total") >= s_.pipelines; },
+                             s_.timeout, 200ms)) {
+      return fail(*op, "the restarted operator never reconciled every pipeline");
+    }
+    r.restart_full_pass_s = seconds_since(restarted);
+    r.restart_cpu_s = op->cpu_seconds();
+    r.restart_writes = op->writes();
+    r.restart_admin_calls = op->admin_calls();
+
+    // 3. Another restart, and one spec change made while its full resync is queued.
+    op->terminate();
+    restarted = Steady::now();
+    op = std::make_unique<Operator>(s_.workers);
+    if (!testenv::eventually([&] { return op->ready(); }, s_.timeout, 50ms)) {
+      return fail(*op, "the restarted operator never became ready");
+    }
     auto& changed = pipelines_.back();
     const auto change_start = Steady::now();
     const auto generation = grow_first_topic(changed);
-    const double depth_at_change = op->metric("outflow_operator_workqueue_depth");
-    double change_took = -1;
-    if (testenv::eventually([&] { return change_reconciled(changed, generation); }, s_.timeout, 50ms)) {
-      change_took = seconds_since(change_start);
-    } else {
+    r.depth_at_change = op->metric("outflow_operator_workqueue_depth");
+    if (!testenv::eventually([&] { return change_reconciled(changed, generation); }, s_.timeout, 50ms)) {
       return fail(*op, "the spec change was never reconciled");
     }
-    double full_pass = -1;
-    if (testenv::eventually([&] { return op->metric("outflow_operator_reconcile_total") >= s_.pipelines; },
-                            s_.timeout, 200ms)) {
-      full_pass = seconds_since(restarted);
-    }
-    const long peak_restart_kib = op->peak_rss_kib();
-    const auto load_end = load_average();
+    r.change_s = seconds_since(change_start);
+    r.peak_restart_kib = op->peak_rss_kib();
+    r.load_after = bench::load_average();
     op->terminate();
 
-    std::cout << "\n"
-              << fmt::format("{:<58} {:>10}\n", "figure", "value")
-              << fmt::format("{:<58} {:>8.1f} s\n", "all topics exist on the broker (checked every 5 s)", topics_at)
-              << fmt::format("{:<58} {:>8.1f} s\n", "every pipeline TopicsReady at its generation", ready_at)
-              << fmt::format("{:<58} {:>8.1f} s\n", "operator idle (queue empty, no write for 5 s)", idle_at)
-              << fmt::format("{:<58} {:>6.1f} MiB\n", "operator peak RSS, start-up", peak_start_kib / 1024.0)
-              << fmt::format("{:<58} {:>6.1f} MiB\n", "operator RSS in steady state: its own (heap, stacks)",
-                             steady_anon_kib / 1024.0)
-              << fmt::format("{:<58} {:>6.1f} MiB\n", "operator RSS in steady state: mapped files (libraries)",
-                             steady_file_kib / 1024.0)
-              << fmt::format("{:<58} {:>10.0f}\n", "API writes in 10 s of steady state", steady_writes)
-              << fmt::format("{:<58} {:>10.0f}\n", "reconciles (resyncs) in those 10 s", steady_reconciles)
-              << fmt::format("{:<58} {:>8.2f} s\n", "restart: /readyz answers 200", readyz_after)
-              << fmt::format("{:<58} {:>8.1f} s\n", "restart: every pipeline reconciled once", full_pass)
-              << fmt::format("{:<58} {:>10.0f}\n", "work queue depth when the spec change was made",
-                             depth_at_change)
-              << fmt::format("{:<58} {:>8.2f} s\n", "spec change reconciled behind the full resync", change_took)
-              << fmt::format("{:<58} {:>6.1f} MiB\n", "operator peak RSS, restart", peak_restart_kib / 1024.0)
-              << fmt::format("{:<58} {:>10}\n", "load average when all were ready", load_ready)
-              << fmt::format("{:<58} {:>10}\n", "load average at the end", load_end);
+    const auto markdown = bench::render_operator_results(r);
+    std::cout << "\n" << markdown;
     std::cout << fmt::format(
-        "RESULT pipelines={} topics={} ready_s={:.1f} topics_s={:.1f} idle_s={:.1f} peak_rss_mib={:.1f} readyz_restart_s={:.2f} "
-        "resync_restart_s={:.1f} change_s={:.2f} steady_writes={:.0f} steady_reconciles={:.0f} anon_mib={:.1f} "
-        "file_mib={:.1f} load=\"{}\"\n",
-        s_.pipelines, s_.pipelines * s_.topics, ready_at, topics_at, idle_at,
-        std::max(peak_start_kib, peak_restart_kib) / 1024.0, readyz_after, full_pass, change_took,
-        steady_writes, steady_reconciles, steady_anon_kib / 1024.0, steady_file_kib / 1024.0, load_ready);
+        "RESULT pipelines={} topics={} ready_s={:.1f} topics_s={:.1f} idle_s={:.1f} peak_rss_mib={:.1f} "
+        "readyz_restart_s={:.2f} resync_restart_s={:.1f} restart_writes={:.0f} change_s={:.2f} steady_writes={:.0f} "
+        "steady_reconciles={:.0f} anon_mib={:.1f} file_mib={:.1f} load=\"{}\"\n",
+        s_.pipelines, s_.pipelines * s_.topics, r.ready_s, r.topics_s, r.idle_s,
+        std::max(r.peak_start_kib, r.peak_restart_kib) / 1024.0, r.restart_readyz_s, r.restart_full_pass_s,
+        r.restart_writes, r.change_s, r.steady_writes, r.steady_reconciles, r.steady.anon_kib / 1024.0,
+        r.steady.file_kib / 1024.0, r.load_ready);
+    if (!s_.results.empty()) {
+      bench::write_part(s_.results, "operator", markdown);
+      std::cout << "written to " << s_.results << "\n";
+    }
     return 0;
   }
 
