@@ -89,6 +89,27 @@ double jit_compiler_cpu_seconds(int jvm) {
   return total;
 }
 
+double run_queue_wait_seconds(int pid) {
+  if (pid <= 0) return 0;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task/";
+  double total = 0;
+  for (const auto& task : entries_of(tasks)) {
+    // "time on a core, time waiting for one, timeslices", in nanoseconds.
+    std::istringstream fields(first_line(tasks + task + "/schedstat"));
+    unsigned long long on_core = 0, waiting = 0;
+    if (fields >> on_core >> waiting) total += static_cast<double>(waiting) / 1e9;
+  }
+  return total;
+}
+
+double cpu_pressure_seconds() {
+  // "some avg10=1.00 avg60=2.00 avg300=3.00 total=123456" (microseconds)
+  const auto line = first_line("/proc/pressure/cpu");
+  const auto at = line.find("total=");
+  if (!line.starts_with("some") || at == std::string::npos) return -1;
+  return static_cast<double>(std::stoull(line.substr(at + 6))) / 1e6;
+}
+
 int parent_of(int pid) {
   const auto f = stat_fields(pid);
   return f.size() < 2 ? -1 : std::atoi(f[1].c_str());
@@ -129,6 +150,12 @@ std::map<int, double> tree_cpu_by_pid(int root) {
   std::map<int, double> cpu;
   for (const int pid : tree_of(root)) cpu[pid] = process_cpu_seconds(pid);
   return cpu;
+}
+
+std::map<int, double> tree_run_queue_wait_by_pid(int root) {
+  std::map<int, double> wait;
+  for (const int pid : tree_of(root)) wait[pid] = run_queue_wait_seconds(pid);
+  return wait;
 }
 
 long tree_pss_kib(int root) {

@@ -24,6 +24,14 @@ std::map<int, double> tree_cpu_by_pid(int root);
 // alive now, KiB: PostgreSQL's shared buffers counted once across its
 // backends, not once per backend as their RSS would.
 long tree_pss_kib(int root);
+// Seconds the threads of `pid` alive now have spent runnable but waiting
+// for a core, over their lives (the scheduler's run delay, schedstat).
+double run_queue_wait_seconds(int pid);
+// The same per process of `root` and its direct children: pid -> seconds.
+std::map<int, double> tree_run_queue_wait_by_pid(int root);
+// Seconds in which at least one task on the machine was waiting for a core
+// since boot (/proc/pressure/cpu, "some"); -1 without that file.
+double cpu_pressure_seconds();
 // VmHWM of a running process, KiB; 0 when it is gone.
 long peak_rss_kib(int pid);
 int parent_of(int pid);

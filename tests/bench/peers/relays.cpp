@@ -93,6 +93,12 @@ long RunningRelay::peak_rss_kib() const {
   return total;
 }
 
+double RunningRelay::run_queue_wait_seconds() const {
+  double total = 0;
+  for (const int pid : pids_) total += bench::run_queue_wait_seconds(pid);
+  return total;
+}
+
 bool RunningRelay::running() {
   for (auto& p : processes_) {
     if (!p->running()) return false;

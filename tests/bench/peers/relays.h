@@ -44,6 +44,7 @@ class RunningRelay {
 
   double cpu_seconds() const;  // whole life so far
   long peak_rss_kib() const;   // VmHWM so far
+  double run_queue_wait_seconds() const;  // waiting for a core, whole life so far (threads alive now)
   bool running();  // every process still runs
   // SIGTERM and a bounded wait, so Connect commits its offsets; returns the
   // first non-zero exit code (as ChildProcess::terminate gives them).

@@ -181,11 +181,21 @@ constexpr const char* kProfileIntro =
     "and, for the server's own processes, by type. The broker's share names what its JIT compiler took of it. "
     "\"This bench\" is the checker reading every row back from Kafka and the samplers, and in a latency run also "
     "the writer's client side. PostgreSQL counts the processes alive at the span's end, so the sessions of a "
-    "latency run's writer, closed by then, fall under \"everything else\"";
+    "latency run's writer, closed by then, fall under \"everything else\". \"Waiting for a core\" is the seconds the "
+    "relay's threads, PostgreSQL's processes and the broker's threads were ready to run but not running (the "
+    "scheduler's run delay), and the share of the span in which any task on the machine was (pressure stall "
+    "information)";
+
+std::string waiting_cell(const Costs& c) {
+  auto cell = fmt::format("relay {:.1f}, PostgreSQL {:.1f}, broker {:.1f}", c.relay_wait_s, c.postgres_wait_s,
+                          c.broker_wait_s);
+  if (c.cpu_pressure_s >= 0 && c.span_s > 0) cell += "; any task " + percent(c.cpu_pressure_s / c.span_s);
+  return cell;
+}
 
 MarkdownTable profile_table() {
   return MarkdownTable({"relay", "rows/s", "all cores, s", "idle", "relay", "PostgreSQL", "PostgreSQL by session",
-                        "broker", "this bench", "everything else"});
+                        "broker", "this bench", "everything else", "waiting for a core, s"});
 }
 
 void add_profile_row(MarkdownTable& table, const std::string& relay, double rate, const Costs& c) {
@@ -194,7 +204,7 @@ void add_profile_row(MarkdownTable& table, const std::string& relay, double rate
   table.add({relay, whole(rate), one_decimal(total), core_share(c.cores.idle, total), core_share(c.relay_cpu_s, total),
              core_share(c.postgres_cpu_s, total), sessions_cell(c.postgres_sessions_cpu_s),
              fmt::format("{}; JIT compiler {:.1f}", core_share(c.broker_cpu_s, total), c.broker_compiler_cpu_s),
-             core_share(c.bench_cpu_s, total), core_share(std::max(rest, 0.0), total)});
+             core_share(c.bench_cpu_s, total), core_share(std::max(rest, 0.0), total), waiting_cell(c)});
 }
 
 std::string profile_section(const RunDescription& run, const std::vector<RelayResults>& results) {
@@ -274,8 +284,15 @@ std::optional<DrainShare> drain_share(const RelayResults* r, std::int64_t rows) 
 std::optional<RateFigures> rate_figures(const RelayResults* r, int rate) {
   if (r == nullptr || r->latency.count(rate) == 0) return std::nullopt;
   const auto& l = r->latency.at(rate);
-  return RateFigures{percentile(l.ms, 99), l.costs.postgres_cpu_s, l.costs.broker_cpu_s,
-                     per_1000_rows(l.costs.record_batches, static_cast<double>(l.ms.size())), l.costs.machine_busy};
+  const double rows = static_cast<double>(l.ms.size());
+  const auto& c = l.costs;
+  return RateFigures{percentile(l.ms, 99),
+                     c.postgres_cpu_s,
+                     c.broker_cpu_s,
+                     per_1000_rows(c.record_batches, rows),
+                     c.machine_busy,
+                     c.cpu_pressure_s >= 0 && c.span_s > 0 ? c.cpu_pressure_s / c.span_s : -1,
+                     rows > 0 ? (c.relay_wait_s + c.postgres_wait_s + c.broker_wait_s) * 1000.0 / rows : 0};
 }
 
 TargetFigures target_figures(const RunDescription& run, const std::vector<RelayResults>& results) {

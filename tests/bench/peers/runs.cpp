@@ -210,6 +210,15 @@ class RunScope {
   double broker_cpu() const { return tree_cpu_seconds(broker_); }
   double broker_compiler_cpu() const { return jit_compiler_cpu_seconds(broker_); }
   std::map<int, double> postgres_cpu_by_pid() const { return tree_cpu_by_pid(postmaster_); }
+  double broker_wait() const { return run_queue_wait_seconds(broker_); }
+  std::map<int, double> postgres_wait_by_pid() const { return tree_run_queue_wait_by_pid(postmaster_); }
+  // What the server's processes alive now waited for a core since `before`,
+  // as session_cpu() counts CPU (a process started in between from zero).
+  std::map<std::string, double> postgres_wait_growth(const std::map<int, double>& before) const {
+    std::vector<SessionReading> now;
+    for (const auto& [pid, seconds] : tree_run_queue_wait_by_pid(postmaster_)) now.push_back({pid, "", seconds});
+    return session_cpu(before, now);
+  }
   // The server's processes alive now with their names, as session_cpu() takes them.
   std::vector<SessionReading> postgres_sessions() {
     const auto names = db_.sql().exec(
@@ -266,6 +275,10 @@ class SpanCosts {
         sessions_(scope.postgres_cpu_by_pid()),
         compiler_(scope.broker_compiler_cpu()),
         bench_(process_cpu_seconds(getpid())),
+        postgres_waits_(scope.postgres_wait_by_pid()),
+        broker_wait_(scope.broker_wait()),
+        pressure_(cpu_pressure_seconds()),
+        started_(Steady::now()),
         server_memory_(scope.server_memory()) {}
 
   // Call while the relay still runs: its sessions close when it stops.
@@ -279,6 +292,12 @@ class SpanCosts {
     costs.postgres_sessions_cpu_s = session_cpu(sessions_, sessions);
     costs.broker_compiler_cpu_s = scope_.broker_compiler_cpu() - compiler_;
     costs.bench_cpu_s = process_cpu_seconds(getpid()) - bench_;
+    costs.postgres_wait_s = 0;
+    for (const auto& [name, seconds] : scope_.postgres_wait_growth(postgres_waits_)) costs.postgres_wait_s += seconds;
+    costs.broker_wait_s = scope_.broker_wait() - broker_wait_;
+    const double pressure = cpu_pressure_seconds();
+    costs.cpu_pressure_s = pressure_ >= 0 && pressure >= 0 ? pressure - pressure_ : -1;
+    costs.span_s = seconds_since(started_);
     const auto machine = machine_cpu();
     costs.machine_busy = busy_share(machine_, machine);
     costs.cores = core_seconds(machine_, machine);
@@ -295,6 +314,10 @@ class SpanCosts {
   std::map<int, double> sessions_;  // the database server's processes: pid -> CPU seconds
   double compiler_;
   double bench_;
+  std::map<int, double> postgres_waits_;  // pid -> seconds waiting for a core
+  double broker_wait_;
+  double pressure_;
+  Steady::time_point started_;
   std::unique_ptr<ServerMemoryPeak> server_memory_;
 };
 
@@ -326,6 +349,7 @@ DrainRun drain(const Relay& relay, std::int64_t rows, const RunSettings& setting
   }
   r.seconds = seconds_since(t0);
   r.costs.relay_cpu_s = running.cpu_seconds();  // its whole life: start-up belongs to a drain after downtime
+  r.costs.relay_wait_s = running.run_queue_wait_seconds();
   r.costs.relay_peak_rss_kib = running.peak_rss_kib();
   span.record_into(r.costs);
   running.stop();
@@ -346,6 +370,7 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
 
   LatencyRun r;
   const double relay_before = running->cpu_seconds();
+  const double relay_wait_before = running->run_queue_wait_seconds();
   SpanCosts span(scope);
   const auto t0 = Steady::now();
   const auto committed_us = write_paced(testenv::require("OUTFLOW_TEST_PG_URL"), scope.db().schema(), count, rate,
@@ -364,6 +389,7 @@ LatencyRun latency(const Relay& relay, int rate, int seconds, const RunSettings&
     }
   }
   r.costs.relay_cpu_s = running->cpu_seconds() - relay_before;
+  r.costs.relay_wait_s = running->run_queue_wait_seconds() - relay_wait_before;
   r.costs.relay_peak_rss_kib = running->peak_rss_kib();
   span.record_into(r.costs);
   running->stop();

@@ -40,6 +40,16 @@ struct Costs {
   // PostgreSQL's processes by application_name (the agent's "outflow-agent"
   // claims, "outflow-agent-marks", ...) or, for the server's own, their type.
   std::map<std::string, double> postgres_sessions_cpu_s;
+  // Waiting for a core over the span: seconds the relay's threads, the
+  // database server's processes and the broker's threads were runnable but
+  // not running (their run delay), and seconds in which any task on the
+  // machine was (-1: unknown). A machine busy 75 % on average can still
+  // make every stage of a latency path wait its turn in bursts.
+  double relay_wait_s = 0;
+  double postgres_wait_s = 0;
+  double broker_wait_s = 0;
+  double cpu_pressure_s = -1;
+  double span_s = 0;  // wall-clock seconds of the span
 };
 
 struct Deliveries {

@@ -64,8 +64,14 @@ TargetVerdict latency_target(const std::string& target, const std::optional<Rate
                               "committed and relayed (the writer's commits and the checker included), so every "
                               "stage waits its turn for a core",
                               percent(agent->machine_busy), rate)
-                : fmt::format("not the machine's CPU alone (all cores {} busy): this run does not show it",
-                              percent(agent->machine_busy));
+                : agent->waiting_share < 0
+                ? fmt::format("not the machine's CPU alone (all cores {} busy): this run does not show it",
+                              percent(agent->machine_busy))
+                : fmt::format("not the machine's CPU on average (all cores {} busy) but its turns: some task waited "
+                              "for a core during {} of the run, and the agent's threads, PostgreSQL's processes and "
+                              "the broker's threads waited {:.2f} ms per row between them",
+                              percent(agent->machine_busy), percent(agent->waiting_share),
+                              agent->path_wait_ms_per_row);
   return v;
 }
 

@@ -28,6 +28,11 @@ struct RateFigures {
   double broker_cpu_s = 0;
   double batches_per_1000 = -1;  // -1: unknown
   double machine_busy = 0;
+  // Share of the run in which any task on the machine waited for a core
+  // (-1: unknown), and the seconds the relay's, PostgreSQL's and the
+  // broker's threads waited between them, per row.
+  double waiting_share = -1;
+  double path_wait_ms_per_row = 0;
 };
 
 struct TargetFigures {

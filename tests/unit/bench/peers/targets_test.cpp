@@ -87,6 +87,19 @@ TEST(BenchTargets, LatencyTargetsHoldAtTheirOwnRates) {
   EXPECT_NE(at_10000.bound.find("95 % busy"), std::string::npos) << at_10000.bound;
 }
 
+TEST(BenchTargets, ALatencyMissOnAMachineNotBusyOnAverageNamesTheWaitForACore) {
+  TargetFigures f;
+  f.agent_at_2000 = RateFigures{20.5, 3.7, 10.2, 686, 0.75, 0.42, 0.11};
+  const auto at_2000 = verdict(judge_targets(f), "p99 ≤ 20 ms");
+  EXPECT_FALSE(at_2000.met);
+  EXPECT_NE(at_2000.bound.find("some task waited for a core during 42 % of the run"), std::string::npos)
+      << at_2000.bound;
+  EXPECT_NE(at_2000.bound.find("0.11 ms per row"), std::string::npos) << at_2000.bound;
+  // Without pressure stall information the run cannot say.
+  f.agent_at_2000->waiting_share = -1;
+  EXPECT_NE(verdict(judge_targets(f), "p99 ≤ 20 ms").bound.find("this run does not show it"), std::string::npos);
+}
+
 TEST(BenchTargets, MemoryCountsEveryRunNotOnlyTheDrain) {
   TargetFigures f;
   f.agent_drain_rss_mib = 26;
