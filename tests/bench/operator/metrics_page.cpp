@@ -56,15 +56,4 @@ double broker_changes(const std::map<std::string, double>& calls) {
   return changes;
 }
 
-std::map<std::string, double> difference(const std::map<std::string, double>& after,
-                                         const std::map<std::string, double>& before) {
-  std::map<std::string, double> out;
-  for (const auto& [key, value] : after) {
-    const auto found = before.find(key);
-    const double change = value - (found == before.end() ? 0 : found->second);
-    if (change != 0) out[key] = change;
-  }
-  return out;
-}
-
 }  // namespace outflow::bench

@@ -21,8 +21,4 @@ std::map<std::string, double> sum_by_label(const std::string& page, const std::s
 // reading the cluster id), from sum_by_label's calls.
 double broker_changes(const std::map<std::string, double>& calls);
 
-// `after` minus `before`, call by call; calls with no change left out.
-std::map<std::string, double> difference(const std::map<std::string, double>& after,
-                                         const std::map<std::string, double>& before);
-
 }  // namespace outflow::bench

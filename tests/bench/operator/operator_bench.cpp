@@ -42,13 +42,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -114,28 +112,9 @@ double seconds_since(Steady::time_point start) {
   return std::chrono::duration<double>(Steady::now() - start).count();
 }
 
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d} UTC", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                     utc.tm_hour, utc.tm_min);
-}
-
 std::string env_or(const char* name, const std::string& otherwise) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? value : otherwise;
-}
-
-// A number field of /proc/<pid>/status (VmHWM: peak RSS in KiB, VmRSS: now,
-// Threads: a count); 0 when gone.
-long proc_status(pid_t pid, const std::string& field) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
-  }
-  return 0;
 }
 
 std::string base64(const std::string& in) {
@@ -191,15 +170,15 @@ class Operator {
     return bench::sum_by_label(testenv::http_get(metrics_port_, "/metrics").second,
                                "outflow_operator_kafka_admin_calls_total", "call");
   }
-  long peak_rss_kib() const { return proc_status(process_->pid(), "VmHWM"); }
-  long rss_kib() const { return proc_status(process_->pid(), "VmRSS"); }
+  long peak_rss_kib() const { return bench::status_number(process_->pid(), "VmHWM"); }
+  long rss_kib() const { return bench::status_number(process_->pid(), "VmRSS"); }
   // What of the resident memory is the process's own (heap, stacks) and what
   // is mapped files, mostly the shared libraries' code, which every process
   // using them on a node shares and the kernel can drop and read again.
   bench::OperatorMemory memory() const {
     const auto pid = process_->pid();
-    return {proc_status(pid, "VmRSS"), proc_status(pid, "RssAnon"), proc_status(pid, "RssFile"),
-            static_cast<int>(proc_status(pid, "Threads"))};
+    return {bench::status_number(pid, "VmRSS"), bench::status_number(pid, "RssAnon"), bench::status_number(pid, "RssFile"),
+            static_cast<int>(bench::status_number(pid, "Threads"))};
   }
   double cpu_seconds() const { return bench::process_cpu_seconds(process_->pid()); }
   int terminate() { return process_->terminate(60s); }
@@ -284,7 +263,7 @@ class Bench {
   int run() {
     bench::OperatorRun r;
     r.command = env_or("OUTFLOW_BENCH_COMMAND", "outflow_operator_bench");
-    r.started_utc = utc_now();
+    r.started_utc = bench::utc_now();
     r.machine = bench::machine_description();
     r.versions = env_or("OUTFLOW_BENCH_VERSIONS", "  - (not given: run it with hack/bench.sh operator)");
     r.load_before = bench::load_average();

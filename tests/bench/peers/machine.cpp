@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -164,7 +165,20 @@ long tree_pss_kib(int root) {
   return total;
 }
 
-long peak_rss_kib(int pid) { return proc_kib(pid, "status", "VmHWM:"); }
+long status_number(int pid, std::string_view field) {
+  return proc_kib(pid, "status", std::string(field) + ":");
+}
+
+long peak_rss_kib(int pid) { return status_number(pid, "VmHWM"); }
+
+std::string utc_now() {
+  const auto now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
+  return text;
+}
 
 MachineCpu machine_cpu() {
   std::ifstream in("/proc/stat");

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace outflow::bench {
 
@@ -32,6 +33,9 @@ std::map<int, double> tree_run_queue_wait_by_pid(int root);
 // Seconds in which at least one task on the machine was waiting for a core
 // since boot (/proc/pressure/cpu, "some"); -1 without that file.
 double cpu_pressure_seconds();
+// The number a field of /proc/PID/status starts with ("VmHWM" and "RssAnon"
+// in KiB, "Threads" a count); 0 when the process is gone.
+long status_number(int pid, std::string_view field);
 // VmHWM of a running process, KiB; 0 when it is gone.
 long peak_rss_kib(int pid);
 int parent_of(int pid);
@@ -51,6 +55,8 @@ CoreSeconds core_seconds(const MachineCpu& before, const MachineCpu& after);
 // The share of all cores busy between two readings, 0..1.
 double busy_share(const MachineCpu& before, const MachineCpu& after);
 
+// "2026-12-07 17:45 UTC": when a run started, as RESULTS.md says it.
+std::string utc_now();
 // "1.52 1.40 1.71" from /proc/loadavg.
 std::string load_average();
 // "Intel(R) Xeon(R) ..., 2 cores, 23.5 GiB memory".

@@ -21,7 +21,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -85,15 +84,6 @@ Options parse_options(int argc, char** argv) {
     }
   }
   return o;
-}
-
-std::string utc_now() {
-  const auto now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
 }
 
 std::string versions(pg::Connection& sql) {

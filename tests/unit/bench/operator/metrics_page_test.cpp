@@ -31,11 +31,5 @@ TEST(OperatorMetricsPage, ALabelIsMatchedWholeNotByItsEnding) {
   EXPECT_EQ(api_writes("outflow_operator_api_requests_total{subverb=\"patch\",verb=\"get\"} 5\n"), 0);
 }
 
-TEST(OperatorMetricsPage, TheDifferenceKeepsOnlyCallsThatHappenedInBetween) {
-  EXPECT_EQ(difference({{"describe", 50}, {"create_topics", 7}}, {{"describe", 42}, {"create_topics", 7}}),
-            (std::map<std::string, double>{{"describe", 8}}));
-  EXPECT_EQ(difference({{"create_partitions", 1}}, {}), (std::map<std::string, double>{{"create_partitions", 1}}));
-}
-
 }  // namespace
 }  // namespace outflow::bench
