@@ -49,11 +49,12 @@ set +e
 ctest() { hack/testenv.sh exec ctest "$@"; }
 if (( $# == 0 )); then
   # Outage and chaos tests (every *OutageTest and *ChaosTest suite) stop or
-  # kill shared parts of the environment (the broker, PostgreSQL), so they
-  # run on their own first; then everything else in parallel.
-  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -R "(OutageTest|ChaosTest)\\."
+  # kill shared parts of the environment (the broker, PostgreSQL), and
+  # *AloneTest suites measure what another test's transaction would change,
+  # so they run on their own first; then everything else in parallel.
+  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -R "(OutageTest|ChaosTest|AloneTest)\\."
   rc_outage=$?
-  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -j 2 -E "(OutageTest|ChaosTest)\\."
+  ctest --test-dir "${build_dir}" --output-on-failure --timeout 600 -j 2 -E "(OutageTest|ChaosTest|AloneTest)\\."
   rc=$?
   (( rc != 0 )) || rc=${rc_outage}
 else

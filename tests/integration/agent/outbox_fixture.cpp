@@ -7,49 +7,13 @@
 #include <fmt/format.h>
 
 #include <stdexcept>
-#include <utility>
 
 namespace outflow::testenv {
 
-std::string url_with_database(const std::string& url, const std::string& database) {
-  const auto authority = url.find("://");
-  const auto path = url.find('/', authority == std::string::npos ? 0 : authority + 3);
-  if (authority == std::string::npos || path == std::string::npos) {
-    throw std::invalid_argument("not a postgres:// URL with a database: " + url);
-  }
-  const auto query = url.find('?', path);
-  return url.substr(0, path + 1) + database + (query == std::string::npos ? "" : url.substr(query));
-}
-
-namespace {
-
-std::string sql_name(std::string name) {
-  for (auto& c : name) {
-    if (c == '-') c = '_';
-  }
-  return name;
-}
-
-}  // namespace
-
-OwnDatabase::OwnDatabase() : name_(sql_name(unique_name("db"))) {
-  const auto shared = require("OUTFLOW_TEST_PG_URL");
-  pg::Connection::open(shared).exec("CREATE DATABASE " + name_);
-  url_ = url_with_database(shared, name_);
-}
-
-OwnDatabase::~OwnDatabase() {
-  try {
-    pg::Connection::open(require("OUTFLOW_TEST_PG_URL")).exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-  } catch (...) {
-  }
-}
-
-OutboxDb::OutboxDb() : OutboxDb(require("OUTFLOW_TEST_PG_URL")) {}
-
-OutboxDb::OutboxDb(std::string url) : url_(std::move(url)) {
-  conn_ = std::make_unique<pg::Connection>(pg::Connection::open(url_));
-  schema_ = sql_name(unique_name("ob"));
+OutboxDb::OutboxDb() {
+  conn_ = std::make_unique<pg::Connection>(pg::Connection::open(require("OUTFLOW_TEST_PG_URL")));
+  schema_ = unique_name("ob");
+  for (auto& c : schema_) if (c == '-') c = '_';
   conn_->exec("CREATE SCHEMA " + schema_);
   conn_->exec("SET search_path TO " + schema_);
   conn_->run_script(read_text(source_path("hack/sql/outbox.sql")));
@@ -82,7 +46,7 @@ void OutboxDb::insert_many(int count, int keys, int payload_bytes, int first) {
 }
 
 void OutboxDb::reconnect() {
-  conn_ = std::make_unique<pg::Connection>(pg::Connection::open(url_));
+  conn_ = std::make_unique<pg::Connection>(pg::Connection::open(require("OUTFLOW_TEST_PG_URL")));
   conn_->exec("SET search_path TO " + schema_);
 }
 

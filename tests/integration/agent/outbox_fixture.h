@@ -19,34 +19,9 @@
 
 namespace outflow::testenv {
 
-// A database of the test's own on the test server, dropped with it (and with
-// whatever sessions still use it). For a test whose figures depend on which
-// sessions share its database: PostgreSQL keeps a dead row visible, and every
-// read stepping over its index entries, while any session of the same
-// database holds an older snapshot. ctest runs tests side by side in the one
-// shared database, so a neighbour's open transaction would count.
-class OwnDatabase {
- public:
-  OwnDatabase();
-  ~OwnDatabase();
-  OwnDatabase(const OwnDatabase&) = delete;
-  OwnDatabase& operator=(const OwnDatabase&) = delete;
-
-  // The test server's URL with this database in place of the shared one.
-  const std::string& url() const { return url_; }
-
- private:
-  std::string name_;
-  std::string url_;
-};
-
-// `url` with its database name replaced by `database` (query kept).
-std::string url_with_database(const std::string& url, const std::string& database);
-
 class OutboxDb {
  public:
-  OutboxDb();  // creates the schema in the shared test database and installs the outbox
-  explicit OutboxDb(std::string url);  // the same in the database `url` names
+  OutboxDb();  // creates the schema and installs the outbox
   ~OutboxDb();  // drops the schema
   OutboxDb(const OutboxDb&) = delete;
   OutboxDb& operator=(const OutboxDb&) = delete;
@@ -69,7 +44,6 @@ class OutboxDb {
   std::int64_t pending() { return count("published_at IS NULL"); }
 
  private:
-  std::string url_;
   std::unique_ptr<pg::Connection> conn_;
   std::string schema_;
 };
